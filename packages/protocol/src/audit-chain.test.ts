@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { GENESIS_HASH, auditHashInput, canonicalJson, verifyAuditChain, type AuditRecord } from './audit-chain.js';
+
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+function chain(length: number): AuditRecord[] {
+  const out: AuditRecord[] = [];
+  let prev = GENESIS_HASH;
+  for (let seq = 1; seq <= length; seq++) {
+    const unhashed = {
+      id: `e${seq}`,
+      organization_id: 'org',
+      seq,
+      event: 'session.created',
+      actor_type: 'user',
+      actor_id: 'u1',
+      subject_type: null,
+      subject_id: null,
+      ip: '127.0.0.1',
+      data: { b: 1, a: [seq] },
+      created_at: 1000 + seq,
+      prev_hash: prev,
+    };
+    const entry = { ...unhashed, hash: sha(auditHashInput(unhashed)) };
+    out.push(entry);
+    prev = entry.hash;
+  }
+  return out;
+}
+
+describe('audit chain', () => {
+  it('canonical JSON sorts keys at every level', () => {
+    assert.equal(canonicalJson({ b: { d: 1, c: 2 }, a: [{ z: 1, y: 2 }] }), '{"a":[{"y":2,"z":1}],"b":{"c":2,"d":1}}');
+  });
+
+  it('an intact chain verifies', async () => {
+    assert.deepEqual(await verifyAuditChain(chain(5), sha), { valid: true, entries_checked: 5 });
+  });
+
+  it('an edited entry is reported', async () => {
+    const entries = chain(5);
+    entries[2] = { ...entries[2]!, data: { b: 2, a: [3] } };
+    const verdict = await verifyAuditChain(entries, sha);
+    assert.equal(verdict.valid, false);
+    assert.deepEqual(verdict.first_bad, { id: 'e3', seq: 3, problem: 'hash_mismatch' });
+  });
+
+  it('a deleted entry is reported', async () => {
+    const entries = chain(5);
+    entries.splice(1, 1);
+    const verdict = await verifyAuditChain(entries, sha);
+    assert.deepEqual(verdict.first_bad, { id: 'e3', seq: 3, problem: 'sequence_gap' });
+  });
+
+  it('reordered entries are reported', async () => {
+    const entries = chain(5);
+    [entries[1], entries[2]] = [entries[2]!, entries[1]!];
+    const verdict = await verifyAuditChain(entries, sha);
+    assert.equal(verdict.valid, false);
+    assert.equal(verdict.first_bad?.seq, 3);
+  });
+
+  it('a rehashed forgery breaks the link to the next entry', async () => {
+    const entries = chain(4);
+    const forged = { ...entries[1]!, data: { forged: true } };
+    forged.hash = sha(auditHashInput(forged));
+    entries[1] = forged;
+    const verdict = await verifyAuditChain(entries, sha);
+    assert.deepEqual(verdict.first_bad, { id: 'e3', seq: 3, problem: 'broken_link' });
+  });
+
+  it('a pruned chain verifies against its anchor, and not against another', async () => {
+    const entries = chain(6);
+    const kept = entries.slice(3);
+    assert.equal((await verifyAuditChain(kept, sha, entries[2]!.hash)).valid, true);
+    assert.equal((await verifyAuditChain(kept, sha, GENESIS_HASH)).valid, false);
+  });
+});

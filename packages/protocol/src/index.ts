@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './audit-events.js';
+export * from './scopes.js';
+export * from './audit-chain.js';

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from './load.js';
+import { SETTINGS } from './schema.js';
+import { configTable } from './docs.js';
+
+describe('configuration', () => {
+  it('has the contract defaults', () => {
+    const c = loadConfig({});
+    assert.equal(c.host, '127.0.0.1');
+    assert.equal(c.port, 8080);
+    assert.equal(c.dataDir, './data');
+    assert.equal(c.databaseUrl, undefined);
+    assert.equal(c.environment, 'live');
+    assert.equal(c.accessTokenTtl, 900);
+    assert.equal(c.refreshTokenTtl, 604800);
+    assert.equal(c.signatureWindow, 300);
+    assert.equal(c.keyMaxAgeDays, 90);
+    assert.equal(c.apiKeyMaxAgeDays, 90);
+    assert.equal(c.rateLimitJwt, 1000);
+    assert.equal(c.rateLimitApiKey, 5000);
+    assert.equal(c.rateLimitOauth, 1000);
+    assert.equal(c.rateLimitPublic, 100);
+    assert.equal(c.requireAdminMfa, false);
+    assert.equal(c.publicUrl, 'http://localhost:8080');
+  });
+
+  const bad: Array<[string, string]> = [
+    ['AIM_PORT', 'eighty'],
+    ['AIM_PORT', '70000'],
+    ['AIM_ENVIRONMENT', 'staging'],
+    ['AIM_DATABASE_URL', 'mysql://x'],
+    ['AIM_REDIS_URL', 'not a url'],
+    ['AIM_PUBLIC_URL', 'ftp://x'],
+    ['AIM_MASTER_KEY', 'short'],
+    ['AIM_REQUIRE_ADMIN_MFA', 'yes'],
+    ['AIM_LOG_LEVEL', 'loud'],
+    ['AIM_ACCESS_TOKEN_TTL', '5'],
+    ['AIM_RATE_LIMIT_PUBLIC', '-1'],
+  ];
+  for (const [name, value] of bad) {
+    it(`refuses ${name}=${value} with one line naming the variable`, () => {
+      assert.throws(
+        () => loadConfig({ [name]: value }),
+        (error: unknown) => error instanceof ConfigError && error.message.startsWith(`${name}:`) && !error.message.includes('\n'),
+      );
+    });
+  }
+
+  it('never echoes a rejected value (it may be a secret)', () => {
+    assert.throws(() => loadConfig({ AIM_MASTER_KEY: 'super-secret-but-wrong' }), (e: unknown) => !String(e).includes('super-secret'));
+  });
+
+  it('admin email and password come together', () => {
+    assert.throws(() => loadConfig({ AIM_ADMIN_EMAIL: 'a@b.co' }), ConfigError);
+  });
+
+  it('accepts a 32-byte master key as hex or base64', () => {
+    assert.doesNotThrow(() => loadConfig({ AIM_MASTER_KEY: 'ab'.repeat(32) }));
+    assert.doesNotThrow(() => loadConfig({ AIM_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') }));
+  });
+
+  it('every contract variable is in the schema, and the README table is the generated one', () => {
+    const envs = Object.values(SETTINGS).map((s) => s.env);
+    for (const name of ['AIM_HOST', 'AIM_PORT', 'AIM_DATA_DIR', 'AIM_DATABASE_URL', 'AIM_REDIS_URL', 'AIM_PUBLIC_URL', 'AIM_ENVIRONMENT',
+      'AIM_ADMIN_EMAIL', 'AIM_ADMIN_PASSWORD', 'AIM_MASTER_KEY', 'AIM_RATE_LIMIT_JWT', 'AIM_RATE_LIMIT_API_KEY', 'AIM_RATE_LIMIT_OAUTH',
+      'AIM_RATE_LIMIT_PUBLIC', 'AIM_ACCESS_TOKEN_TTL', 'AIM_REFRESH_TOKEN_TTL', 'AIM_SIGNATURE_WINDOW', 'AIM_KEY_MAX_AGE_DAYS',
+      'AIM_API_KEY_MAX_AGE_DAYS', 'AIM_REQUIRE_ADMIN_MFA', 'AIM_LOG_LEVEL']) {
+      assert.ok(envs.includes(name), `${name} missing from the schema`);
+    }
+    const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8');
+    assert.ok(readme.includes(configTable()), 'README configuration table is stale: run `npm run docs`');
+  });
+});

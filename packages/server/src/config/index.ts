@@ -1,0 +1,2 @@
+export { SETTINGS, decodeKey, type Config } from './schema.js';
+export { loadConfig, ConfigError } from './load.js';

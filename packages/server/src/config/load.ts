@@ -1,0 +1,28 @@
+import { SETTINGS, type Config } from './schema.js';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Reads and validates every setting once. The first invalid one stops start-up with one line naming it.
+ * Empty strings count as unset.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const out: Record<string, unknown> = {};
+  for (const [name, s] of Object.entries(SETTINGS)) {
+    const raw = env[s.env] === '' ? undefined : env[s.env];
+    const parsed = s.schema.safeParse(raw ?? s.default);
+    if (!parsed.success) {
+      const reason = parsed.error.issues[0]?.message ?? 'invalid value';
+      // The value itself is not echoed: it may be a secret.
+      throw new ConfigError(`${s.env}: ${reason}`);
+    }
+    out[name] = parsed.data;
+  }
+  const config = out as Config;
+  if ((config.adminEmail === undefined) !== (config.adminPassword === undefined)) {
+    throw new ConfigError('AIM_ADMIN_PASSWORD: AIM_ADMIN_EMAIL and AIM_ADMIN_PASSWORD must be set together');
+  }
+  return config;
+}

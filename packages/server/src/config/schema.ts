@@ -1,0 +1,165 @@
+import { z } from 'zod';
+
+/**
+ * Every setting AIM reads, in one place: its environment variable, default, and meaning.
+ * The README's configuration table is generated from this list (`npm run docs`), so the two cannot drift.
+ */
+interface Setting<T extends z.ZodTypeAny> {
+  env: string;
+  /** Shown in the docs; `undefined` means unset. */
+  default: string | undefined;
+  doc: string;
+  schema: T;
+}
+
+const setting = <T extends z.ZodTypeAny>(s: Setting<T>) => s;
+
+const boolean = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const url = (protocols: string[]) =>
+  z.string().refine((v) => URL.canParse(v) && protocols.includes(new URL(v).protocol), `must be a ${protocols.join(' or ')} URL`);
+
+export const SETTINGS = {
+  host: setting({ env: 'AIM_HOST', default: '127.0.0.1', doc: 'Address to listen on.', schema: z.string().min(1) }),
+  port: setting({ env: 'AIM_PORT', default: '8080', doc: 'Port to listen on (0 picks a free one).', schema: int(0, 65535) }),
+  dataDir: setting({
+    env: 'AIM_DATA_DIR',
+    default: './data',
+    doc: 'Embedded SQLite store and generated secrets (files created 0600).',
+    schema: z.string().min(1),
+  }),
+  databaseUrl: setting({
+    env: 'AIM_DATABASE_URL',
+    default: undefined,
+    doc: '`postgres://…` selects PostgreSQL instead of SQLite.',
+    schema: url(['postgres:', 'postgresql:']).optional(),
+  }),
+  databasePoolSize: setting({
+    env: 'AIM_DATABASE_POOL_SIZE',
+    default: '10',
+    doc: 'PostgreSQL connections per node.',
+    schema: int(1, 200),
+  }),
+  redisUrl: setting({
+    env: 'AIM_REDIS_URL',
+    default: undefined,
+    doc: '`redis://…` keeps rate-limit counters, used nonces and revocations in Redis, shared by every node.',
+    schema: url(['redis:', 'rediss:']).optional(),
+  }),
+  redisPrefix: setting({
+    env: 'AIM_REDIS_PREFIX',
+    default: 'aim:',
+    doc: 'Prefix of every Redis key, so several deployments can share one Redis.',
+    schema: z.string().min(1).max(64),
+  }),
+  publicUrl: setting({
+    env: 'AIM_PUBLIC_URL',
+    default: 'http://localhost:8080',
+    doc: 'Issuer of tokens and base of links; `https://` turns on Secure cookies and HSTS.',
+    schema: url(['http:', 'https:']).transform((v) => v.replace(/\/+$/, '')),
+  }),
+  environment: setting({
+    env: 'AIM_ENVIRONMENT',
+    default: 'live',
+    doc: '`live` or `test`: API keys of the other environment are refused.',
+    schema: z.enum(['live', 'test']),
+  }),
+  adminEmail: setting({
+    env: 'AIM_ADMIN_EMAIL',
+    default: undefined,
+    doc: 'On start, when no user exists yet, create this admin.',
+    schema: z.string().email().optional(),
+  }),
+  adminPassword: setting({
+    env: 'AIM_ADMIN_PASSWORD',
+    default: undefined,
+    doc: 'Password of that first admin (at least 12 characters).',
+    schema: z.string().min(12).max(1024).optional(),
+  }),
+  masterKey: setting({
+    env: 'AIM_MASTER_KEY',
+    default: undefined,
+    doc: '32 bytes, base64 or hex. Encrypts private signing keys and TOTP secrets at rest. Unset: generated into the data dir.',
+    schema: z
+      .string()
+      .refine((v) => decodeKey(v) !== undefined, 'must be 32 bytes as base64 or 64 hex characters')
+      .optional(),
+  }),
+  rateLimitJwt: setting({ env: 'AIM_RATE_LIMIT_JWT', default: '1000', doc: 'Requests per minute per user (JWT).', schema: int(1, 10_000_000) }),
+  rateLimitApiKey: setting({
+    env: 'AIM_RATE_LIMIT_API_KEY',
+    default: '5000',
+    doc: 'Requests per minute per API key (a key may set its own).',
+    schema: int(1, 10_000_000),
+  }),
+  rateLimitOauth: setting({
+    env: 'AIM_RATE_LIMIT_OAUTH',
+    default: '1000',
+    doc: 'Requests per minute per OAuth client.',
+    schema: int(1, 10_000_000),
+  }),
+  rateLimitPublic: setting({
+    env: 'AIM_RATE_LIMIT_PUBLIC',
+    default: '100',
+    doc: 'Requests per minute per client address on public routes.',
+    schema: int(1, 10_000_000),
+  }),
+  accessTokenTtl: setting({ env: 'AIM_ACCESS_TOKEN_TTL', default: '900', doc: 'Access token lifetime, seconds.', schema: int(60, 86_400) }),
+  refreshTokenTtl: setting({
+    env: 'AIM_REFRESH_TOKEN_TTL',
+    default: '604800',
+    doc: 'Refresh token lifetime, seconds.',
+    schema: int(300, 31_536_000),
+  }),
+  signatureWindow: setting({
+    env: 'AIM_SIGNATURE_WINDOW',
+    default: '300',
+    doc: 'Seconds a signed timestamp may differ from server time.',
+    schema: int(1, 3600),
+  }),
+  keyMaxAgeDays: setting({ env: 'AIM_KEY_MAX_AGE_DAYS', default: '90', doc: 'Agent key lifetime, days.', schema: int(1, 3650) }),
+  apiKeyMaxAgeDays: setting({ env: 'AIM_API_KEY_MAX_AGE_DAYS', default: '90', doc: 'API key lifetime, days.', schema: int(1, 3650) }),
+  requireAdminMfa: setting({
+    env: 'AIM_REQUIRE_ADMIN_MFA',
+    default: 'false',
+    doc: 'When `true`, admin-only endpoints answer 403 `mfa_enrollment_required` until the admin has 2FA.',
+    schema: boolean,
+  }),
+  logLevel: setting({
+    env: 'AIM_LOG_LEVEL',
+    default: 'info',
+    doc: 'pino level: fatal, error, warn, info, debug, trace or silent.',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  }),
+  bodyLimit: setting({
+    env: 'AIM_BODY_LIMIT',
+    default: '65536',
+    doc: 'Largest request body accepted, bytes; larger ones get 413.',
+    schema: int(1024, 10_485_760),
+  }),
+  trustProxy: setting({
+    env: 'AIM_TRUST_PROXY',
+    default: undefined,
+    doc: 'Comma-separated addresses or CIDRs of proxies whose `X-Forwarded-For` is believed. Unset: none.',
+    schema: z.string().optional(),
+  }),
+  corsOrigins: setting({
+    env: 'AIM_CORS_ORIGINS',
+    default: undefined,
+    doc: 'Comma-separated origins allowed to call the API from a browser. Unset: CORS closed.',
+    schema: z.string().optional(),
+  }),
+} as const;
+
+type Settings = typeof SETTINGS;
+export type Config = { [K in keyof Settings]: z.output<Settings[K]['schema']> };
+
+/** Decodes a 32-byte key given as base64 (standard or url) or hex. */
+export function decodeKey(value: string): Buffer | undefined {
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(value)) {
+    const bytes = Buffer.from(value, value.includes('-') || value.includes('_') ? 'base64url' : 'base64');
+    return bytes.length === 32 ? bytes : undefined;
+  }
+  return undefined;
+}

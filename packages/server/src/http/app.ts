@@ -1,0 +1,214 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import { AimError } from '../core/errors.js';
+import { authenticate, type CredentialVerifiers, type PrincipalPolicy } from './authenticate.js';
+import { toErrorResponse } from './errors.js';
+import type { Route } from './handler.js';
+import type { Principal } from './principal.js';
+import { validatorCompiler } from './validation.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+/** Applies the rate limit for a request once its principal (if any) is known; throws `rate_limited`. */
+export type RateLimitHook = (request: FastifyRequest, reply: FastifyReply, principal: Principal | undefined) => Promise<void>;
+
+export interface AppOptions {
+  config: Config;
+  logger: Logger;
+  routes: Route[];
+  verifiers: CredentialVerifiers;
+  policies?: PrincipalPolicy[];
+  rateLimit?: RateLimitHook;
+  /** The built web UI, served at `/` when present. */
+  webDir?: string;
+  /** Called after every response: metrics. */
+  onResponse?: (request: FastifyRequest, reply: FastifyReply) => void;
+}
+
+const FORM = 'application/x-www-form-urlencoded';
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config } = options;
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy ? config.trustProxy.split(',').map((s) => s.trim()) : false,
+    return503OnClosing: true,
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    ajv: { customOptions: { strict: false } },
+    // Errors Node raises before Fastify sees a request (oversized or malformed headers) still answer catalogued JSON.
+    clientErrorHandler: (error, socket) => {
+      const tooLarge = (error as { code?: string }).code === 'HPE_HEADER_OVERFLOW';
+      const body = JSON.stringify(
+        tooLarge
+          ? { error: 'headers_too_large', error_description: 'request headers are too large' }
+          : { error: 'invalid_request', error_description: 'the request could not be parsed' },
+      );
+      if (socket.writable) {
+        socket.end(
+          `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json\r\n` +
+            `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      } else socket.destroy();
+    },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  // JSON and (where a route allows it) forms only: any other body type is a 415, not a string to validate.
+  app.removeContentTypeParser(['text/plain']);
+
+  app.addContentTypeParser(FORM, { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseForm(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const response = toErrorResponse(error);
+    if (response.internal) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: response.body.error }, 'request refused');
+    void reply.status(response.status).headers(response.headers).send(response.body);
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'", 'data:'],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    // HSTS only means something over HTTPS; on plain HTTP it would be ignored or, behind a proxy, wrong.
+    hsts: config.publicUrl.startsWith('https://') ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    crossOriginEmbedderPolicy: false,
+  });
+  if (config.corsOrigins) {
+    await app.register(cors, {
+      origin: config.corsOrigins.split(',').map((s) => s.trim()),
+      credentials: false,
+      allowedHeaders: ['authorization', 'content-type', 'x-api-key'],
+      exposedHeaders: ['ratelimit', 'ratelimit-policy', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'retry-after'],
+    });
+  }
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'AIM: Agent Identity Management', version: '0.1.0', description: 'Identity and authentication for AI agents, MCP servers and people.' },
+      servers: [{ url: config.publicUrl }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  for (const route of options.routes) registerRoute(app, route, options);
+
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  if (options.webDir && existsSync(join(options.webDir, 'index.html'))) {
+    await app.register(fastifyStatic, { root: options.webDir, prefix: '/', wildcard: false, index: ['index.html'] });
+  }
+
+  app.setNotFoundHandler((request, reply) => {
+    // The web UI routes client-side: unknown non-API GETs get its page.
+    const isPage = request.method === 'GET' && !request.url.startsWith('/api/') && !request.url.startsWith('/oauth/');
+    if (isPage && options.webDir && existsSync(join(options.webDir, 'index.html')) && request.headers.accept?.includes('text/html')) {
+      return reply.type('text/html').sendFile('index.html');
+    }
+    return reply.status(404).send({ error: 'not_found', error_description: `no route for ${request.method} ${request.url.split('?')[0]}` });
+  });
+
+  if (options.onResponse) {
+    const hook = options.onResponse;
+    app.addHook('onResponse', async (request, reply) => hook(request, reply));
+  }
+  return app;
+}
+
+function registerRoute(app: FastifyInstance, route: Route, options: AppOptions): void {
+  const { schema } = route.handler;
+  const access = route.access;
+  const isPublic = access.auth === 'public';
+  const security: Array<Record<string, string[]>> = isPublic
+    ? []
+    : [
+        ...(access.auth.includes('jwt') || access.auth.includes('oauth') ? [{ bearer: [] }] : []),
+        ...(access.auth.includes('api_key') ? [{ apiKey: [] }] : []),
+      ];
+  app.route({
+    method: route.method,
+    url: route.url,
+    schema: {
+      summary: schema.summary,
+      tags: schema.tags,
+      ...(schema.body && { body: schema.body }),
+      ...(schema.params && { params: schema.params }),
+      ...(schema.querystring && { querystring: schema.querystring }),
+      response: schema.response,
+      ...(schema.consumes && { consumes: schema.consumes }),
+      security,
+    },
+    // Authentication and rate limiting come first, before the body is read: an anonymous caller learns nothing
+    // about a route's schema and cannot make the server parse large bodies.
+    onRequest: async (request, reply) => {
+      if (!isPublic) request.principal = await authenticate(request, access, options.verifiers, options.policies ?? []);
+      if (options.rateLimit) await options.rateLimit(request, reply, request.principal);
+      const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+      if (type === FORM && !schema.consumes?.includes(FORM)) {
+        throw new AimError('unsupported_media_type', 'send the body as application/json');
+      }
+    },
+    handler: async (request, reply) => {
+      const userAgent = request.headers['user-agent'];
+      return route.handler.handle({
+        body: request.body,
+        params: request.params,
+        query: request.query,
+        principal: request.principal,
+        ip: request.ip,
+        userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : null,
+        request,
+        reply,
+      });
+    },
+  });
+}
+
+/** RFC 6749 §3.2: form bodies; a parameter sent twice is an error, not a choice. */
+function parseForm(body: string): Record<string, string> {
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [key, value] of new URLSearchParams(body)) {
+    if (Object.hasOwn(out, key)) throw new AimError('invalid_request', `parameter "${key}" appears more than once`);
+    out[key] = value;
+  }
+  return out;
+}

@@ -1,0 +1,55 @@
+import type { FastifyRequest } from 'fastify';
+import { AimError } from '../core/errors.js';
+import type { Access } from './handler.js';
+import { hasScope, type Principal } from './principal.js';
+
+/** Turns a presented credential into a principal, or throws the catalogued 401. */
+export interface CredentialVerifiers {
+  bearer(token: string): Promise<Principal>;
+  apiKey(key: string, request: FastifyRequest): Promise<Principal>;
+}
+
+/** Extra checks after authentication, such as the admin 2FA requirement. Throws to refuse. */
+export type PrincipalPolicy = (principal: Principal, request: FastifyRequest) => Promise<void> | void;
+
+const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
+
+/** RFC 6750 §3: a 401 for a bearer-protected resource says how to authenticate. */
+const CHALLENGE = { 'www-authenticate': 'Bearer realm="aim"' };
+
+export async function authenticate(
+  request: FastifyRequest,
+  access: Extract<Access, { auth: readonly string[] }>,
+  verifiers: CredentialVerifiers,
+  policies: readonly PrincipalPolicy[],
+): Promise<Principal> {
+  const authorization = request.headers.authorization;
+  const apiKey = request.headers['x-api-key'];
+  if (authorization !== undefined && apiKey !== undefined) {
+    throw new AimError('invalid_request', 'send either Authorization or X-API-Key, not both');
+  }
+
+  let principal: Principal;
+  if (authorization !== undefined) {
+    // Our tokens are under 2 KB; refusing giant ones early keeps hostile input away from the JWT parser.
+    const match = authorization.length <= 8192 ? BEARER.exec(authorization) : null;
+    if (!match?.[1]) throw new AimError('invalid_token', 'Authorization must be "Bearer <token>"', { headers: CHALLENGE });
+    principal = await verifiers.bearer(match[1]);
+  } else if (typeof apiKey === 'string') {
+    principal = await verifiers.apiKey(apiKey, request);
+  } else if (apiKey !== undefined) {
+    throw new AimError('invalid_api_key', 'send one X-API-Key header');
+  } else {
+    throw new AimError('invalid_token', 'authentication required', { headers: CHALLENGE });
+  }
+
+  if (!access.auth.includes(principal.method)) {
+    const code = principal.method === 'api_key' ? 'invalid_api_key' : 'invalid_token';
+    throw new AimError(code, `this route does not accept ${principal.method.replace('_', ' ')} credentials`);
+  }
+  if (access.scope && !hasScope(principal, access.scope)) {
+    throw new AimError('insufficient_scope', `this route needs the "${access.scope}" scope`);
+  }
+  for (const policy of policies) await policy(principal, request);
+  return principal;
+}

@@ -1,0 +1,292 @@
+import { ROLE_SCOPES, type Role } from '@aim/protocol';
+import type { AuditLog } from '../audit/audit-log.js';
+import { SYSTEM_ORGANIZATION } from '../audit/types.js';
+import { DAY, SECOND, type Clock } from '../core/clock.js';
+import { AimError } from '../core/errors.js';
+import { sha256Hex } from '../core/hashing.js';
+import type { FamilyId, UserId } from '../core/ids.js';
+import type { Random } from '../core/random.js';
+import type { RevocationList } from '../shared-state/revocations.js';
+import type { StoreHub } from '../storage/stores.js';
+import type { AccessTokens } from '../tokens/access-tokens.js';
+import type { User } from '../users/types.js';
+import type { UserService } from '../users/service.js';
+import { formatRefreshToken, parseRefreshToken } from './refresh-token.js';
+import type { FamilyKind, NewRefreshToken, RefreshFamily, RevokeReason } from './types.js';
+
+/** A second factor checked at login when the user has one (TOTP, recovery codes). */
+export interface SecondFactor {
+  isEnrolled(userId: UserId): Promise<boolean>;
+  /** Accepts a TOTP code or a recovery code, each at most once. */
+  verify(user: User, code: string, ip: string | null): Promise<boolean>;
+}
+
+/** Called when a refresh token is reused, after the revocation has committed (alerts). */
+export type ReuseListener = (family: RefreshFamily, ip: string | null) => void;
+
+export interface SessionTokens {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  user: User;
+  family: RefreshFamily;
+}
+
+export interface RequestMeta {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** A session family lives at most this long, however often it is refreshed; then the user signs in again. */
+const SESSION_MAX_AGE = 30 * DAY;
+
+export class SessionService {
+  private secondFactor: SecondFactor | undefined;
+  private readonly reuseListeners: ReuseListener[] = [];
+
+  constructor(
+    private readonly hub: StoreHub,
+    private readonly users: UserService,
+    private readonly tokens: AccessTokens,
+    private readonly revocations: RevocationList,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+    private readonly random: Random,
+    private readonly refreshTtlSeconds: number,
+  ) {}
+
+  useSecondFactor(factor: SecondFactor): void {
+    this.secondFactor = factor;
+  }
+
+  onReuse(listener: ReuseListener): void {
+    this.reuseListeners.push(listener);
+  }
+
+  async login(input: { email: string; password: string; totpCode?: string | undefined } & RequestMeta): Promise<SessionTokens> {
+    const user = await this.users.authenticate(input.email, input.password);
+    if (!user) {
+      await this.recordLoginFailure(input.email, input.ip, 'invalid_credentials');
+      throw new AimError('invalid_credentials', 'email or password is wrong');
+    }
+    if (this.secondFactor && (await this.secondFactor.isEnrolled(user.id))) {
+      if (input.totpCode === undefined) throw new AimError('mfa_required', 'this account needs a TOTP or recovery code');
+      if (!(await this.secondFactor.verify(user, input.totpCode, input.ip))) {
+        await this.recordLoginFailure(input.email, input.ip, 'invalid_totp', user);
+        throw new AimError('invalid_credentials', 'the code is wrong or was already used');
+      }
+    }
+    return this.startFamily(user, 'session', { name: null, scopes: [...ROLE_SCOPES[user.role]], maxAgeMs: SESSION_MAX_AGE }, input);
+  }
+
+  /**
+   * Starts a new family of refresh tokens for a user. Sessions cap their lifetime; SDK tokens are named,
+   * long-lived credentials that live as long as they keep being used.
+   */
+  async startFamily(
+    user: User,
+    kind: FamilyKind,
+    options: { name: string | null; scopes: string[]; maxAgeMs: number },
+    meta: RequestMeta,
+  ): Promise<SessionTokens> {
+    const now = this.clock.now();
+    const family: RefreshFamily = {
+      id: this.random.uuid() as FamilyId,
+      kind,
+      organizationId: user.organizationId,
+      userId: user.id,
+      name: options.name,
+      scopes: options.scopes,
+      createdAt: now,
+      expiresAt: now + options.maxAgeMs,
+      lastUsedAt: now,
+      lastIp: meta.ip,
+      userAgent: meta.userAgent,
+      revokedAt: null,
+      revokedReason: null,
+    };
+    const { token, record } = this.newRefreshToken(now);
+    await this.hub.transaction(async (s) => {
+      await s.refreshTokens.createFamily(family, record);
+      await this.audit.withStore(s.audit).record({
+        organizationId: user.organizationId,
+        event: kind === 'session' ? 'session.created' : 'sdk_token.created',
+        actor: { type: 'user', id: user.id },
+        subject: { type: kind === 'session' ? 'session' : 'sdk_token', id: family.id },
+        ip: meta.ip,
+        data: kind === 'sdk' ? { name: options.name } : {},
+      });
+    });
+    return { ...(await this.accessFor(user, family)), refreshToken: token };
+  }
+
+  /**
+   * Rotates a refresh token (RFC 9700 §4.14.2). A token presented a second time means it leaked:
+   * its whole family is revoked and audited in a transaction that commits, and only then does the request fail.
+   */
+  async refresh(input: { refreshToken: string; kind: FamilyKind } & RequestMeta): Promise<SessionTokens> {
+    const parsed = parseRefreshToken(input.refreshToken);
+    if (!parsed) throw new AimError('invalid_token', 'refresh token is malformed');
+    const now = this.clock.now();
+    const { token, record } = this.newRefreshToken(now);
+    const outcome = await this.hub.transaction(async (s) => {
+      const result = await s.refreshTokens.rotateRefreshToken({
+        tokenId: parsed.id,
+        secretHash: sha256Hex(parsed.secret),
+        kind: input.kind,
+        now,
+        next: record,
+        ip: input.ip,
+        userAgent: input.userAgent,
+      });
+      if (result.kind === 'invalid' || result.kind === 'expired') return result;
+      const audit = this.audit.withStore(s.audit);
+      const subject = { type: result.family.kind === 'session' ? 'session' : 'sdk_token', id: result.family.id };
+      if (result.kind === 'reused') {
+        await audit.record({
+          organizationId: result.family.organizationId,
+          event: result.family.kind === 'session' ? 'refresh_token.reuse_detected' : 'sdk_token.reuse_detected',
+          actor: { type: 'anonymous' },
+          subject,
+          ip: input.ip,
+          data: { token_id: parsed.id, user_id: result.family.userId, family_created_at: result.family.createdAt },
+        });
+      } else if (result.kind === 'rotated' && result.family.kind === 'session') {
+        await audit.record({
+          organizationId: result.family.organizationId,
+          event: 'session.refreshed',
+          actor: { type: 'user', id: result.family.userId },
+          subject,
+          ip: input.ip,
+        });
+      }
+      return result;
+    });
+
+    switch (outcome.kind) {
+      case 'invalid':
+        throw new AimError('invalid_token', 'refresh token is not valid');
+      case 'expired':
+        throw new AimError('invalid_token', 'refresh token expired; sign in again');
+      case 'revoked':
+        throw new AimError('invalid_token', 'refresh token was revoked');
+      case 'reused':
+        await this.revokeAccess(outcome.family.id, now);
+        for (const listener of this.reuseListeners) listener(outcome.family, input.ip);
+        throw new AimError('refresh_token_reused', 'refresh token was already used; every token of this session is now revoked');
+      case 'rotated': {
+        const user = await this.users.get(outcome.family.userId);
+        if (!user || user.disabledAt !== null) throw new AimError('invalid_token', 'the account is disabled');
+        return { ...(await this.accessFor(user, outcome.family)), refreshToken: token };
+      }
+    }
+  }
+
+  /** Ends one family: its refresh token stops now, its access tokens stop on every node. */
+  async revoke(familyId: FamilyId, reason: RevokeReason, actor: { type: 'user'; id: string }, meta: RequestMeta): Promise<boolean> {
+    const family = await this.hub.refreshTokens.findFamily(familyId);
+    if (!family) return false;
+    const now = this.clock.now();
+    const revoked = await this.hub.transaction(async (s) => {
+      const changed = await s.refreshTokens.revokeFamily(familyId, reason, now);
+      if (changed) {
+        await this.audit.withStore(s.audit).record({
+          organizationId: family.organizationId,
+          event: family.kind === 'session' ? (reason === 'logout' ? 'session.logged_out' : 'session.revoked') : 'sdk_token.revoked',
+          actor,
+          subject: { type: family.kind === 'session' ? 'session' : 'sdk_token', id: familyId },
+          ip: meta.ip,
+          data: { reason },
+        });
+      }
+      return changed;
+    });
+    await this.revokeAccess(familyId, now);
+    return revoked;
+  }
+
+  /** Revokes every family of a user (optionally of one kind, sparing one), e.g. after a password change. */
+  async revokeAllForUser(
+    user: User,
+    reason: RevokeReason,
+    options: { kind?: FamilyKind; except?: FamilyId },
+    meta: RequestMeta,
+  ): Promise<number> {
+    const now = this.clock.now();
+    const ids = await this.hub.transaction(async (s) => {
+      const revoked = await s.refreshTokens.revokeUserFamilies(user.id, reason, now, options);
+      if (revoked.length > 0) {
+        await this.audit.withStore(s.audit).record({
+          organizationId: user.organizationId,
+          event: options.kind === 'sdk' ? 'sdk_token.revoked' : 'session.revoked',
+          actor: { type: 'user', id: user.id },
+          subject: { type: 'user', id: user.id },
+          ip: meta.ip,
+          data: { reason, count: revoked.length },
+        });
+      }
+      return revoked;
+    });
+    await Promise.all(ids.map((id) => this.revokeAccess(id, now)));
+    return ids.length;
+  }
+
+  /** Finds the family behind a refresh token without using it (logout, RFC 7009 revocation). */
+  async familyOfToken(refreshToken: string): Promise<RefreshFamily | undefined> {
+    const parsed = parseRefreshToken(refreshToken);
+    if (!parsed) return undefined;
+    return this.hub.refreshTokens.findFamilyByToken(parsed.id, sha256Hex(parsed.secret));
+  }
+
+  /** Loads recent revocations into the shared list at start-up, so a restart does not revive access tokens. */
+  async restoreRevocations(): Promise<void> {
+    const now = this.clock.now();
+    const since = now - this.tokens.lifetime * SECOND;
+    for (const id of await this.hub.refreshTokens.listRevokedSince(since)) await this.revokeAccess(id, now);
+  }
+
+  private async accessFor(user: User, family: RefreshFamily) {
+    const scopes = family.kind === 'session' ? [...ROLE_SCOPES[user.role]] : intersect(family.scopes, ROLE_SCOPES[user.role]);
+    const { token, expiresIn } = await this.tokens.issue({
+      sub: user.id,
+      org: user.organizationId,
+      kind: family.kind,
+      scope: scopes,
+      sid: family.id,
+      role: user.role,
+    });
+    return { accessToken: token, expiresIn, user, family };
+  }
+
+  private newRefreshToken(now: number): { token: string; record: NewRefreshToken } {
+    const id = this.random.uuid();
+    const secret = this.random.bytes(32).toString('base64url');
+    return {
+      token: formatRefreshToken(id, secret),
+      record: { id, secretHash: sha256Hex(secret), createdAt: now, expiresAt: now + this.refreshTtlSeconds * SECOND },
+    };
+  }
+
+  private revokeAccess(familyId: string, now: number): Promise<void> {
+    return this.revocations.revoke(familyId, now + this.tokens.lifetime * SECOND + 60 * SECOND);
+  }
+
+  private async recordLoginFailure(email: string, ip: string | null, reason: string, user?: User): Promise<void> {
+    await this.audit.record({
+      organizationId: user?.organizationId ?? SYSTEM_ORGANIZATION,
+      event: 'session.login_failed',
+      actor: { type: 'anonymous' },
+      ...(user && { subject: { type: 'user', id: user.id } }),
+      ip,
+      data: { email: email.trim().toLowerCase().slice(0, 320), reason },
+    });
+  }
+}
+
+/** An SDK token never carries more than its user's role allows today, whatever it was created with. */
+function intersect(requested: string[], allowed: readonly string[]): string[] {
+  if (allowed.includes('admin')) return requested;
+  return requested.filter((s) => allowed.includes(s));
+}
+
+export type { Role };

@@ -1,0 +1,37 @@
+import type { FamilyId, UserId } from '../core/ids.js';
+import type { FamilyKind, NewRefreshToken, RefreshFamily, RevokeReason, RotateOutcome } from './types.js';
+
+export interface RefreshTokenStore {
+  createFamily(family: RefreshFamily, first: NewRefreshToken): Promise<void>;
+  /**
+   * Compare-and-swap rotation: marks the presented token used and stores its successor in one step.
+   * Of any number of concurrent calls with one token, on any node, exactly one gets `rotated`;
+   * the others get `reused` and the family is revoked. Call inside a transaction so the revocation
+   * commits together with its audit entry.
+   */
+  rotateRefreshToken(input: {
+    tokenId: string;
+    secretHash: string;
+    /** A token of another kind (an SDK token at the session endpoint) is `invalid` and left untouched. */
+    kind: FamilyKind;
+    now: number;
+    next: NewRefreshToken;
+    ip: string | null;
+    userAgent: string | null;
+  }): Promise<RotateOutcome>;
+  /** The family a presented token belongs to, when its secret matches; never changes anything. */
+  findFamilyByToken(tokenId: string, secretHash: string): Promise<RefreshFamily | undefined>;
+  findFamily(id: FamilyId): Promise<RefreshFamily | undefined>;
+  listFamilies(userId: UserId, kind: FamilyKind): Promise<RefreshFamily[]>;
+  /** Revokes one family; answers whether this call revoked it (false when it already was). */
+  revokeFamily(id: FamilyId, reason: RevokeReason, now: number): Promise<boolean>;
+  /** Revokes every live family of a user (optionally of one kind, optionally sparing one); answers their ids. */
+  revokeUserFamilies(
+    userId: UserId,
+    reason: RevokeReason,
+    now: number,
+    options?: { kind?: FamilyKind; except?: FamilyId },
+  ): Promise<FamilyId[]>;
+  /** Ids of families revoked at or after `since`: their access tokens may still be live. */
+  listRevokedSince(since: number): Promise<FamilyId[]>;
+}

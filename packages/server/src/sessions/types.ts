@@ -1,0 +1,38 @@
+import type { FamilyId, OrgId, UserId } from '../core/ids.js';
+
+/** Session families are the web UI and human logins; sdk families are long-lived SDK credentials. */
+export type FamilyKind = 'session' | 'sdk';
+
+/** A chain of refresh tokens, each replacing the last; revoking the family stops every token in it. */
+export interface RefreshFamily {
+  id: FamilyId;
+  kind: FamilyKind;
+  organizationId: OrgId;
+  userId: UserId;
+  name: string | null;
+  scopes: string[];
+  createdAt: number;
+  expiresAt: number;
+  lastUsedAt: number | null;
+  lastIp: string | null;
+  userAgent: string | null;
+  revokedAt: number | null;
+  revokedReason: string | null;
+}
+
+export interface NewRefreshToken {
+  id: string;
+  secretHash: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export type RotateOutcome =
+  | { kind: 'rotated'; family: RefreshFamily }
+  /** The token was already used: the family is now revoked (by this call or an earlier one). */
+  | { kind: 'reused'; family: RefreshFamily }
+  | { kind: 'revoked'; family: RefreshFamily }
+  | { kind: 'expired' }
+  | { kind: 'invalid' };
+
+export type RevokeReason = 'logout' | 'reuse_detected' | 'password_changed' | 'user_revoked' | 'admin_revoked' | 'oauth_revoke';

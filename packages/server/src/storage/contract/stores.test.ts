@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { verifyAuditChain } from '@aim/protocol';
+import { createTestDatabase, STORE_KINDS, type TestDatabase } from '../../../test/support/databases.js';
+import { AuditLog } from '../../audit/audit-log.js';
+import { ManualClock } from '../../core/clock.js';
+import { AimError } from '../../core/errors.js';
+import type { FamilyId, OrgId, UserId } from '../../core/ids.js';
+import { systemRandom } from '../../core/random.js';
+import { migrate, openDatabase, type Database } from '../database.js';
+import { createStores, type StoreHub } from '../stores.js';
+
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+const uuid = () => systemRandom.uuid();
+
+/** One contract, two databases: every store guarantee is proven on SQLite and on PostgreSQL. */
+for (const kind of STORE_KINDS) {
+  describe(`store contract (${kind})`, () => {
+    let testDb: TestDatabase;
+    let database: Database;
+    let stores: StoreHub;
+    const clock = new ManualClock();
+
+    before(async () => {
+      testDb = await createTestDatabase(kind);
+      database = openDatabase({ databaseUrl: testDb.databaseUrl, dataDir: testDb.dataDir, poolSize: 10 });
+      await migrate(database);
+      stores = createStores(database);
+    });
+    after(async () => {
+      await database.close();
+      await testDb.drop();
+    });
+
+    async function newUser(orgId?: string) {
+      const organizationId = (orgId ?? uuid()) as OrgId;
+      if (!orgId) await stores.users.createOrganization({ id: organizationId, name: 'org', createdAt: clock.now() });
+      const id = uuid() as UserId;
+      await stores.users.createUser({
+        id,
+        organizationId,
+        email: `${id}@example.test`,
+        role: 'member',
+        createdAt: clock.now(),
+        updatedAt: clock.now(),
+        passwordChangedAt: clock.now(),
+        disabledAt: null,
+        passwordHash: 'not-a-real-hash',
+      });
+      return { id, organizationId };
+    }
+
+    async function newFamily(kindOfFamily: 'session' | 'sdk' = 'session') {
+      const user = await newUser();
+      const familyId = uuid() as FamilyId;
+      const tokenId = uuid();
+      await stores.refreshTokens.createFamily(
+        {
+          id: familyId,
+          kind: kindOfFamily,
+          organizationId: user.organizationId,
+          userId: user.id,
+          name: null,
+          scopes: [],
+          createdAt: clock.now(),
+          expiresAt: clock.now() + 1e9,
+          lastUsedAt: null,
+          lastIp: null,
+          userAgent: null,
+          revokedAt: null,
+          revokedReason: null,
+        },
+        { id: tokenId, secretHash: sha('s0'), createdAt: clock.now(), expiresAt: clock.now() + 1e8 },
+      );
+      return { familyId, tokenId, user };
+    }
+
+    const next = () => ({ id: uuid(), secretHash: sha(uuid()), createdAt: clock.now(), expiresAt: clock.now() + 1e8 });
+    const rotate = (tokenId: string, secret = 's0', k: 'session' | 'sdk' = 'session') =>
+      stores.transaction((s) =>
+        s.refreshTokens.rotateRefreshToken({ tokenId, secretHash: sha(secret), kind: k, now: clock.now(), next: next(), ip: null, userAgent: null }),
+      );
+
+    it('users: one email, one account, even when created concurrently', async () => {
+      const organizationId = uuid() as OrgId;
+      await stores.users.createOrganization({ id: organizationId, name: 'race', createdAt: 1 });
+      const email = `race-${uuid()}@example.test`;
+      const attempts = await Promise.allSettled(
+        Array.from({ length: 10 }, () =>
+          stores.users.createUser({
+            id: uuid() as UserId,
+            organizationId,
+            email,
+            role: 'member',
+            createdAt: 1,
+            updatedAt: 1,
+            passwordChangedAt: 1,
+            disabledAt: null,
+            passwordHash: 'x',
+          }),
+        ),
+      );
+      assert.equal(attempts.filter((a) => a.status === 'fulfilled').length, 1);
+      for (const a of attempts.filter((x) => x.status === 'rejected')) {
+        assert.ok(a.reason instanceof AimError && a.reason.code === 'conflict');
+      }
+    });
+
+    it('users: lookups by id are scoped to the organization', async () => {
+      const a = await newUser();
+      const b = await newUser();
+      assert.ok(await stores.users.findInOrganization(a.organizationId, a.id));
+      assert.equal(await stores.users.findInOrganization(b.organizationId, a.id), undefined);
+      assert.equal(await stores.users.updateRole(b.organizationId, a.id, 'admin', 2), false);
+    });
+
+    it('refresh tokens: rotation is a compare-and-swap with exactly one winner among 20', async () => {
+      const { tokenId, familyId } = await newFamily();
+      const outcomes = await Promise.all(Array.from({ length: 20 }, () => rotate(tokenId)));
+      assert.equal(outcomes.filter((o) => o.kind === 'rotated').length, 1);
+      assert.ok(outcomes.every((o) => ['rotated', 'reused', 'revoked'].includes(o.kind)));
+      const family = await stores.refreshTokens.findFamily(familyId);
+      assert.ok(family?.revokedAt !== null, 'the losers revoked the family');
+      assert.equal(family?.revokedReason, 'reuse_detected');
+    });
+
+    it('refresh tokens: a wrong secret or another kind changes nothing', async () => {
+      const { tokenId } = await newFamily();
+      assert.equal((await rotate(tokenId, 'wrong')).kind, 'invalid');
+      assert.equal((await rotate(tokenId, 's0', 'sdk')).kind, 'invalid');
+      assert.equal((await rotate(tokenId)).kind, 'rotated', 'the token was left untouched by the failed tries');
+    });
+
+    it('refresh tokens: expiry follows the clock', async () => {
+      const { tokenId } = await newFamily();
+      clock.advance(1e8 + 1);
+      assert.equal((await rotate(tokenId)).kind, 'expired');
+    });
+
+    it('refresh tokens: revoking a user\'s families spares the one asked', async () => {
+      const first = await newFamily();
+      const familyId = uuid() as FamilyId;
+      await stores.refreshTokens.createFamily(
+        { id: familyId, kind: 'session', organizationId: first.user.organizationId, userId: first.user.id, name: null, scopes: [], createdAt: clock.now(),
+          expiresAt: clock.now() + 1e9, lastUsedAt: null, lastIp: null, userAgent: null, revokedAt: null, revokedReason: null },
+        next(),
+      );
+      const revoked = await stores.refreshTokens.revokeUserFamilies(first.user.id, 'password_changed', clock.now(), { except: familyId });
+      assert.deepEqual(revoked, [first.familyId]);
+      assert.equal((await stores.refreshTokens.findFamily(familyId))?.revokedAt, null);
+      assert.deepEqual(await stores.refreshTokens.revokeUserFamilies(first.user.id, 'password_changed', clock.now(), { except: familyId }), []);
+    });
+
+    it('audit: 40 concurrent appends to one organization form one unbroken chain', async () => {
+      const audit = new AuditLog(stores.audit, clock, systemRandom);
+      const organizationId = uuid();
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          audit.record({ organizationId, event: 'session.created', actor: { type: 'user', id: `u${i}` }, data: { i } }),
+        ),
+      );
+      const verdict = await verifyAuditChain(stores.audit.iterate(organizationId, 7), sha);
+      assert.deepEqual(verdict, { valid: true, entries_checked: 40 });
+    });
+
+    it('audit: an append inside a failed transaction leaves nothing behind', async () => {
+      const audit = new AuditLog(stores.audit, clock, systemRandom);
+      const organizationId = uuid();
+      await assert.rejects(
+        stores.transaction(async (s) => {
+          await audit.withStore(s.audit).record({ organizationId, event: 'session.created', actor: { type: 'system' } });
+          throw new Error('boom');
+        }),
+      );
+      assert.deepEqual(await stores.audit.list({ organizationId, limit: 10 }), []);
+    });
+
+    it('signing keys: exactly one key signs after concurrent rotations', async () => {
+      const key = () => ({ kid: uuid(), publicJwk: '{}', privateJwkSealed: 'x', createdAt: clock.now(), retiredAt: null, expiresAt: null });
+      await Promise.all(Array.from({ length: 5 }, () => stores.signingKeys.insertAndRetireOthers(key(), clock.now(), clock.now() + 1000)));
+      const published = await stores.signingKeys.listPublished(clock.now());
+      assert.equal(published.filter((k) => k.retiredAt === null).length, 1);
+      clock.advance(1001);
+      assert.equal((await stores.signingKeys.listPublished(clock.now())).length, 1, 'retired keys leave the JWKS once their tokens expired');
+    });
+  });
+}

@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely';
+import * as foundation from './0001_foundation.js';
+
+/** Every migration, in order. Names are permanent once released. */
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001_foundation': foundation,
+};

@@ -1,0 +1,117 @@
+import { SignJWT, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { Clock } from '../core/clock.js';
+import { AimError } from '../core/errors.js';
+import type { Random } from '../core/random.js';
+import type { SigningKeyRing } from './signing-keys.js';
+
+/** RFC 9068 §2.1: access tokens say what they are in the header, so an ID or other JWT cannot pass as one. */
+export const ACCESS_TOKEN_TYP = 'at+jwt';
+
+/**
+ * Who a token was issued to: a person through the web UI or a login (`session`), a person's SDK credential
+ * (`sdk`, OAuth refresh_token grant) or an agent (`agent`, OAuth client_credentials).
+ */
+export type TokenKind = 'session' | 'sdk' | 'agent';
+
+export interface AccessClaims {
+  sub: string;
+  org: string;
+  kind: TokenKind;
+  scope: string[];
+  /** The refresh family (session or SDK token) this token came from; revoking it stops the token. */
+  sid?: string;
+  role?: string;
+  clientId?: string;
+}
+
+export interface VerifiedAccess extends AccessClaims {
+  jti: string;
+  exp: number;
+}
+
+export class AccessTokens {
+  constructor(
+    private readonly keys: SigningKeyRing,
+    private readonly clock: Clock,
+    private readonly random: Random,
+    private readonly issuer: string,
+    private readonly ttlSeconds: number,
+  ) {}
+
+  get lifetime(): number {
+    return this.ttlSeconds;
+  }
+
+  async issue(claims: AccessClaims): Promise<{ token: string; expiresIn: number; jti: string }> {
+    const { kid, privateKey } = this.keys.current();
+    const now = Math.floor(this.clock.now() / 1000);
+    const jti = this.random.uuid();
+    const payload: JWTPayload = {
+      org: claims.org,
+      kind: claims.kind,
+      scope: claims.scope.join(' '),
+      ...(claims.sid && { sid: claims.sid }),
+      ...(claims.role && { role: claims.role }),
+      ...(claims.clientId && { client_id: claims.clientId }),
+    };
+    const token = await new SignJWT(payload)
+      .setProtectedHeader({ alg: 'EdDSA', kid, typ: ACCESS_TOKEN_TYP })
+      .setIssuer(this.issuer)
+      .setAudience(this.issuer)
+      .setSubject(claims.sub)
+      .setJti(jti)
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .setExpirationTime(now + this.ttlSeconds)
+      .sign(privateKey);
+    return { token, expiresIn: this.ttlSeconds, jti };
+  }
+
+  /** Verifies signature, algorithm, type, issuer, audience and times; anything wrong is `invalid_token`. */
+  async verify(token: string): Promise<VerifiedAccess> {
+    try {
+      const { payload } = await jwtVerify(
+        token,
+        async (header) => {
+          const key = typeof header.kid === 'string' ? await this.keys.publicKey(header.kid) : undefined;
+          if (!key) throw new AimError('invalid_token', 'unknown signing key');
+          return key;
+        },
+        {
+          algorithms: ['EdDSA'],
+          typ: ACCESS_TOKEN_TYP,
+          issuer: this.issuer,
+          audience: this.issuer,
+          requiredClaims: ['sub', 'exp', 'iat', 'jti', 'org', 'kind'],
+          currentDate: new Date(this.clock.now()),
+          clockTolerance: 5,
+        },
+      );
+      return toClaims(payload);
+    } catch (error) {
+      if (error instanceof AimError) throw error;
+      const description = error instanceof joseErrors.JWTExpired ? 'access token expired' : 'access token is not valid';
+      throw new AimError('invalid_token', description, { cause: error });
+    }
+  }
+}
+
+function toClaims(p: JWTPayload): VerifiedAccess {
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const kind = str(p.kind);
+  if (kind !== 'session' && kind !== 'sdk' && kind !== 'agent') throw new AimError('invalid_token', 'unknown token kind');
+  const sid = str(p.sid);
+  const role = str(p.role);
+  const clientId = str(p.client_id);
+  return {
+    sub: str(p.sub) ?? '',
+    org: str(p.org) ?? '',
+    kind,
+    scope: (str(p.scope) ?? '').split(' ').filter(Boolean),
+    jti: str(p.jti) ?? '',
+    exp: p.exp ?? 0,
+    ...(sid && { sid }),
+    ...(role && { role }),
+    ...(clientId && { clientId }),
+  };
+}

@@ -1,0 +1,143 @@
+import type { Role } from '@aim/protocol';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Clock } from '../core/clock.js';
+import { AimError, notFound } from '../core/errors.js';
+import type { OrgId, UserId } from '../core/ids.js';
+import type { Random } from '../core/random.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, hashPassword, verifyPassword } from './passwords.js';
+import type { StoreHub } from '../storage/stores.js';
+import { normalizeEmail, type User, type UserWithSecret } from './types.js';
+
+export interface CreateUserInput {
+  email: string;
+  password: string;
+  role: Role;
+  /** Join this organization; without it a new organization is created for the user. */
+  organizationId?: OrgId;
+  organizationName?: string;
+}
+
+export type Actor = { type: 'user'; id: string } | { type: 'system' };
+
+export class UserService {
+  /** A real argon2id hash of a random password: unknown emails are checked against it so they take as long. */
+  private decoyHash: Promise<string>;
+
+  constructor(
+    private readonly hub: StoreHub,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+    private readonly random: Random,
+  ) {
+    this.decoyHash = hashPassword(random.bytes(32).toString('base64url'));
+  }
+
+  async create(input: CreateUserInput, actor: Actor): Promise<User> {
+    checkPasswordPolicy(input.password);
+    const email = normalizeEmail(input.email);
+    // Hash before the transaction: argon2 takes tens of milliseconds and must not hold a write lock.
+    const passwordHash = await hashPassword(input.password);
+    const now = this.clock.now();
+    const organizationId = input.organizationId ?? (this.random.uuid() as OrgId);
+    const user: UserWithSecret = {
+      id: this.random.uuid() as UserId,
+      organizationId,
+      email,
+      role: input.role,
+      createdAt: now,
+      updatedAt: now,
+      passwordChangedAt: now,
+      disabledAt: null,
+      passwordHash,
+    };
+    await this.hub.transaction(async (s) => {
+      const audit = this.audit.withStore(s.audit);
+      if (!input.organizationId) {
+        const name = input.organizationName ?? email.split('@')[1] ?? email;
+        await s.users.createOrganization({ id: organizationId, name, createdAt: now });
+        await audit.record({ organizationId, event: 'organization.created', actor, subject: { type: 'organization', id: organizationId } });
+      }
+      await s.users.createUser(user);
+      await audit.record({ organizationId, event: 'user.created', actor, subject: { type: 'user', id: user.id }, data: { email, role: user.role } });
+    });
+    const { passwordHash: _hidden, ...visible } = user;
+    return visible;
+  }
+
+  /** Creates the first admin from configuration, only while no user exists at all. */
+  async ensureFirstAdmin(email: string, password: string): Promise<User | undefined> {
+    if ((await this.hub.users.countUsers()) > 0) return undefined;
+    try {
+      return await this.create({ email, password, role: 'admin' }, { type: 'system' });
+    } catch (error) {
+      // Another node created it first.
+      if (error instanceof AimError && error.code === 'conflict') return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Checks an email and password. Unknown email and wrong password answer the same error after the same
+   * argon2 work, so neither the answer nor its timing tells which emails exist.
+   */
+  async authenticate(email: string, password: string): Promise<User | undefined> {
+    const user = await this.hub.users.findByEmail(normalizeEmail(email));
+    const ok = await verifyPassword(user?.passwordHash ?? (await this.decoyHash), password);
+    if (!user || !ok || user.disabledAt !== null) return undefined;
+    const { passwordHash: _hidden, ...visible } = user;
+    return visible;
+  }
+
+  async get(id: UserId): Promise<User | undefined> {
+    const user = await this.hub.users.findById(id);
+    if (!user) return undefined;
+    const { passwordHash: _hidden, ...visible } = user;
+    return visible;
+  }
+
+  list(orgId: OrgId): Promise<User[]> {
+    return this.hub.users.listByOrganization(orgId);
+  }
+
+  async getInOrganization(orgId: OrgId, id: UserId): Promise<User> {
+    const user = await this.hub.users.findInOrganization(orgId, id);
+    if (!user) throw notFound('user');
+    return user;
+  }
+
+  async changeRole(orgId: OrgId, id: UserId, role: Role, actor: { type: 'user'; id: string }): Promise<User> {
+    if (id === actor.id) throw new AimError('forbidden', 'you cannot change your own role');
+    if (!(await this.hub.users.updateRole(orgId, id, role, this.clock.now()))) throw notFound('user');
+    await this.audit.record({ organizationId: orgId, event: 'user.updated', actor, subject: { type: 'user', id }, data: { role } });
+    return this.getInOrganization(orgId, id);
+  }
+
+  /** Verifies the current password, then stores the new one. Revoking other sessions is the caller's next step. */
+  async changePassword(id: UserId, current: string, next: string, ip: string | null): Promise<User> {
+    const user = await this.hub.users.findById(id);
+    if (!user || !(await verifyPassword(user.passwordHash, current))) {
+      throw new AimError('invalid_credentials', 'current password is wrong');
+    }
+    checkPasswordPolicy(next);
+    await this.hub.users.updatePassword(id, await hashPassword(next), this.clock.now());
+    await this.audit.record({
+      organizationId: user.organizationId,
+      event: 'user.password_changed',
+      actor: { type: 'user', id },
+      subject: { type: 'user', id },
+      ip,
+    });
+    const { passwordHash: _hidden, ...visible } = user;
+    return visible;
+  }
+}
+
+/** NIST SP 800-63B §5.1.1: length is what matters; no composition rules. */
+export function checkPasswordPolicy(password: string): void {
+  if (password.length < PASSWORD_MIN_LENGTH) {
+    throw new AimError('invalid_request', `password must be at least ${PASSWORD_MIN_LENGTH} characters`);
+  }
+  if (password.length > PASSWORD_MAX_LENGTH) {
+    throw new AimError('invalid_request', `password must be at most ${PASSWORD_MAX_LENGTH} characters`);
+  }
+}

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ERROR_STATUS, isErrorCode } from '@aim/protocol';
+import { SignJWT } from 'jose';
+import { startTestServer, type SignedIn, type TestServer } from '../support/server.js';
+import { forgedTokens } from '../support/tokens.js';
+import type { HttpResult } from '../support/http.js';
+
+interface Operation {
+  method: string;
+  path: string;
+  secured: boolean;
+  hasBody: boolean;
+  form: boolean;
+}
+
+/** Every operation in the OpenAPI document: routes added later are covered without touching this file. */
+async function operations(t: TestServer): Promise<Operation[]> {
+  const doc = (await t.http.get<{ paths: Record<string, Record<string, Record<string, unknown>>> }>('/api/v1/openapi.json')).body;
+  const ops: Operation[] = [];
+  for (const [path, methods] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(methods)) {
+      const security = (op.security as unknown[] | undefined) ?? [];
+      const content = ((op.requestBody as { content?: Record<string, unknown> } | undefined)?.content ?? {}) as Record<string, unknown>;
+      ops.push({
+        method: method.toUpperCase(),
+        path: path.replace(/\{[^}]+\}/g, '6b0f2c1e-8d3a-4f5b-9c7d-1e2f3a4b5c6d'),
+        secured: security.length > 0,
+        hasBody: Object.keys(content).length > 0,
+        form: 'application/x-www-form-urlencoded' in content,
+      });
+    }
+  }
+  return ops;
+}
+
+function assertCatalogued(res: HttpResult, label: string): void {
+  assert.ok(res.status >= 400 && res.status < 500, `${label}: expected 4xx, got ${res.status} ${res.text.slice(0, 200)}`);
+  assert.ok(isErrorCode(res.body?.error), `${label}: error code ${String(res.body?.error)} is not catalogued`);
+  assert.equal(typeof res.body.error_description, 'string', `${label}: error_description`);
+  assert.equal(ERROR_STATUS[res.body.error as keyof typeof ERROR_STATUS], res.status, `${label}: status matches the catalogue`);
+}
+
+describe('bad input on every route answers a catalogued 4xx, never a 500', () => {
+  let t: TestServer;
+  let admin: SignedIn;
+  let ops: Operation[];
+  before(async () => {
+    t = await startTestServer();
+    admin = await t.signIn({ role: 'admin' });
+    ops = await operations(t);
+  });
+  after(() => t.close());
+
+  it('found the routes in the OpenAPI document', () => {
+    assert.ok(ops.length >= 10, `only ${ops.length} operations`);
+    assert.ok(ops.some((o) => o.path === '/api/v1/public/login'));
+  });
+
+  it('secured routes refuse missing, forged and confused credentials with 401', async () => {
+    const forged = await forgedTokens(admin.accessToken, t.server.config.publicUrl);
+    delete (forged as Record<string, string>).issuer;
+    for (const op of ops.filter((o) => o.secured)) {
+      const none = await t.http.request(op.path, { method: op.method });
+      assertCatalogued(none, `${op.method} ${op.path} without credentials`);
+      assert.equal(none.status, 401);
+      for (const [name, token] of Object.entries(forged)) {
+        const res = await t.http.request(op.path, { method: op.method, headers: { authorization: `Bearer ${token}` } });
+        assertCatalogued(res, `${op.method} ${op.path} with ${name}`);
+        assert.equal(res.status, 401, `${op.method} ${op.path} with ${name}`);
+      }
+      const basic = await t.http.request(op.path, { method: op.method, headers: { authorization: 'Basic YTpi' } });
+      assert.equal(basic.status, 401, `${op.method} ${op.path} with Basic auth`);
+    }
+  });
+
+  it('routes with bodies refuse wrong types, missing fields, malformed JSON, wrong media types and 1 MB', async () => {
+    const auth = { authorization: `Bearer ${admin.accessToken}` };
+    const hostile: Array<[string, { raw?: string; body?: unknown; headers?: Record<string, string> }]> = [
+      ['malformed JSON', { raw: '{"email": ', headers: { 'content-type': 'application/json' } }],
+      ['a JSON array', { body: [1, 2, 3] }],
+      ['a JSON string', { body: 'hello' }],
+      ['null', { raw: 'null', headers: { 'content-type': 'application/json' } }],
+      ['empty object', { body: {} }],
+      ['wrong types everywhere', { body: { email: 1, password: true, refresh_token: 7, role: 5, name: [], current_password: {}, new_password: null } }],
+      ['deeply nested', { raw: '['.repeat(5000) + ']'.repeat(5000), headers: { 'content-type': 'application/json' } }],
+      ['text/plain', { raw: 'email=a', headers: { 'content-type': 'text/plain' } }],
+      ['no content type', { raw: '{}', headers: {} }],
+      ['1 MB body', { raw: JSON.stringify({ pad: 'x'.repeat(1024 * 1024) }), headers: { 'content-type': 'application/json' } }],
+    ];
+    for (const op of ops.filter((o) => o.hasBody && !o.form)) {
+      for (const [name, input] of hostile) {
+        const res = await t.http.request(op.path, { method: op.method, ...input, headers: { ...input.headers, ...(op.secured ? auth : {}) } });
+        assertCatalogued(res, `${op.method} ${op.path} with ${name}`);
+        if (name === '1 MB body') assert.equal(res.status, 413, `${op.method} ${op.path}`);
+        if (name === 'text/plain') assert.equal(res.status, 415, `${op.method} ${op.path}`);
+      }
+      const form = await t.http.request(op.path, {
+        method: op.method,
+        raw: 'email=a&password=b',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(op.secured ? auth : {}) },
+      });
+      assert.equal(form.status, 415, `${op.method} ${op.path} as a form`);
+    }
+  });
+
+  it('an expired token and a token from another issuer are refused', async () => {
+    const expired = await new SignJWT({ org: admin.organizationId, kind: 'session', scope: 'admin' })
+      .setProtectedHeader({ alg: 'EdDSA', kid: t.server.services.signingKeys.current().kid, typ: 'at+jwt' })
+      .setIssuer(t.server.config.publicUrl)
+      .setAudience(t.server.config.publicUrl)
+      .setSubject(admin.id)
+      .setJti('x')
+      .setIssuedAt(Math.floor(Date.now() / 1000) - 3600)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 1800)
+      .sign(t.server.services.signingKeys.current().privateKey);
+    const res = await t.http.get('/api/v1/auth/me', { token: expired });
+    assert.equal(res.status, 401);
+    assert.equal(res.body.error, 'invalid_token');
+  });
+
+  it('unknown routes answer 404 JSON', async () => {
+    for (const path of ['/api/v1/nope', '/api/v2/agents', '/oauth/nothing']) {
+      const res = await t.http.get(path);
+      assertCatalogued(res, path);
+      assert.equal(res.status, 404);
+    }
+  });
+
+  it('the server is still up', async () => {
+    assert.equal((await t.http.get('/health')).status, 200);
+  });
+});

@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+
+/**
+ * Runs after every other test file (scripts/test.mjs orders it last) and reads every log line the suite's servers
+ * wrote. Secrets AIM hands out or accepts have recognisable shapes; none may appear in a log.
+ */
+const SECRET_SHAPES: Array<[string, RegExp]> = [
+  ['access token (JWT)', /eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,}/],
+  ['refresh token', /rt_[0-9a-f-]{36}\.[A-Za-z0-9_-]{43}/],
+  ['API key', /ak_(live|test)_[A-Za-z0-9]{30,}/],
+  ['argon2 hash', /\$argon2id\$/],
+  ['private key', /BEGIN (ENCRYPTED )?PRIVATE KEY/],
+  ['test password', /correct-horse-battery|a brand new long password/],
+  ['SDK token', /sdk_[A-Za-z0-9_-]{30,}/],
+];
+
+describe('logs of the whole test run', () => {
+  it('contain no secret the tests created', () => {
+    const file = process.env.AIM_TEST_LOG_FILE;
+    assert.ok(file && existsSync(file), 'run through `npm test`, which collects the logs');
+    const text = readFileSync(file, 'utf8');
+    assert.ok(text.split('\n').length > 100, 'the suite logged requests to scan');
+    for (const [name, shape] of SECRET_SHAPES) {
+      const hit = shape.exec(text);
+      assert.equal(hit, null, `${name} found in logs: ${hit?.[0].slice(0, 24)}…`);
+    }
+  });
+});

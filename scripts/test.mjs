@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// Runs the whole suite with node:test through tsx. Files are listed explicitly: a test that is not listed here
+// does not run, and a listed file that is missing fails the run.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const FILES = [
+  'packages/protocol/src/audit-chain.test.ts',
+  'packages/server/src/config/config.test.ts',
+  'packages/server/src/storage/contract/stores.test.ts',
+  'packages/server/test/flows/sessions.test.ts',
+  'packages/server/test/flows/bad-input.test.ts',
+  // Runs last: scans every log line the suite wrote for secrets it created.
+  'packages/server/test/flows/log-secrets.test.ts',
+];
+
+const missing = FILES.filter((f) => !existsSync(f));
+if (missing.length > 0) {
+  console.error(`test files listed but missing:\n  ${missing.join('\n  ')}`);
+  process.exit(1);
+}
+
+const only = process.argv.slice(2);
+const files = only.length > 0 ? FILES.filter((f) => only.some((o) => f.includes(o))) : FILES;
+const logFile = join(mkdtempSync(join(tmpdir(), 'aim-logs-')), 'suite.log');
+writeFileSync(logFile, '');
+
+// The secret scan reads what the other files logged, so it runs after them, in a second node:test run.
+// Both runs print TAP; their summary lines are added up and printed once at the end.
+const [last] = files.slice(-1);
+const scanLast = last?.endsWith('log-secrets.test.ts');
+const first = scanLast ? files.slice(0, -1) : files;
+const env = { ...process.env, AIM_TEST_LOG_FILE: logFile, NODE_ENV: 'test' };
+const totals = new Map();
+const SUMMARY = /^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ([\d.]+)$/;
+
+function run(list) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=tap', ...list], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env,
+    });
+    const lines = createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
+      const m = SUMMARY.exec(line);
+      if (m) totals.set(m[1], (totals.get(m[1]) ?? 0) + Number(m[2]));
+      else process.stdout.write(`${line}\n`);
+    });
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+}
+
+let status = first.length > 0 ? await run(first) : 0;
+if (scanLast) status = (await run([last])) || status;
+for (const key of ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo']) console.log(`# ${key} ${totals.get(key) ?? 0}`);
+console.log(`# duration_ms ${Math.round(totals.get('duration_ms') ?? 0)}`);
+process.exit(status);
