@@ -6,6 +6,7 @@ import { type Config, ConfigError, decodeKey } from './config/index.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { createLogger } from './core/logger.js';
 import { SecretBox, loadMasterKey } from './core/master-key.js';
+import type { OrgId } from './core/ids.js';
 import { systemRandom, type Random } from './core/random.js';
 import { healthHandlers, type ReadinessCheck } from './health/routes.js';
 import { buildApp } from './http/app.js';
@@ -149,3 +150,28 @@ export async function runMigrations(config: Config): Promise<string[]> {
     await database.close();
   }
 }
+
+/** Creates a user from the command line (`aim user create`): a new organization unless one is named. */
+export async function createUserFromCli(
+  config: Config,
+  input: { email: string; password: string; role: 'admin' | 'manager' | 'member' | 'viewer'; organizationId?: string },
+): Promise<{ id: string; email: string; role: string; organizationId: string }> {
+  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+  try {
+    await migrate(database);
+    const stores = createStores(database);
+    const audit = new AuditLog(stores.audit, systemClock, systemRandom);
+    const users = new UserService(stores, audit, systemClock, systemRandom);
+    const user = await users.create(
+      { email: input.email, password: input.password, role: input.role, ...(input.organizationId && { organizationId: input.organizationId as OrgId }) },
+      { type: 'system' },
+    );
+    return { id: user.id, email: user.email, role: user.role, organizationId: user.organizationId };
+  } finally {
+    await database.close();
+  }
+}
+
+export { serve } from './serve.js';
+export { loadConfig, ConfigError, type Config } from './config/index.js';
+export { AimError } from './core/errors.js';

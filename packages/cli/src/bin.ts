@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { AimError } from '@aim/server';
+import { CliExit, EXIT, createOutput } from './output.js';
+import { registerServerCommands } from './server-commands.js';
+
+const json = process.argv.includes('--json');
+const out = createOutput(json);
+const program = new Command('aim')
+  .description('AIM: Agent Identity Management')
+  .option('--json', 'machine-readable output')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerServerCommands(program, out);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CliExit) process.exit(error.exitCode);
+  const commanderCode = (error as { code?: string }).code;
+  if (commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version') process.exit(EXIT.ok);
+  if (commanderCode?.startsWith('commander.')) process.exit(EXIT.usage);
+  if (error instanceof AimError) {
+    out.error(error.code, error.message);
+    process.exit(EXIT.failure);
+  }
+  out.error('cli_error', error instanceof Error ? error.message : String(error));
+  process.exit(EXIT.failure);
+}

@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { ConfigError, createUserFromCli, loadConfig, runMigrations, serve } from '@aim/server';
+import { EXIT, fail, type Output } from './output.js';
+
+const ROLES = ['admin', 'manager', 'member', 'viewer'] as const;
+
+/** Commands that run the server or act on its store directly: start, migrate, user create. */
+export function registerServerCommands(program: Command, out: Output): void {
+  program
+    .command('start')
+    .description('run the server (same as npm start), configured by AIM_* environment variables')
+    .action(async () => {
+      await serve(process.env);
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations, then exit (a separate deployment step)')
+    .action(async () => {
+      const applied = await runMigrations(config());
+      out.result({ applied }, applied.length > 0 ? `applied: ${applied.join(', ')}` : 'the database is up to date');
+    });
+
+  const user = program.command('user').description('manage users directly in the store');
+  user
+    .command('create')
+    .description('create a user (the first admin, typically)')
+    .requiredOption('--email <email>', 'email address')
+    .option('--password <password>', 'password (prefer --password-stdin: arguments are visible to other processes)')
+    .option('--password-stdin', 'read the password from standard input')
+    .option('--admin', 'shorthand for --role admin')
+    .option('--role <role>', `one of ${ROLES.join(', ')}`, 'member')
+    .option('--organization <id>', 'add to an existing organization instead of creating one')
+    .action(async (opts: { email: string; password?: string; passwordStdin?: boolean; admin?: boolean; role: string; organization?: string }) => {
+      const password = opts.passwordStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : (opts.password ?? process.env.AIM_USER_PASSWORD);
+      if (!password) fail(out, EXIT.usage, 'give --password, --password-stdin or AIM_USER_PASSWORD');
+      const role = opts.admin ? 'admin' : opts.role;
+      if (!(ROLES as readonly string[]).includes(role)) fail(out, EXIT.usage, `--role must be one of ${ROLES.join(', ')}`);
+      const created = await createUserFromCli(config(), {
+        email: opts.email,
+        password,
+        role: role as (typeof ROLES)[number],
+        ...(opts.organization && { organizationId: opts.organization }),
+      });
+      out.result(created, `created ${created.role} ${created.email} (${created.id}) in organization ${created.organizationId}`);
+    });
+
+  function config() {
+    try {
+      return loadConfig(process.env);
+    } catch (error) {
+      if (error instanceof ConfigError) fail(out, EXIT.config, `invalid configuration: ${error.message}`);
+      throw error;
+    }
+  }
+}
