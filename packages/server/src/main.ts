@@ -1,6 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
+import { AgentDirectory } from './agents/directory.js';
+import { agentHandlers } from './agents/routes.js';
+import { AgentService } from './agents/service.js';
 import { AuditLog } from './audit/audit-log.js';
 import { type Config, ConfigError, decodeKey } from './config/index.js';
 import { systemClock, type Clock } from './core/clock.js';
@@ -14,7 +17,10 @@ import { AimError } from './core/errors.js';
 import { routeTable } from './http/route-table.js';
 import { SessionService } from './sessions/service.js';
 import { sessionHandlers } from './sessions/routes.js';
+import { LocalInvalidationBus } from './shared-state/invalidation.js';
 import { MemoryRevocationList } from './shared-state/revocations.js';
+import { signatureHandlers } from './signatures/routes.js';
+import { ActionVerifier } from './signatures/service.js';
 import { migrate, openDatabase, type Database } from './storage/database.js';
 import { metaGetOrInit } from './storage/meta-store.js';
 import { createStores, type StoreHub } from './storage/stores.js';
@@ -45,6 +51,8 @@ export interface AimServer {
   services: {
     users: UserService;
     sessions: SessionService;
+    agents: AgentService;
+    verifier: ActionVerifier;
     signingKeys: SigningKeyRing;
     accessTokens: AccessTokens;
     audit: AuditLog;
@@ -77,6 +85,17 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     const sessions = new SessionService(stores, users, accessTokens, revocations, audit, clock, random, config.refreshTokenTtl);
     await sessions.restoreRevocations();
 
+    const bus = new LocalInvalidationBus();
+    const directory = new AgentDirectory(stores.agents, bus, clock);
+    const agentPolicy = {
+      keyMaxAgeDays: config.keyMaxAgeDays,
+      rotationGraceSeconds: config.keyRotationGrace,
+      rotationNoticeDays: config.keyRotationNoticeDays,
+      signatureWindowSeconds: config.signatureWindow,
+    };
+    const agents = new AgentService(stores, directory, audit, clock, random, agentPolicy);
+    const verifier = new ActionVerifier(stores, stores.nonces, directory, audit, clock, random, agentPolicy);
+
     if (config.adminEmail && config.adminPassword) {
       const admin = await users.ensureFirstAdmin(config.adminEmail, config.adminPassword);
       if (admin) logger.info({ userId: admin.id }, 'created the first admin from AIM_ADMIN_EMAIL');
@@ -95,6 +114,8 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         tokens: tokenHandlers(signingKeys),
         sessions: sessionHandlers(sessions, users),
         users: userHandlers(users),
+        agents: agentHandlers(agents),
+        signatures: signatureHandlers(verifier),
       }),
       verifiers: {
         bearer: bearerVerifier(accessTokens, revocations),
@@ -110,7 +131,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       logger,
       database,
       stores,
-      services: { users, sessions, signingKeys, accessTokens, audit },
+      services: { users, sessions, agents, verifier, signingKeys, accessTokens, audit },
       clock,
       close: async () => {
         shuttingDown = true;

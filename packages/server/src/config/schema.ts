@@ -118,6 +118,18 @@ export const SETTINGS = {
     schema: int(1, 3600),
   }),
   keyMaxAgeDays: setting({ env: 'AIM_KEY_MAX_AGE_DAYS', default: '90', doc: 'Agent key lifetime, days.', schema: int(1, 3650) }),
+  keyRotationGrace: setting({
+    env: 'AIM_KEY_ROTATION_GRACE',
+    default: '86400',
+    doc: 'Seconds an agent key keeps verifying after it was rotated out.',
+    schema: int(0, 30 * 86_400),
+  }),
+  keyRotationNoticeDays: setting({
+    env: 'AIM_KEY_ROTATION_NOTICE_DAYS',
+    default: '7',
+    doc: 'Days before an agent key expires from which responses say rotation is due.',
+    schema: int(0, 365),
+  }),
   apiKeyMaxAgeDays: setting({ env: 'AIM_API_KEY_MAX_AGE_DAYS', default: '90', doc: 'API key lifetime, days.', schema: int(1, 3650) }),
   requireAdminMfa: setting({
     env: 'AIM_REQUIRE_ADMIN_MFA',

@@ -1,4 +1,6 @@
+import type { agentHandlers } from '../agents/routes.js';
 import type { healthHandlers } from '../health/routes.js';
+import type { signatureHandlers } from '../signatures/routes.js';
 import type { sessionHandlers } from '../sessions/routes.js';
 import type { tokenHandlers } from '../tokens/routes.js';
 import type { userHandlers } from '../users/routes.js';
@@ -9,12 +11,15 @@ export interface Handlers {
   tokens: ReturnType<typeof tokenHandlers>;
   sessions: ReturnType<typeof sessionHandlers>;
   users: ReturnType<typeof userHandlers>;
+  agents: ReturnType<typeof agentHandlers>;
+  signatures: ReturnType<typeof signatureHandlers>;
 }
 
 // Who may call: public routes are limited per address; the rest name the credentials they accept.
 const PUBLIC: Access = { auth: 'public' };
 const PERSON = { auth: ['jwt'] } as const;
 const PERSON_OR_SDK = { auth: ['jwt', 'oauth'] } as const;
+const ANY = { auth: ['jwt', 'api_key', 'oauth'] } as const;
 
 /**
  * Every endpoint AIM serves, with the credentials it accepts and the scope it needs.
@@ -38,5 +43,27 @@ export function routeTable(h: Handlers): Route[] {
     { method: 'GET', url: '/api/v1/users', access: { ...PERSON, scope: 'admin' }, handler: h.users.list },
     { method: 'POST', url: '/api/v1/users', access: { ...PERSON, scope: 'admin' }, handler: h.users.create },
     { method: 'PATCH', url: '/api/v1/users/:id', access: { ...PERSON, scope: 'admin' }, handler: h.users.update },
+
+    // agents and MCP servers
+    { method: 'POST', url: '/api/v1/sdk-api/agents/register', access: { auth: ['api_key', 'jwt'], scope: 'agents:write' }, handler: h.agents.sdkRegister },
+    { method: 'POST', url: '/api/v1/agents', access: { ...ANY, scope: 'agents:write' }, handler: h.agents.register },
+    { method: 'GET', url: '/api/v1/agents', access: { ...ANY, scope: 'agents:read' }, handler: h.agents.list },
+    { method: 'GET', url: '/api/v1/agents/:id', access: { ...ANY, scope: 'agents:read' }, handler: h.agents.get },
+    { method: 'PATCH', url: '/api/v1/agents/:id', access: { ...ANY, scope: 'agents:write' }, handler: h.agents.update },
+    { method: 'DELETE', url: '/api/v1/agents/:id', access: { ...ANY, scope: 'agents:write' }, handler: h.agents.remove },
+    { method: 'POST', url: '/api/v1/agents/:id/suspend', access: { ...ANY, scope: 'agents:write' }, handler: h.agents.suspend },
+    { method: 'POST', url: '/api/v1/agents/:id/reactivate', access: { ...ANY, scope: 'agents:write' }, handler: h.agents.reactivate },
+
+    // agent keys: rotation needs agents:write or the agent's own token, checked by the service
+    { method: 'GET', url: '/api/v1/agents/:id/keys', access: { ...ANY, scope: 'agents:read' }, handler: h.agents.keys },
+    { method: 'POST', url: '/api/v1/agents/:id/keys', access: { ...ANY, scope: 'agents:write' }, handler: h.agents.replaceKey },
+    { method: 'POST', url: '/api/v1/agents/:id/keys/rotate', access: ANY, handler: h.agents.rotateKey },
+    { method: 'POST', url: '/api/v1/agents/:id/keys/:keyId/revoke', access: { ...ANY, scope: 'agents:write' }, handler: h.agents.revokeKey },
+
+    // signed actions and their evidence
+    { method: 'POST', url: '/api/v1/agents/:id/verify-action', access: { ...ANY, scope: 'verify' }, handler: h.signatures.verifyAction },
+    { method: 'GET', url: '/api/v1/agents/:id/verifications', access: { ...ANY, scope: 'agents:read' }, handler: h.signatures.listForAgent },
+    { method: 'GET', url: '/api/v1/verifications', access: { ...ANY, scope: 'agents:read' }, handler: h.signatures.list },
+    { method: 'GET', url: '/api/v1/verifications/:id', access: { ...ANY, scope: 'agents:read' }, handler: h.signatures.get },
   ];
 }

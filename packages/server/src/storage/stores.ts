@@ -1,14 +1,18 @@
 import type { Kysely } from 'kysely';
+import type { AgentStore, NonceStore } from '../agents/store.js';
 import type { AuditStore } from '../audit/store.js';
+import type { VerificationStore } from '../signatures/store.js';
 import type { RefreshTokenStore } from '../sessions/store.js';
 import type { SigningKeyStore } from '../tokens/store.js';
 import type { UserStore } from '../users/store.js';
+import { KyselyAgentStore } from './agent-store.js';
 import { KyselyAuditStore } from './audit-store.js';
 import type { Database, Dialect } from './database.js';
 import { KyselyRefreshTokenStore } from './refresh-token-store.js';
 import { KyselySigningKeyStore } from './signing-key-store.js';
 import type { Tables } from './tables.js';
 import { KyselyUserStore } from './users-store.js';
+import { KyselyVerificationStore } from './verification-store.js';
 
 /** Every store, over one connection or one transaction. */
 export interface Stores {
@@ -16,6 +20,9 @@ export interface Stores {
   refreshTokens: RefreshTokenStore;
   signingKeys: SigningKeyStore;
   audit: AuditStore;
+  agents: AgentStore;
+  nonces: NonceStore;
+  verifications: VerificationStore;
 }
 
 export interface StoreHub extends Stores {
@@ -27,7 +34,11 @@ export interface StoreHub extends Stores {
 }
 
 function bind(db: Kysely<Tables>, dialect: Dialect, inTransaction: boolean): Stores {
+  const agents = new KyselyAgentStore(db, dialect, inTransaction);
   return {
+    agents,
+    nonces: agents,
+    verifications: new KyselyVerificationStore(db, dialect, inTransaction),
     users: new KyselyUserStore(db, dialect, inTransaction),
     refreshTokens: new KyselyRefreshTokenStore(db, dialect, inTransaction),
     signingKeys: new KyselySigningKeyStore(db, dialect, inTransaction),

@@ -51,6 +51,48 @@ export interface Tables {
     expires_at: number;
     used_at: number | null;
   };
+  agents: {
+    id: string;
+    organization_id: string;
+    name: string;
+    type: string;
+    description: string | null;
+    capabilities: string;
+    status: string;
+    created_by: string;
+    created_at: number;
+    updated_at: number;
+  };
+  agent_keys: {
+    id: string;
+    agent_id: string;
+    organization_id: string;
+    public_key: string;
+    created_at: number;
+    expires_at: number;
+    grace_until: number | null;
+    replaced_by: string | null;
+    revoked_at: number | null;
+  };
+  nonces: { agent_id: string; nonce: string; expires_at: number };
+  verifications: {
+    id: string;
+    organization_id: string;
+    agent_id: string;
+    key_id: string | null;
+    action: string;
+    resource: string;
+    timestamp: number;
+    nonce: string;
+    message: string;
+    signature: string;
+    decision: string;
+    reason: string;
+    caller_type: string;
+    caller_id: string;
+    ip: string | null;
+    created_at: number;
+  };
   audit_log: {
     id: string;
     organization_id: string;
