@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ConfigError, createUserFromCli, loadConfig, runMigrations, serve } from '@aim/server';
+import { ConfigError, createUserFromCli, loadConfig, rotateSigningKey, runMigrations, serve } from '@aim/server';
 import { EXIT, fail, type Output } from './output.js';
 
 const ROLES = ['admin', 'manager', 'member', 'viewer'] as const;
@@ -46,6 +46,14 @@ export function registerServerCommands(program: Command, out: Output): void {
       out.result(created, `created ${created.role} ${created.email} (${created.id}) in organization ${created.organizationId}`);
     });
 
+  keysGroup(program)
+    .command('rotate-signing')
+    .description('start signing access tokens with a new key; the old one stays published until its tokens expire')
+    .action(async () => {
+      const { kid } = await rotateSigningKey(config());
+      out.result({ kid }, `new signing key ${kid}; the previous key stays in the JWKS until its tokens expire`);
+    });
+
   function config() {
     try {
       return loadConfig(process.env);
@@ -54,4 +62,9 @@ export function registerServerCommands(program: Command, out: Output): void {
       throw error;
     }
   }
+}
+
+/** The `aim keys …` group, shared by server and agent key commands. */
+export function keysGroup(program: Command): Command {
+  return program.commands.find((c) => c.name() === 'keys') ?? program.command('keys').description('signing keys and agent keys');
 }

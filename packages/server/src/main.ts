@@ -9,7 +9,7 @@ import { type Config, ConfigError, decodeKey } from './config/index.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { createLogger } from './core/logger.js';
 import { SecretBox, loadMasterKey } from './core/master-key.js';
-import type { OrgId } from './core/ids.js';
+import { isUuid, type AgentId, type OrgId } from './core/ids.js';
 import { systemRandom, type Random } from './core/random.js';
 import { healthHandlers, type ReadinessCheck } from './health/routes.js';
 import { buildApp } from './http/app.js';
@@ -28,6 +28,11 @@ import { AccessTokens } from './tokens/access-tokens.js';
 import { bearerVerifier } from './tokens/bearer.js';
 import { tokenHandlers } from './tokens/routes.js';
 import { SigningKeyRing } from './tokens/signing-keys.js';
+import { ClientAssertionVerifier } from './oauth/client-assertion.js';
+import { oauthHandlers } from './oauth/routes.js';
+import { OAuthService } from './oauth/service.js';
+import { sdkTokenHandlers } from './sdk-tokens/routes.js';
+import { SdkTokenService } from './sdk-tokens/service.js';
 import { userHandlers } from './users/routes.js';
 import { UserService } from './users/service.js';
 
@@ -53,6 +58,7 @@ export interface AimServer {
     sessions: SessionService;
     agents: AgentService;
     verifier: ActionVerifier;
+    oauth: OAuthService;
     signingKeys: SigningKeyRing;
     accessTokens: AccessTokens;
     audit: AuditLog;
@@ -95,6 +101,17 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     };
     const agents = new AgentService(stores, directory, audit, clock, random, agentPolicy);
     const verifier = new ActionVerifier(stores, stores.nonces, directory, audit, clock, random, agentPolicy);
+    const assertions = new ClientAssertionVerifier(
+      directory,
+      stores.nonces,
+      clock,
+      [`${config.publicUrl}/oauth/token`, config.publicUrl],
+      (id) => stores.agents.findAgentOrganization(id),
+    );
+    const oauth = new OAuthService(sessions, accessTokens, assertions, directory, revocations, audit, clock);
+    const sdkTokens = new SdkTokenService(stores, sessions, users, config.sdkTokenMaxAgeDays);
+    const agentActive = async (orgId: OrgId, agentId: string) =>
+      isUuid(agentId) && (await directory.get(orgId, agentId as AgentId))?.agent.status === 'active';
 
     if (config.adminEmail && config.adminPassword) {
       const admin = await users.ensureFirstAdmin(config.adminEmail, config.adminPassword);
@@ -116,9 +133,11 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         users: userHandlers(users),
         agents: agentHandlers(agents),
         signatures: signatureHandlers(verifier),
+        oauth: oauthHandlers(oauth, config.publicUrl),
+        sdkTokens: sdkTokenHandlers(sdkTokens, () => clock.now(), config.publicUrl),
       }),
       verifiers: {
-        bearer: bearerVerifier(accessTokens, revocations),
+        bearer: bearerVerifier(accessTokens, revocations, agentActive),
         apiKey: async () => {
           throw new AimError('invalid_api_key', 'API keys are not enabled');
         },
@@ -131,7 +150,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       logger,
       database,
       stores,
-      services: { users, sessions, agents, verifier, signingKeys, accessTokens, audit },
+      services: { users, sessions, agents, verifier, oauth, signingKeys, accessTokens, audit },
       clock,
       close: async () => {
         shuttingDown = true;
@@ -196,3 +215,28 @@ export async function createUserFromCli(
 export { serve } from './serve.js';
 export { loadConfig, ConfigError, type Config } from './config/index.js';
 export { AimError } from './core/errors.js';
+
+/**
+ * Starts signing access tokens with a new key (`aim keys rotate-signing`). Running nodes pick it up within a minute;
+ * the previous key stays in the JWKS until every token it signed has expired.
+ */
+export async function rotateSigningKey(config: Config): Promise<{ kid: string }> {
+  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+  try {
+    await migrate(database);
+    const box = new SecretBox(loadMasterKey(config.masterKey ? decodeKey(config.masterKey) : undefined, config.dataDir));
+    await checkMasterKey(database, box, systemRandom);
+    const stores = createStores(database);
+    const ring = new SigningKeyRing(stores.signingKeys, box, systemClock, systemRandom, (config.accessTokenTtl + 60) * 1000);
+    const kid = await ring.rotate();
+    await new AuditLog(stores.audit, systemClock, systemRandom).record({
+      organizationId: 'system',
+      event: 'signing_key.rotated',
+      actor: { type: 'system' },
+      data: { kid },
+    });
+    return { kid };
+  } finally {
+    await database.close();
+  }
+}

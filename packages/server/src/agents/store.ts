@@ -16,6 +16,8 @@ export interface AgentStore {
   createAgent(agent: Agent, key: AgentKey): Promise<void>;
   /** Scoped to the organization: another organization's agent is not found. */
   findAgent(orgId: OrgId, id: AgentId): Promise<Agent | undefined>;
+  /** Unscoped: only for authenticating an agent itself (a client assertion names no organization). */
+  findAgentOrganization(id: AgentId): Promise<OrgId | undefined>;
   listAgents(orgId: OrgId, query: AgentQuery): Promise<{ agents: Agent[]; total: number }>;
   updateAgent(orgId: OrgId, id: AgentId, patch: { name?: string; description?: string | null; capabilities?: string[] }, now: number): Promise<Agent | undefined>;
   /** Moves the status only from one of `from`; answers whether it moved (a compare-and-swap). */

@@ -130,6 +130,12 @@ export const SETTINGS = {
     doc: 'Days before an agent key expires from which responses say rotation is due.',
     schema: int(0, 365),
   }),
+  sdkTokenMaxAgeDays: setting({
+    env: 'AIM_SDK_TOKEN_MAX_AGE_DAYS',
+    default: '90',
+    doc: 'Longest lifetime of an SDK token (a refresh-token family), days.',
+    schema: int(1, 3650),
+  }),
   apiKeyMaxAgeDays: setting({ env: 'AIM_API_KEY_MAX_AGE_DAYS', default: '90', doc: 'API key lifetime, days.', schema: int(1, 3650) }),
   requireAdminMfa: setting({
     env: 'AIM_REQUIRE_ADMIN_MFA',

@@ -186,6 +186,9 @@ function registerRoute(app: FastifyInstance, route: Route, options: AppOptions):
       if (type === FORM && !schema.consumes?.includes(FORM)) {
         throw new AimError('unsupported_media_type', 'send the body as application/json');
       }
+      if (type !== undefined && type !== FORM && schema.consumes?.includes(FORM)) {
+        throw new AimError('unsupported_media_type', 'send the body as application/x-www-form-urlencoded');
+      }
     },
     handler: async (request, reply) => {
       const userAgent = request.headers['user-agent'];

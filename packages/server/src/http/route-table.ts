@@ -1,5 +1,7 @@
 import type { agentHandlers } from '../agents/routes.js';
 import type { healthHandlers } from '../health/routes.js';
+import type { oauthHandlers } from '../oauth/routes.js';
+import type { sdkTokenHandlers } from '../sdk-tokens/routes.js';
 import type { signatureHandlers } from '../signatures/routes.js';
 import type { sessionHandlers } from '../sessions/routes.js';
 import type { tokenHandlers } from '../tokens/routes.js';
@@ -13,6 +15,8 @@ export interface Handlers {
   users: ReturnType<typeof userHandlers>;
   agents: ReturnType<typeof agentHandlers>;
   signatures: ReturnType<typeof signatureHandlers>;
+  oauth: ReturnType<typeof oauthHandlers>;
+  sdkTokens: ReturnType<typeof sdkTokenHandlers>;
 }
 
 // Who may call: public routes are limited per address; the rest name the credentials they accept.
@@ -31,6 +35,17 @@ export function routeTable(h: Handlers): Route[] {
     { method: 'GET', url: '/health', access: PUBLIC, handler: h.health.live },
     { method: 'GET', url: '/health/ready', access: PUBLIC, handler: h.health.ready },
     { method: 'GET', url: '/.well-known/jwks.json', access: PUBLIC, handler: h.tokens.jwks },
+    { method: 'GET', url: '/.well-known/oauth-authorization-server', access: PUBLIC, handler: h.oauth.metadata },
+    { method: 'GET', url: '/.well-known/openid-configuration', access: PUBLIC, handler: h.oauth.openidConfiguration },
+
+    // OAuth 2.0 (form-encoded, RFC 6749 errors)
+    { method: 'POST', url: '/oauth/token', access: PUBLIC, handler: h.oauth.token },
+    { method: 'POST', url: '/oauth/revoke', access: PUBLIC, handler: h.oauth.revoke },
+    { method: 'POST', url: '/oauth/introspect', access: ANY, handler: h.oauth.introspect },
+    { method: 'POST', url: '/api/v1/sdk-tokens', access: PERSON, handler: h.sdkTokens.create },
+    { method: 'GET', url: '/api/v1/sdk-tokens', access: PERSON, handler: h.sdkTokens.list },
+    { method: 'POST', url: '/api/v1/sdk-tokens/revoke-all', access: PERSON, handler: h.sdkTokens.revokeAll },
+    { method: 'POST', url: '/api/v1/sdk-tokens/:id/revoke', access: PERSON, handler: h.sdkTokens.revoke },
 
     // human sessions
     { method: 'POST', url: '/api/v1/public/login', access: PUBLIC, handler: h.sessions.login },

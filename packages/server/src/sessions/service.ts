@@ -105,7 +105,7 @@ export class SessionService {
       revokedAt: null,
       revokedReason: null,
     };
-    const { token, record } = this.newRefreshToken(now);
+    const { token, record } = this.newRefreshToken(now, kind, family.expiresAt);
     await this.hub.transaction(async (s) => {
       await s.refreshTokens.createFamily(family, record);
       await this.audit.withStore(s.audit).record({
@@ -124,11 +124,12 @@ export class SessionService {
    * Rotates a refresh token (RFC 9700 §4.14.2). A token presented a second time means it leaked:
    * its whole family is revoked and audited in a transaction that commits, and only then does the request fail.
    */
-  async refresh(input: { refreshToken: string; kind: FamilyKind } & RequestMeta): Promise<SessionTokens> {
+  async refresh(input: { refreshToken: string; kind: FamilyKind; scope?: string[] } & RequestMeta): Promise<SessionTokens> {
     const parsed = parseRefreshToken(input.refreshToken);
     if (!parsed) throw new AimError('invalid_token', 'refresh token is malformed');
     const now = this.clock.now();
-    const { token, record } = this.newRefreshToken(now);
+    // The successor's expiry is capped by the family's in the store, which knows it.
+    const { token, record } = this.newRefreshToken(now, input.kind, Number.MAX_SAFE_INTEGER);
     const outcome = await this.hub.transaction(async (s) => {
       const result = await s.refreshTokens.rotateRefreshToken({
         tokenId: parsed.id,
@@ -177,7 +178,7 @@ export class SessionService {
       case 'rotated': {
         const user = await this.users.get(outcome.family.userId);
         if (!user || user.disabledAt !== null) throw new AimError('invalid_token', 'the account is disabled');
-        return { ...(await this.accessFor(user, outcome.family)), refreshToken: token };
+        return { ...(await this.accessFor(user, outcome.family, input.scope)), refreshToken: token };
       }
     }
   }
@@ -235,7 +236,19 @@ export class SessionService {
   async familyOfToken(refreshToken: string): Promise<RefreshFamily | undefined> {
     const parsed = parseRefreshToken(refreshToken);
     if (!parsed) return undefined;
-    return this.hub.refreshTokens.findFamilyByToken(parsed.id, sha256Hex(parsed.secret));
+    return (await this.hub.refreshTokens.findRefreshToken(parsed.id, sha256Hex(parsed.secret)))?.family;
+  }
+
+  /** Whether a refresh token could be used right now (RFC 7662 introspection), without using it. */
+  async refreshTokenState(refreshToken: string): Promise<'live' | 'used' | 'expired' | 'revoked' | 'invalid'> {
+    const parsed = parseRefreshToken(refreshToken);
+    const found = parsed && (await this.hub.refreshTokens.findRefreshToken(parsed.id, sha256Hex(parsed.secret)));
+    if (!found) return 'invalid';
+    const now = this.clock.now();
+    if (found.family.revokedAt !== null) return 'revoked';
+    if (found.usedAt !== null) return 'used';
+    if (found.expiresAt <= now || found.family.expiresAt <= now) return 'expired';
+    return 'live';
   }
 
   /** Loads recent revocations into the shared list at start-up, so a restart does not revive access tokens. */
@@ -245,8 +258,9 @@ export class SessionService {
     for (const id of await this.hub.refreshTokens.listRevokedSince(since)) await this.revokeAccess(id, now);
   }
 
-  private async accessFor(user: User, family: RefreshFamily) {
-    const scopes = family.kind === 'session' ? [...ROLE_SCOPES[user.role]] : intersect(family.scopes, ROLE_SCOPES[user.role]);
+  private async accessFor(user: User, family: RefreshFamily, narrowTo?: string[]) {
+    const granted = family.kind === 'session' ? [...ROLE_SCOPES[user.role]] : intersect(family.scopes, ROLE_SCOPES[user.role]);
+    const scopes = narrowTo ? granted.filter((s) => narrowTo.includes(s)) : granted;
     const { token, expiresIn } = await this.tokens.issue({
       sub: user.id,
       org: user.organizationId,
@@ -258,13 +272,15 @@ export class SessionService {
     return { accessToken: token, expiresIn, user, family };
   }
 
-  private newRefreshToken(now: number): { token: string; record: NewRefreshToken } {
+  /**
+   * Session refresh tokens live AIM_REFRESH_TOKEN_TTL past their issue; SDK refresh tokens live as long as their
+   * family (rotation and reuse detection guard them, and an SDK run monthly must not find its token expired).
+   */
+  private newRefreshToken(now: number, kind: FamilyKind, familyExpiresAt: number): { token: string; record: NewRefreshToken } {
     const id = this.random.uuid();
     const secret = this.random.bytes(32).toString('base64url');
-    return {
-      token: formatRefreshToken(id, secret),
-      record: { id, secretHash: sha256Hex(secret), createdAt: now, expiresAt: now + this.refreshTtlSeconds * SECOND },
-    };
+    const expiresAt = kind === 'sdk' ? familyExpiresAt : Math.min(now + this.refreshTtlSeconds * SECOND, familyExpiresAt);
+    return { token: formatRefreshToken(id, secret), record: { id, secretHash: sha256Hex(secret), createdAt: now, expiresAt } };
   }
 
   private revokeAccess(familyId: string, now: number): Promise<void> {

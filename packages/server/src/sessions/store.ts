@@ -19,8 +19,8 @@ export interface RefreshTokenStore {
     ip: string | null;
     userAgent: string | null;
   }): Promise<RotateOutcome>;
-  /** The family a presented token belongs to, when its secret matches; never changes anything. */
-  findFamilyByToken(tokenId: string, secretHash: string): Promise<RefreshFamily | undefined>;
+  /** A presented token and its family, when its secret matches; never changes anything. */
+  findRefreshToken(tokenId: string, secretHash: string): Promise<{ family: RefreshFamily; expiresAt: number; usedAt: number | null } | undefined>;
   findFamily(id: FamilyId): Promise<RefreshFamily | undefined>;
   listFamilies(userId: UserId, kind: FamilyKind): Promise<RefreshFamily[]>;
   /** Revokes one family; answers whether this call revoked it (false when it already was). */

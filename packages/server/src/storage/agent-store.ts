@@ -92,6 +92,11 @@ export class KyselyAgentStore extends KyselyStore implements AgentStore, NonceSt
     return row && toAgent(row);
   }
 
+  async findAgentOrganization(id: AgentId): Promise<OrgId | undefined> {
+    const row = await this.db.selectFrom('agents').select('organization_id').where('id', '=', id).executeTakeFirst();
+    return row?.organization_id as OrgId | undefined;
+  }
+
   async listAgents(orgId: OrgId, query: AgentQuery): Promise<{ agents: Agent[]; total: number }> {
     let base = this.db.selectFrom('agents').where('organization_id', '=', orgId);
     if (query.status) base = base.where('status', '=', query.status);

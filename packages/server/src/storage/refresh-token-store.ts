@@ -97,7 +97,7 @@ export class KyselyRefreshTokenStore extends KyselyStore implements RefreshToken
         .execute();
       return { kind: 'reused', family: { ...family, revokedAt: input.now, revokedReason: 'reuse_detected' } };
     }
-    await insertToken(trx, family.id, input.next);
+    await insertToken(trx, family.id, { ...input.next, expiresAt: Math.min(input.next.expiresAt, family.expiresAt) });
     await trx
       .updateTable('refresh_families')
       .set({ last_used_at: input.now, last_ip: input.ip, user_agent: input.userAgent })
@@ -106,8 +106,9 @@ export class KyselyRefreshTokenStore extends KyselyStore implements RefreshToken
     return { kind: 'rotated', family: { ...family, lastUsedAt: input.now, lastIp: input.ip } };
   }
 
-  async findFamilyByToken(tokenId: string, secretHash: string): Promise<RefreshFamily | undefined> {
-    return (await findTokenWithFamily(this.db, tokenId, secretHash))?.family;
+  async findRefreshToken(tokenId: string, secretHash: string) {
+    const found = await findTokenWithFamily(this.db, tokenId, secretHash);
+    return found && { family: found.family, expiresAt: found.token.expires_at, usedAt: found.token.used_at };
   }
 
   async findFamily(id: FamilyId): Promise<RefreshFamily | undefined> {

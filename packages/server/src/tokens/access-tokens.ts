@@ -34,7 +34,7 @@ export class AccessTokens {
     private readonly keys: SigningKeyRing,
     private readonly clock: Clock,
     private readonly random: Random,
-    private readonly issuer: string,
+    readonly issuer: string,
     private readonly ttlSeconds: number,
   ) {}
 

@@ -1,3 +1,4 @@
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { Role } from '@aim/protocol';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/core/logger.js';
@@ -35,19 +36,29 @@ export interface SignedIn extends TestUser {
 
 let counter = 0;
 
+/** A port nobody listens on right now, so the server's public URL (its token issuer) can be its real address. */
+export async function freePort(): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 export async function startTestServer(options: { store?: StoreKind; clock?: Clock; env?: Record<string, string> } = {}): Promise<TestServer> {
   const database = await createTestDatabase(options.store ?? 'sqlite');
+  const port = await freePort();
   const config = loadConfig({
-    AIM_PORT: '0',
+    AIM_PORT: String(port),
     AIM_DATA_DIR: database.dataDir,
     AIM_DATABASE_URL: database.databaseUrl,
     AIM_LOG_LEVEL: 'info',
-    AIM_PUBLIC_URL: 'http://localhost:8080',
+    AIM_PUBLIC_URL: `http://127.0.0.1:${port}`,
     ...options.env,
   });
   const logs = new LogCapture();
   const server = await createServer(config, { ...(options.clock && { clock: options.clock }), logger: createLogger('info', logs) });
-  await server.app.listen({ host: '127.0.0.1', port: 0 });
+  await server.app.listen({ host: '127.0.0.1', port: config.port });
   const address = server.app.server.address();
   if (!address || typeof address === 'string') throw new Error('server did not bind');
   const url = `http://127.0.0.1:${address.port}`;

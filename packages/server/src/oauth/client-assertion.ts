@@ -1,0 +1,87 @@
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
+import type { AgentDirectory, LoadedAgent } from '../agents/directory.js';
+import type { NonceStore } from '../agents/store.js';
+import { keyVerifies } from '../agents/types.js';
+import { SECOND, type Clock } from '../core/clock.js';
+import { AimError } from '../core/errors.js';
+import { isUuid, type AgentId, type OrgId } from '../core/ids.js';
+import { ASSERTION_ALGORITHMS } from './metadata.js';
+
+/** Assertions live at most this long (RFC 7523 §3: a short exp); a longer one is refused outright. */
+const MAX_LIFETIME_SECONDS = 300;
+
+/**
+ * private_key_jwt (RFC 7523 §3, RFC 7521 §4.2): the agent proves itself with a JWT signed by its current key.
+ * `iss` = `sub` = agent id, `aud` = the token endpoint (or the issuer), short `exp`, and a `jti` used once.
+ */
+export class ClientAssertionVerifier {
+  constructor(
+    private readonly directory: AgentDirectory,
+    private readonly nonces: NonceStore,
+    private readonly clock: Clock,
+    private readonly audiences: string[],
+    private readonly findOrganization: (agentId: AgentId) => Promise<OrgId | undefined>,
+  ) {}
+
+  async verify(assertion: string, clientId: string | undefined): Promise<LoadedAgent> {
+    let header;
+    let unverifiedSub: unknown;
+    try {
+      header = decodeProtectedHeader(assertion);
+      unverifiedSub = JSON.parse(Buffer.from(assertion.split('.')[1] ?? '', 'base64url').toString('utf8')).sub;
+    } catch {
+      throw invalidClient('client_assertion is not a JWT');
+    }
+    if (typeof header.alg !== 'string' || !ASSERTION_ALGORITHMS.includes(header.alg)) {
+      throw invalidClient('client_assertion must be signed with EdDSA (Ed25519)');
+    }
+    if (typeof unverifiedSub !== 'string' || !isUuid(unverifiedSub)) throw invalidClient('client_assertion sub must be an agent id');
+    if (clientId !== undefined && clientId !== unverifiedSub) throw invalidClient('client_id does not match the assertion');
+    const orgId = await this.findOrganization(unverifiedSub as AgentId);
+    const loaded = orgId && (await this.directory.get(orgId, unverifiedSub as AgentId));
+    if (!loaded) throw invalidClient('unknown client');
+    if (loaded.agent.status !== 'active') throw new AimError('unauthorized_client', `the agent is ${loaded.agent.status}`);
+
+    const now = this.clock.now();
+    let payload;
+    let lastError: unknown;
+    for (const { key, object } of loaded.keys.filter(({ key }) => keyVerifies(key, now))) {
+      try {
+        ({ payload } = await jwtVerify(assertion, object, {
+          algorithms: ASSERTION_ALGORITHMS,
+          issuer: loaded.agent.id,
+          subject: loaded.agent.id,
+          audience: this.audiences,
+          requiredClaims: ['exp', 'jti'],
+          currentDate: new Date(now),
+          clockTolerance: 5,
+        }));
+        if (key.expiresAt <= now) throw invalidClient('the signing key expired; rotate it');
+        break;
+      } catch (error) {
+        if (error instanceof AimError) throw error;
+        lastError = error;
+      }
+    }
+    if (!payload) {
+      const reason = lastError instanceof joseErrors.JWTExpired ? 'client_assertion expired' : 'client_assertion did not verify';
+      throw invalidClient(reason);
+    }
+    const exp = payload.exp!;
+    const issuedAt = payload.iat ?? payload.nbf ?? Math.floor(now / 1000);
+    if (exp - issuedAt > MAX_LIFETIME_SECONDS || exp - now / 1000 > MAX_LIFETIME_SECONDS) {
+      throw invalidClient(`client_assertion must expire within ${MAX_LIFETIME_SECONDS} seconds`);
+    }
+    const jti = String(payload.jti);
+    if (jti.length === 0 || jti.length > 256) throw invalidClient('client_assertion jti is not valid');
+    // RFC 7523 §3 item 7: a jti is accepted once; kept until the assertion could no longer be valid anyway.
+    if (!(await this.nonces.consumeNonce(loaded.agent.id, `jti:${jti}`, (exp + 10) * SECOND))) {
+      throw invalidClient('client_assertion was already used');
+    }
+    return loaded;
+  }
+}
+
+function invalidClient(description: string): AimError {
+  return new AimError('invalid_client', description);
+}
