@@ -13,6 +13,8 @@ import { isUuid, type AgentId, type OrgId } from './core/ids.js';
 import { systemRandom, type Random } from './core/random.js';
 import { healthHandlers, type ReadinessCheck } from './health/routes.js';
 import { buildApp } from './http/app.js';
+import { Metrics } from './metrics/metrics.js';
+import { recordResponse } from './metrics/routes.js';
 import { AimError } from './core/errors.js';
 import { routeTable } from './http/route-table.js';
 import { SessionService } from './sessions/service.js';
@@ -64,6 +66,7 @@ export interface AimServer {
     audit: AuditLog;
   };
   clock: Clock;
+  metrics: Metrics;
   /** Stops accepting, lets in-flight requests finish, then closes every pool. */
   close(): Promise<void>;
 }
@@ -118,6 +121,10 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       if (admin) logger.info({ userId: admin.id }, 'created the first admin from AIM_ADMIN_EMAIL');
     }
 
+    const metrics = new Metrics(() => database.poolStats());
+    sessions.onReuse((family) => metrics.reuseDetections.inc({ kind: family.kind }));
+    verifier.onDecision((decision, reason) => metrics.decisions.inc({ decision, reason }));
+
     let shuttingDown = false;
     const checks: ReadinessCheck[] = [
       { name: 'database', check: async () => (await database.ping(), { status: 'up' as const, detail: database.dialect }) },
@@ -126,6 +133,8 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       config,
       logger,
       webDir: WEB_DIR,
+      metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() },
+      onResponse: recordResponse(metrics),
       routes: routeTable({
         health: healthHandlers(checks, () => shuttingDown),
         tokens: tokenHandlers(signingKeys),
@@ -152,6 +161,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       stores,
       services: { users, sessions, agents, verifier, oauth, signingKeys, accessTokens, audit },
       clock,
+      metrics,
       close: async () => {
         shuttingDown = true;
         await app.close();

@@ -33,6 +33,8 @@ export interface AppOptions {
   rateLimit?: RateLimitHook;
   /** The built web UI, served at `/` when present. */
   webDir?: string;
+  /** Prometheus text for GET /metrics. */
+  metrics?: { contentType: string; render(): Promise<string> };
   /** Called after every response: metrics. */
   onResponse?: (request: FastifyRequest, reply: FastifyReply) => void;
 }
@@ -133,6 +135,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   for (const route of options.routes) registerRoute(app, route, options);
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (options.metrics) {
+    const metrics = options.metrics;
+    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.render()));
+  }
 
   if (options.webDir && existsSync(join(options.webDir, 'index.html'))) {
     await app.register(fastifyStatic, { root: options.webDir, prefix: '/', wildcard: false, index: ['index.html'] });

@@ -33,12 +33,16 @@ export interface VerifyActionResult {
 /** Called after a request was rejected (bad signature, replayed nonce…): alerts count bursts. */
 export type RejectionListener = (agent: LoadedAgent['agent'], reason: ErrorCode, ip: string | null) => void;
 
+/** Called for every recorded decision (metrics). */
+export type DecisionListener = (decision: Decision, reason: string) => void;
+
 /**
  * verify-action: proves an agent signed exactly this action on this resource just now, once, with a key it holds,
  * then decides from its capabilities and status. Every outcome is kept as evidence and audited.
  */
 export class ActionVerifier {
   private readonly rejectionListeners: RejectionListener[] = [];
+  private readonly decisionListeners: DecisionListener[] = [];
 
   constructor(
     private readonly hub: StoreHub,
@@ -52,6 +56,10 @@ export class ActionVerifier {
 
   onRejected(listener: RejectionListener): void {
     this.rejectionListeners.push(listener);
+  }
+
+  onDecision(listener: DecisionListener): void {
+    this.decisionListeners.push(listener);
   }
 
   async verify(principal: Principal, agentId: string, input: VerifyActionInput, ip: string | null): Promise<VerifyActionResult> {
@@ -151,6 +159,7 @@ export class ActionVerifier {
         },
       });
     });
+    for (const listener of this.decisionListeners) listener(verification.decision, verification.reason);
   }
 }
 

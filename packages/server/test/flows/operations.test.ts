@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { registerAgent, signedAction } from '../support/agents.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+describe('operations endpoints', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer();
+  });
+  after(() => t.close());
+
+  it('/health and /health/ready report the process and each dependency', async () => {
+    assert.deepEqual((await t.http.get('/health')).body, { status: 'ok' });
+    const ready = await t.http.get<{ status: string; dependencies: Record<string, { status: string }> }>('/health/ready');
+    assert.equal(ready.status, 200);
+    assert.equal(ready.body.status, 'ready');
+    assert.equal(ready.body.dependencies.database?.status, 'up');
+  });
+
+  it('/metrics counts requests per route template and auth class, decisions, reuse and pool use', async () => {
+    const admin = await t.signIn();
+    const agent = await registerAgent(t.http, admin.accessToken, { capabilities: ['search'] });
+    await t.http.post(`/api/v1/agents/${agent.id}/verify-action`, signedAction(agent.id, agent.keys.privateKey, 'search', 'x'), { token: admin.accessToken });
+    await t.http.post(`/api/v1/agents/${agent.id}/verify-action`, signedAction(agent.id, agent.keys.privateKey, 'deploy', 'x'), { token: admin.accessToken });
+    await t.http.get(`/api/v1/agents/${agent.id}`, { token: admin.accessToken });
+    await t.http.post('/api/v1/auth/refresh', { refresh_token: admin.refreshToken });
+    await t.http.post('/api/v1/auth/refresh', { refresh_token: admin.refreshToken });
+
+    const res = await t.http.get('/metrics');
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
+    const text = res.text;
+    assert.match(text, /aim_http_requests_total\{method="GET",route="\/api\/v1\/agents\/:id",status="200",auth="jwt"\} 1/);
+    assert.ok(!text.includes(agent.id), 'no ids in labels');
+    assert.match(text, /aim_verify_action_decisions_total\{decision="allowed",reason="capability_granted"\} 1/);
+    assert.match(text, /aim_verify_action_decisions_total\{decision="denied",reason="capability_missing"\} 1/);
+    assert.match(text, /aim_refresh_token_reuse_detections_total\{kind="session"\} 1/);
+    assert.match(text, /aim_db_pool_connections\{state="total"\} 1/);
+    assert.match(text, /aim_http_request_duration_seconds_bucket/);
+    assert.match(text, /aim_process_resident_memory_bytes/);
+  });
+});
