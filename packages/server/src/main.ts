@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
+import { ApiKeyService, apiKeyHandlers, apiKeyVerifier } from './api-keys/index.js';
 import { AuditLog } from './audit/audit-log.js';
 import { type Config, ConfigError, decodeKey } from './config/index.js';
 import { systemClock, type Clock } from './core/clock.js';
@@ -10,7 +11,6 @@ import type { OrgId } from './core/ids.js';
 import { systemRandom, type Random } from './core/random.js';
 import { healthHandlers, type ReadinessCheck } from './health/routes.js';
 import { buildApp } from './http/app.js';
-import { AimError } from './core/errors.js';
 import { routeTable } from './http/route-table.js';
 import { SessionService } from './sessions/service.js';
 import { sessionHandlers } from './sessions/routes.js';
@@ -48,12 +48,14 @@ export interface AimServer {
     signingKeys: SigningKeyRing;
     accessTokens: AccessTokens;
     audit: AuditLog;
+    apiKeys: ApiKeyService;
   };
   clock: Clock;
   /** Stops accepting, lets in-flight requests finish, then closes every pool. */
   close(): Promise<void>;
 }
 
+const USAGE_FLUSH_INTERVAL_MS = 5000;
 const WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 export async function createServer(config: Config, overrides: ServerOverrides = {}): Promise<AimServer> {
@@ -76,6 +78,12 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     const revocations = new MemoryRevocationList(clock);
     const sessions = new SessionService(stores, users, accessTokens, revocations, audit, clock, random, config.refreshTokenTtl);
     await sessions.restoreRevocations();
+    const apiKeys = new ApiKeyService(stores, users, audit, revocations, clock, random, {
+      environment: config.environment,
+      maxAgeDays: config.apiKeyMaxAgeDays,
+      rotationGraceSeconds: config.apiKeyRotationGrace,
+      rateLimitPerMinute: config.rateLimitApiKey,
+    });
 
     if (config.adminEmail && config.adminPassword) {
       const admin = await users.ensureFirstAdmin(config.adminEmail, config.adminPassword);
@@ -95,14 +103,16 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         tokens: tokenHandlers(signingKeys),
         sessions: sessionHandlers(sessions, users),
         users: userHandlers(users),
+        apiKeys: apiKeyHandlers(apiKeys),
       }),
       verifiers: {
         bearer: bearerVerifier(accessTokens, revocations),
-        apiKey: async () => {
-          throw new AimError('invalid_api_key', 'API keys are not enabled');
-        },
+        apiKey: apiKeyVerifier(apiKeys),
       },
     });
+
+    // API-key usage is counted in memory and written in batches: no row per request.
+    const stopFlushing = apiKeys.startFlushing(USAGE_FLUSH_INTERVAL_MS, (error) => logger.warn({ err: error }, 'API key usage flush failed; will retry'));
 
     return {
       app,
@@ -110,11 +120,14 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       logger,
       database,
       stores,
-      services: { users, sessions, signingKeys, accessTokens, audit },
+      services: { users, sessions, signingKeys, accessTokens, audit, apiKeys },
       clock,
       close: async () => {
         shuttingDown = true;
         await app.close();
+        // After the last request: what it counted is written before the pool closes.
+        stopFlushing();
+        await apiKeys.flushUsage().catch((error: unknown) => logger.error({ err: error }, 'API key usage could not be written at shutdown'));
         await database.close();
       },
     };

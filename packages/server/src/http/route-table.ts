@@ -1,3 +1,4 @@
+import type { apiKeyHandlers } from '../api-keys/routes.js';
 import type { healthHandlers } from '../health/routes.js';
 import type { sessionHandlers } from '../sessions/routes.js';
 import type { tokenHandlers } from '../tokens/routes.js';
@@ -9,12 +10,19 @@ export interface Handlers {
   tokens: ReturnType<typeof tokenHandlers>;
   sessions: ReturnType<typeof sessionHandlers>;
   users: ReturnType<typeof userHandlers>;
+  apiKeys: ReturnType<typeof apiKeyHandlers>;
 }
 
 // Who may call: public routes are limited per address; the rest name the credentials they accept.
 const PUBLIC: Access = { auth: 'public' };
 const PERSON = { auth: ['jwt'] } as const;
 const PERSON_OR_SDK = { auth: ['jwt', 'oauth'] } as const;
+/**
+ * A person, or automation holding an API key. What a key may do is still bounded by the route's scope: keys carry
+ * their own scopes, and `admin` implies all. Routes about the person themselves (`/auth/*`) and user management
+ * stay JWT-only: a key is not a person and cannot sign in, change a password or administer accounts.
+ */
+const PERSON_OR_KEY = { auth: ['jwt', 'api_key'] } as const;
 
 /**
  * Every endpoint AIM serves, with the credentials it accepts and the scope it needs.
@@ -38,5 +46,12 @@ export function routeTable(h: Handlers): Route[] {
     { method: 'GET', url: '/api/v1/users', access: { ...PERSON, scope: 'admin' }, handler: h.users.list },
     { method: 'POST', url: '/api/v1/users', access: { ...PERSON, scope: 'admin' }, handler: h.users.create },
     { method: 'PATCH', url: '/api/v1/users/:id', access: { ...PERSON, scope: 'admin' }, handler: h.users.update },
+
+    // API keys: people with api_keys:manage; keys only with admin (a key can never hold api_keys:manage)
+    { method: 'POST', url: '/api/v1/api-keys', access: { ...PERSON_OR_KEY, scope: 'api_keys:manage' }, handler: h.apiKeys.create },
+    { method: 'GET', url: '/api/v1/api-keys', access: { ...PERSON_OR_KEY, scope: 'api_keys:manage' }, handler: h.apiKeys.list },
+    { method: 'DELETE', url: '/api/v1/api-keys/:id', access: { ...PERSON_OR_KEY, scope: 'api_keys:manage' }, handler: h.apiKeys.revoke },
+    { method: 'POST', url: '/api/v1/api-keys/:id/rotate', access: { ...PERSON_OR_KEY, scope: 'api_keys:manage' }, handler: h.apiKeys.rotate },
+    { method: 'GET', url: '/api/v1/api-keys/:id/usage', access: { ...PERSON_OR_KEY, scope: 'api_keys:manage' }, handler: h.apiKeys.usage },
   ];
 }
