@@ -24,7 +24,7 @@ const ApiKeyView = Type.Object({
   created_at: Timestamp,
   created_by: Type.String(),
   expires_at: Timestamp,
-  expiring_soon: Type.Boolean({ description: 'still usable, and expires within 14 days' }),
+  expiring_soon: Type.Boolean({ description: 'active, and expires within 14 days' }),
   last_used_at: NullableTimestamp,
   last_used_ip: NullableString,
   rate_limit_per_minute: Type.Union([Type.Integer(), Type.Null()]),

@@ -1,4 +1,4 @@
-import { ROLE_SCOPES, type Scope } from '@aim/protocol';
+import { ROLE_SCOPES, isScope, type Scope } from '@aim/protocol';
 import type { AuditLog } from '../audit/audit-log.js';
 import { DAY, SECOND, type Clock } from '../core/clock.js';
 import { AimError, invalidRequest, notFound } from '../core/errors.js';
@@ -262,7 +262,8 @@ export class ApiKeyService {
     return {
       method: 'api_key',
       organizationId: key.organizationId,
-      scopes: new Set(key.scopes),
+      // A scope retired from the catalogue since the key was made grants nothing.
+      scopes: new Set(key.scopes.filter(isScope)),
       actor: { type: 'api_key', id: key.id },
       userId: key.createdBy,
       rateKey: `api_key:${key.id}`,
@@ -334,8 +335,8 @@ export class ApiKeyService {
 
   private stateOf(key: ApiKey, now: number): ApiKeyState {
     const status = statusOf(key, now);
-    const live = status === 'active' || status === 'grace';
-    return { ...key, status, expiringSoon: live && key.expiresAt - now <= EXPIRING_SOON };
+    // A key in its grace period is already replaced: only keys still in service are flagged.
+    return { ...key, status, expiringSoon: status === 'active' && key.expiresAt - now <= EXPIRING_SOON };
   }
 }
 

@@ -406,6 +406,15 @@ describe('API keys: expiry, rotation grace and usage (injected clock)', () => {
     assert.deepEqual(Object.keys(audit[0]?.data as object).sort(), ['grace_until', 'prefix', 'successor_id', 'successor_prefix']);
   });
 
+  it('two concurrent rotations of one key: one successor, one 409', async () => {
+    const key = await createKey(t, await jwt(), { name: 'raced', scopes: ['admin'] });
+    const auth = await jwt();
+    const results = await Promise.all([1, 2].map(() => t.http.post<Created>(`/api/v1/api-keys/${key.id}/rotate`, undefined, auth)));
+    assert.deepEqual(results.map((r) => r.status).sort(), [201, 409]);
+    const successors = (await t.http.get<{ api_keys: View[] }>('/api/v1/api-keys?limit=200', auth)).body.api_keys.filter((k) => k.rotated_from === key.id);
+    assert.equal(successors.length, 1);
+  });
+
   it('revoking a key in its grace period stops it at once', async () => {
     const old = await createKey(t, await jwt(), { name: 'leaked', scopes: ['admin'] });
     const next = await t.http.post<Created>(`/api/v1/api-keys/${old.id}/rotate`, undefined, await jwt());
