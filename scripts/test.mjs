@@ -11,11 +11,14 @@ const FILES = [
   'packages/protocol/src/audit-chain.test.ts',
   'packages/server/src/config/config.test.ts',
   'packages/server/src/storage/contract/stores.test.ts',
+  'packages/server/src/storage/contract/api-key-store.test.ts',
+  'packages/server/src/api-keys/format.test.ts',
   'packages/server/test/flows/sessions.test.ts',
   'packages/server/test/flows/agents.test.ts',
   'packages/server/test/flows/oauth.test.ts',
   'packages/server/test/flows/operations.test.ts',
   'packages/server/test/flows/bad-input.test.ts',
+  'packages/server/test/flows/api-keys.test.ts',
   // Runs last: scans every log line the suite wrote for secrets it created.
   'packages/server/test/flows/log-secrets.test.ts',
 ];

@@ -4,6 +4,7 @@ import type { DestinationStream, Logger } from 'pino';
 import { AgentDirectory } from './agents/directory.js';
 import { agentHandlers } from './agents/routes.js';
 import { AgentService } from './agents/service.js';
+import { ApiKeyService, apiKeyHandlers, apiKeyVerifier } from './api-keys/index.js';
 import { AuditLog } from './audit/audit-log.js';
 import { type Config, ConfigError, decodeKey } from './config/index.js';
 import { systemClock, type Clock } from './core/clock.js';
@@ -15,7 +16,6 @@ import { healthHandlers, type ReadinessCheck } from './health/routes.js';
 import { buildApp } from './http/app.js';
 import { Metrics } from './metrics/metrics.js';
 import { recordResponse } from './metrics/routes.js';
-import { AimError } from './core/errors.js';
 import { routeTable } from './http/route-table.js';
 import { SessionService } from './sessions/service.js';
 import { sessionHandlers } from './sessions/routes.js';
@@ -64,6 +64,7 @@ export interface AimServer {
     signingKeys: SigningKeyRing;
     accessTokens: AccessTokens;
     audit: AuditLog;
+    apiKeys: ApiKeyService;
   };
   clock: Clock;
   metrics: Metrics;
@@ -71,6 +72,7 @@ export interface AimServer {
   close(): Promise<void>;
 }
 
+const USAGE_FLUSH_INTERVAL_MS = 5000;
 const WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 export async function createServer(config: Config, overrides: ServerOverrides = {}): Promise<AimServer> {
@@ -93,6 +95,12 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     const revocations = new MemoryRevocationList(clock);
     const sessions = new SessionService(stores, users, accessTokens, revocations, audit, clock, random, config.refreshTokenTtl);
     await sessions.restoreRevocations();
+    const apiKeys = new ApiKeyService(stores, users, audit, revocations, clock, random, {
+      environment: config.environment,
+      maxAgeDays: config.apiKeyMaxAgeDays,
+      rotationGraceSeconds: config.apiKeyRotationGrace,
+      rateLimitPerMinute: config.rateLimitApiKey,
+    });
 
     const bus = new LocalInvalidationBus();
     const directory = new AgentDirectory(stores.agents, bus, clock);
@@ -144,14 +152,16 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         signatures: signatureHandlers(verifier),
         oauth: oauthHandlers(oauth, config.publicUrl),
         sdkTokens: sdkTokenHandlers(sdkTokens, () => clock.now(), config.publicUrl),
+        apiKeys: apiKeyHandlers(apiKeys),
       }),
       verifiers: {
         bearer: bearerVerifier(accessTokens, revocations, agentActive),
-        apiKey: async () => {
-          throw new AimError('invalid_api_key', 'API keys are not enabled');
-        },
+        apiKey: apiKeyVerifier(apiKeys),
       },
     });
+
+    // API-key usage is counted in memory and written in batches: no row per request.
+    const stopFlushing = apiKeys.startFlushing(USAGE_FLUSH_INTERVAL_MS, (error) => logger.warn({ err: error }, 'API key usage flush failed; will retry'));
 
     return {
       app,
@@ -159,12 +169,15 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       logger,
       database,
       stores,
-      services: { users, sessions, agents, verifier, oauth, signingKeys, accessTokens, audit },
+      services: { users, sessions, agents, verifier, oauth, signingKeys, accessTokens, audit, apiKeys },
       clock,
       metrics,
       close: async () => {
         shuttingDown = true;
         await app.close();
+        // After the last request: what it counted is written before the pool closes.
+        stopFlushing();
+        await apiKeys.flushUsage().catch((error: unknown) => logger.error({ err: error }, 'API key usage could not be written at shutdown'));
         await database.close();
       },
     };

@@ -137,6 +137,12 @@ export const SETTINGS = {
     schema: int(1, 3650),
   }),
   apiKeyMaxAgeDays: setting({ env: 'AIM_API_KEY_MAX_AGE_DAYS', default: '90', doc: 'API key lifetime, days.', schema: int(1, 3650) }),
+  apiKeyRotationGrace: setting({
+    env: 'AIM_API_KEY_ROTATION_GRACE',
+    default: '86400',
+    doc: 'Seconds a rotated API key keeps working next to its successor (0: it stops at once).',
+    schema: int(0, 2_592_000),
+  }),
   requireAdminMfa: setting({
     env: 'AIM_REQUIRE_ADMIN_MFA',
     default: 'false',

@@ -1,4 +1,5 @@
 import type { agentHandlers } from '../agents/routes.js';
+import type { apiKeyHandlers } from '../api-keys/routes.js';
 import type { healthHandlers } from '../health/routes.js';
 import type { oauthHandlers } from '../oauth/routes.js';
 import type { sdkTokenHandlers } from '../sdk-tokens/routes.js';
@@ -17,6 +18,7 @@ export interface Handlers {
   signatures: ReturnType<typeof signatureHandlers>;
   oauth: ReturnType<typeof oauthHandlers>;
   sdkTokens: ReturnType<typeof sdkTokenHandlers>;
+  apiKeys: ReturnType<typeof apiKeyHandlers>;
 }
 
 // Who may call: public routes are limited per address; the rest name the credentials they accept.
@@ -24,6 +26,12 @@ const PUBLIC: Access = { auth: 'public' };
 const PERSON = { auth: ['jwt'] } as const;
 const PERSON_OR_SDK = { auth: ['jwt', 'oauth'] } as const;
 const ANY = { auth: ['jwt', 'api_key', 'oauth'] } as const;
+/**
+ * A person, or automation holding an API key. What a key may do is still bounded by the route's scope: keys carry
+ * their own scopes, and `admin` implies all. Routes about the person themselves (`/auth/*`) and user management
+ * stay JWT-only: a key is not a person and cannot sign in, change a password or administer accounts.
+ */
+const PERSON_OR_KEY = { auth: ['jwt', 'api_key'] } as const;
 
 /**
  * Every endpoint AIM serves, with the credentials it accepts and the scope it needs.
@@ -80,5 +88,11 @@ export function routeTable(h: Handlers): Route[] {
     { method: 'GET', url: '/api/v1/agents/:id/verifications', access: { ...ANY, scope: 'agents:read' }, handler: h.signatures.listForAgent },
     { method: 'GET', url: '/api/v1/verifications', access: { ...ANY, scope: 'agents:read' }, handler: h.signatures.list },
     { method: 'GET', url: '/api/v1/verifications/:id', access: { ...ANY, scope: 'agents:read' }, handler: h.signatures.get },
+    // API keys: people with api_keys:manage; keys only with admin (a key can never hold api_keys:manage)
+    { method: 'POST', url: '/api/v1/api-keys', access: { ...PERSON_OR_KEY, scope: 'api_keys:manage' }, handler: h.apiKeys.create },
+    { method: 'GET', url: '/api/v1/api-keys', access: { ...PERSON_OR_KEY, scope: 'api_keys:manage' }, handler: h.apiKeys.list },
+    { method: 'DELETE', url: '/api/v1/api-keys/:id', access: { ...PERSON_OR_KEY, scope: 'api_keys:manage' }, handler: h.apiKeys.revoke },
+    { method: 'POST', url: '/api/v1/api-keys/:id/rotate', access: { ...PERSON_OR_KEY, scope: 'api_keys:manage' }, handler: h.apiKeys.rotate },
+    { method: 'GET', url: '/api/v1/api-keys/:id/usage', access: { ...PERSON_OR_KEY, scope: 'api_keys:manage' }, handler: h.apiKeys.usage },
   ];
 }

@@ -1,11 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { AgentStore, NonceStore } from '../agents/store.js';
+import type { ApiKeyStore } from '../api-keys/store.js';
 import type { AuditStore } from '../audit/store.js';
 import type { VerificationStore } from '../signatures/store.js';
 import type { RefreshTokenStore } from '../sessions/store.js';
 import type { SigningKeyStore } from '../tokens/store.js';
 import type { UserStore } from '../users/store.js';
 import { KyselyAgentStore } from './agent-store.js';
+import { KyselyApiKeyStore } from './api-key-store.js';
 import { KyselyAuditStore } from './audit-store.js';
 import type { Database, Dialect } from './database.js';
 import { KyselyRefreshTokenStore } from './refresh-token-store.js';
@@ -23,6 +25,7 @@ export interface Stores {
   agents: AgentStore;
   nonces: NonceStore;
   verifications: VerificationStore;
+  apiKeys: ApiKeyStore;
 }
 
 export interface StoreHub extends Stores {
@@ -43,6 +46,7 @@ function bind(db: Kysely<Tables>, dialect: Dialect, inTransaction: boolean): Sto
     refreshTokens: new KyselyRefreshTokenStore(db, dialect, inTransaction),
     signingKeys: new KyselySigningKeyStore(db, dialect, inTransaction),
     audit: new KyselyAuditStore(db, dialect, inTransaction),
+    apiKeys: new KyselyApiKeyStore(db, dialect, inTransaction),
   };
 }
 

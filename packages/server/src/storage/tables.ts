@@ -93,6 +93,36 @@ export interface Tables {
     ip: string | null;
     created_at: number;
   };
+  api_keys: {
+    id: string;
+    organization_id: string;
+    created_by: string;
+    name: string;
+    prefix: string;
+    /** SHA-256 of the whole key, hex; UNIQUE. The key itself is never stored. */
+    key_hash: string;
+    environment: string;
+    /** JSON array of scopes. */
+    scopes: string;
+    rate_limit_per_minute: number | null;
+    created_at: number;
+    expires_at: number;
+    last_used_at: number | null;
+    last_used_ip: string | null;
+    revoked_at: number | null;
+    rotated_at: number | null;
+    grace_until: number | null;
+    replaced_by: string | null;
+    rotated_from: string | null;
+  };
+  api_key_usage: {
+    key_id: string;
+    /** UTC day, `YYYY-MM-DD`. */
+    day: string;
+    /** Route pattern, `GET /api/v1/agents/:id`. */
+    route: string;
+    requests: number;
+  };
   audit_log: {
     id: string;
     organization_id: string;

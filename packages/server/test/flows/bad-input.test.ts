@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { ERROR_STATUS, isErrorCode } from '@aim/protocol';
 import { SignJWT } from 'jose';
 import { startTestServer, type SignedIn, type TestServer } from '../support/server.js';
-import { forgedTokens } from '../support/tokens.js';
+import { forgedApiKeys, forgedTokens } from '../support/tokens.js';
 import type { HttpResult } from '../support/http.js';
 
 interface Operation {
@@ -71,6 +71,11 @@ describe('bad input on every route answers a catalogued 4xx, never a 500', () =>
       }
       const basic = await t.http.request(op.path, { method: op.method, headers: { authorization: 'Basic YTpi' } });
       assert.equal(basic.status, 401, `${op.method} ${op.path} with Basic auth`);
+      for (const [name, key] of Object.entries(forgedApiKeys())) {
+        const res = await t.http.request(op.path, { method: op.method, headers: { 'x-api-key': key } });
+        assertCatalogued(res, `${op.method} ${op.path} with API key: ${name}`);
+        assert.equal(res.status, 401, `${op.method} ${op.path} with API key: ${name}`);
+      }
     }
   });
 

@@ -9,7 +9,9 @@ import { describe, it } from 'node:test';
 const SECRET_SHAPES: Array<[string, RegExp]> = [
   ['access token (JWT)', /eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,}/],
   ['refresh token', /rt_[0-9a-f-]{36}\.[A-Za-z0-9_-]{43}/],
-  ['API key', /ak_(live|test)_[A-Za-z0-9]{30,}/],
+  // Keys are ak_<env>_ + 49 base62 characters; lists and audit show only the first 8 after ak_<env>_ (the prefix).
+  // Anything longer is a key or a piece of one.
+  ['API key', /ak_(live|test)_[0-9A-Za-z]{12,}/],
   ['argon2 hash', /\$argon2id\$/],
   ['private key', /BEGIN (ENCRYPTED )?PRIVATE KEY/],
   ['test password', /correct-horse-battery|a brand new long password/],

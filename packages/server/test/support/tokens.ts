@@ -1,5 +1,7 @@
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { generateApiKey } from '../../src/api-keys/format.js';
+import { systemRandom } from '../../src/core/random.js';
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
@@ -29,5 +31,19 @@ export async function forgedTokens(real: string, issuer: string): Promise<Record
     'refresh token as bearer': 'rt_00000000-0000-4000-8000-000000000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
     oversized: `${header}.${'A'.repeat(10_000)}.${signature}`,
     issuer: issuer,
+  };
+}
+
+/** Hostile X-API-Key values: each must be a 401 on every secured route, whether or not it accepts keys. */
+export function forgedApiKeys(): Record<string, string> {
+  const real = generateApiKey('live', systemRandom);
+  const flip = (c: string) => (c === 'A' ? 'B' : 'A');
+  return {
+    garbage: 'not-a-key',
+    truncated: real.slice(0, -2),
+    'bad checksum': real.slice(0, 20) + flip(real[20]!) + real.slice(21),
+    'other environment': generateApiKey('test', systemRandom),
+    'well formed, never issued': real,
+    oversized: `ak_live_${'A'.repeat(6000)}`,
   };
 }

@@ -1,0 +1,27 @@
+import type { ApiKeyId, OrgId } from '../core/ids.js';
+import type { ApiKey, ApiKeyCredential, ApiKeyPage, LastUse, NewApiKey, RotateApiKeyOutcome, UsageCount, UsageReport } from './types.js';
+
+export interface ApiKeyStore {
+  /** Inserts a key; its hash is UNIQUE, so two keys can never share one. */
+  insertApiKey(key: NewApiKey): Promise<ApiKey>;
+  /** The key with this SHA-256, through the unique index, compared again in constant time. */
+  findByHash(keyHash: string): Promise<ApiKeyCredential | undefined>;
+  /** Scoped to one organization: a key of another organization is not found. */
+  findInOrganization(organizationId: OrgId, id: ApiKeyId): Promise<ApiKey | undefined>;
+  /** Newest first, keyset-paginated. */
+  listByOrganization(organizationId: OrgId, page: { limit: number; after?: { createdAt: number; id: ApiKeyId } }): Promise<ApiKeyPage>;
+  /**
+   * Compare-and-swap rotation: marks the key rotated and inserts its successor in one step. Of any number of
+   * concurrent calls for one key, on any node, exactly one gets `rotated`; the others get `not_rotatable`.
+   */
+  rotateApiKey(input: { organizationId: OrgId; id: ApiKeyId; now: number; graceUntil: number; successor: NewApiKey }): Promise<RotateApiKeyOutcome>;
+  /** Revokes a key of the organization; `changed` is false when it already was revoked. */
+  revokeApiKey(organizationId: OrgId, id: ApiKeyId, now: number): Promise<{ key: ApiKey; changed: boolean } | undefined>;
+  /**
+   * Adds batched request counts (upserts that add, never overwrite) and moves `last_used_at` forward only.
+   * Concurrent flushes from any number of nodes add up exactly.
+   */
+  addUsage(counts: readonly UsageCount[], lastUses: readonly LastUse[]): Promise<void>;
+  /** Requests per UTC day and per route from `sinceDay` (`YYYY-MM-DD`) on. */
+  usageOf(id: ApiKeyId, sinceDay: string): Promise<UsageReport>;
+}
