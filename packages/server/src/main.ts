@@ -2,6 +2,9 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import { AuditLog } from './audit/audit-log.js';
+import { scheduleRetention, type RetentionJob } from './audit/retention.js';
+import { auditHandlers } from './audit/routes.js';
+import { AuditService } from './audit/service.js';
 import { type Config, ConfigError, decodeKey } from './config/index.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { createLogger } from './core/logger.js';
@@ -12,6 +15,10 @@ import { healthHandlers, type ReadinessCheck } from './health/routes.js';
 import { buildApp } from './http/app.js';
 import { AimError } from './core/errors.js';
 import { routeTable } from './http/route-table.js';
+import { adminMfaPolicy } from './mfa/policy.js';
+import { mfaHandlers } from './mfa/routes.js';
+import { MfaService } from './mfa/service.js';
+import { BrowserSessions } from './sessions/browser.js';
 import { SessionService } from './sessions/service.js';
 import { sessionHandlers } from './sessions/routes.js';
 import { MemoryRevocationList } from './shared-state/revocations.js';
@@ -48,6 +55,8 @@ export interface AimServer {
     signingKeys: SigningKeyRing;
     accessTokens: AccessTokens;
     audit: AuditLog;
+    auditService: AuditService;
+    mfa: MfaService;
   };
   clock: Clock;
   /** Stops accepting, lets in-flight requests finish, then closes every pool. */
@@ -76,6 +85,13 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     const revocations = new MemoryRevocationList(clock);
     const sessions = new SessionService(stores, users, accessTokens, revocations, audit, clock, random, config.refreshTokenTtl);
     await sessions.restoreRevocations();
+    const mfa = new MfaService(stores, audit, box, clock, random, `AIM (${new URL(config.publicUrl).hostname})`);
+    sessions.useSecondFactor(mfa);
+    const browser = new BrowserSessions(sessions, box.deriveKey('aim.csrf-token'), clock, {
+      publicUrl: config.publicUrl,
+      refreshTtlSeconds: config.refreshTokenTtl,
+    });
+    const auditService = new AuditService(stores, audit, clock, config.auditRetentionDays);
 
     if (config.adminEmail && config.adminPassword) {
       const admin = await users.ensureFirstAdmin(config.adminEmail, config.adminPassword);
@@ -93,16 +109,23 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       routes: routeTable({
         health: healthHandlers(checks, () => shuttingDown),
         tokens: tokenHandlers(signingKeys),
-        sessions: sessionHandlers(sessions, users),
+        sessions: sessionHandlers(sessions, users, browser),
         users: userHandlers(users),
+        mfa: mfaHandlers(mfa),
+        audit: auditHandlers(auditService),
       }),
       verifiers: {
         bearer: bearerVerifier(accessTokens, revocations),
         apiKey: async () => {
           throw new AimError('invalid_api_key', 'API keys are not enabled');
         },
+        sessionCookie: (request) => browser.principalFromCookie(request),
       },
+      policies: config.requireAdminMfa ? [adminMfaPolicy(mfa)] : [],
     });
+    // Retention runs at start and daily; with AIM_AUDIT_RETENTION_DAYS unset, entries are kept forever.
+    const retention: RetentionJob | undefined =
+      config.auditRetentionDays === undefined ? undefined : scheduleRetention(auditService, logger);
 
     return {
       app,
@@ -110,11 +133,12 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       logger,
       database,
       stores,
-      services: { users, sessions, signingKeys, accessTokens, audit },
+      services: { users, sessions, signingKeys, accessTokens, audit, auditService, mfa },
       clock,
       close: async () => {
         shuttingDown = true;
         await app.close();
+        await retention?.stop();
         await database.close();
       },
     };

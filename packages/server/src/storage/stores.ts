@@ -1,10 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { AuditStore } from '../audit/store.js';
+import type { MfaStore } from '../mfa/store.js';
 import type { RefreshTokenStore } from '../sessions/store.js';
 import type { SigningKeyStore } from '../tokens/store.js';
 import type { UserStore } from '../users/store.js';
 import { KyselyAuditStore } from './audit-store.js';
 import type { Database, Dialect } from './database.js';
+import { KyselyMfaStore } from './mfa-store.js';
 import { KyselyRefreshTokenStore } from './refresh-token-store.js';
 import { KyselySigningKeyStore } from './signing-key-store.js';
 import type { Tables } from './tables.js';
@@ -16,6 +18,7 @@ export interface Stores {
   refreshTokens: RefreshTokenStore;
   signingKeys: SigningKeyStore;
   audit: AuditStore;
+  mfa: MfaStore;
 }
 
 export interface StoreHub extends Stores {
@@ -32,6 +35,7 @@ function bind(db: Kysely<Tables>, dialect: Dialect, inTransaction: boolean): Sto
     refreshTokens: new KyselyRefreshTokenStore(db, dialect, inTransaction),
     signingKeys: new KyselySigningKeyStore(db, dialect, inTransaction),
     audit: new KyselyAuditStore(db, dialect, inTransaction),
+    mfa: new KyselyMfaStore(db, dialect, inTransaction),
   };
 }
 
