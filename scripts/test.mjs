@@ -10,8 +10,11 @@ import { join } from 'node:path';
 const FILES = [
   'packages/protocol/src/audit-chain.test.ts',
   'packages/server/src/config/config.test.ts',
+  'packages/server/src/mfa/totp.test.ts',
   'packages/server/src/storage/contract/stores.test.ts',
+  'packages/server/src/storage/contract/mfa-audit.test.ts',
   'packages/server/test/flows/sessions.test.ts',
+  'packages/server/test/flows/mfa.test.ts',
   'packages/server/test/flows/bad-input.test.ts',
   // Runs last: scans every log line the suite wrote for secrets it created.
   'packages/server/test/flows/log-secrets.test.ts',
