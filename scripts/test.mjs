@@ -15,6 +15,7 @@ const FILES = [
   'packages/server/src/storage/contract/mfa-audit.test.ts',
   'packages/server/test/flows/sessions.test.ts',
   'packages/server/test/flows/mfa.test.ts',
+  'packages/server/test/flows/browser-sessions.test.ts',
   'packages/server/test/flows/bad-input.test.ts',
   // Runs last: scans every log line the suite wrote for secrets it created.
   'packages/server/test/flows/log-secrets.test.ts',
