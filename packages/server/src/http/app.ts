@@ -145,7 +145,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  // Swagger UI sets its own CSP on /docs; keep its frame denial as strict as everywhere else, and upgrade requests
+  // only when we are served over HTTPS.
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    transformStaticCSP: (csp) => {
+      const denied = csp.replace(/frame-ancestors [^;]*/, "frame-ancestors 'none'");
+      return https ? denied : denied.replace(/;?\s*upgrade-insecure-requests/, '');
+    },
+  });
 
   for (const route of options.routes) registerRoute(app, route, options);
 

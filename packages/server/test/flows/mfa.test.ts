@@ -177,11 +177,13 @@ for (const store of STORE_KINDS) {
         assert.match(c.code_hash, /^[0-9a-f]{64}$/);
         assert.ok(!u.recoveryCodes.some((rc) => c.code_hash.includes(rc.replace(/-/g, ''))));
       }
-      // Copied into another user's row, the sealed secret does not open: that user's login fails, it does not pass.
+      // Copied into another user's row, the sealed secret does not open: that login fails closed (a logged server
+      // error: stored state was tampered with, the request was fine), it never passes.
       const other = await enrol();
       await t.server.database.db.updateTable('mfa_totp').set({ secret_sealed: row.secret_sealed }).where('user_id', '=', other.id).execute();
       const res = await login(other, codeAt(u.secret, clock.now()));
-      assert.notEqual(res.status, 200);
+      assert.equal(res.status, 500);
+      assert.equal(res.body.error, 'server_error');
     });
 
     it('MFA routes refuse wrong input and missing credentials', async () => {

@@ -42,8 +42,10 @@ describe('security headers and CORS', () => {
       'wrong scope': await t.http.get('/api/v1/users', { token }),
       'unknown route': await t.http.get('/api/v1/nothing-here'),
       'unknown page': await t.http.get('/some/page', { headers: { accept: 'text/html' } }),
+      'API docs': await t.http.get('/docs'),
     };
-    assert.deepEqual(Object.values(responses).map((r) => r.status), [200, 200, 200, 400, 401, 403, 404, 404]);
+    assert.deepEqual(Object.values(responses).map((r) => r.status), [200, 200, 200, 400, 401, 403, 404, 404, 200]);
+    assert.ok(!(responses['API docs'].headers.get('content-security-policy') ?? '').includes('upgrade-insecure-requests'), 'not over plain HTTP');
     for (const [label, res] of Object.entries(responses)) assertSecurityHeaders(res.headers, label);
   });
 
