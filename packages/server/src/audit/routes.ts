@@ -58,10 +58,11 @@ export function auditHandlers(audit: AuditService) {
         summary: "Your organization's audit log, newest first",
         tags,
         querystring: Type.Object({
-          actor: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'actor id: a user, API key or agent' })),
+          // Ids are UUIDs or similar tokens; the pattern also keeps bytes PostgreSQL refuses in text (NUL) out of the query.
+          actor: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:@-]+$', description: 'actor id: a user, API key or agent' })),
           event: Type.Optional(Event),
-          since: Type.Optional(Type.Integer({ minimum: 0, description: 'entries created at or after, ms since the epoch' })),
-          until: Type.Optional(Type.Integer({ minimum: 0, description: 'entries created before, ms since the epoch' })),
+          since: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'entries created at or after, ms since the epoch' })),
+          until: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'entries created before, ms since the epoch' })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
           cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
         }),

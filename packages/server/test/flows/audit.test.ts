@@ -112,7 +112,9 @@ for (const store of STORE_KINDS) {
 
     it('refuses bad filters with 400 and callers without audit:read with 403', async () => {
       const o = await busyOrganization();
-      for (const q of ['event=session.nothing', 'cursor=bm90LWEtY3Vyc29y', 'limit=0', 'limit=201', 'since=yesterday', 'until=-1', `actor=${'x'.repeat(200)}`]) {
+      const hostile = ['event=session.nothing', 'cursor=bm90LWEtY3Vyc29y', 'cursor=%00', 'limit=0', 'limit=201', 'since=yesterday', 'until=-1',
+        'since=100000000000000000000', `actor=${'x'.repeat(200)}`, 'actor=%00abc', 'actor=a%20b'];
+      for (const q of hostile) {
         const res = await get(`/api/v1/audit-logs?${q}`, o.accessToken);
         assert.equal(res.status, 400, q);
         assert.equal(res.body.error, 'invalid_request', q);
