@@ -42,9 +42,11 @@ export async function verifyExport(input: Readable): Promise<OfflineVerdict & { 
       const r = await lines.next();
       if (r.done) return undefined;
       lineNo += 1;
-      if (r.value.trim() === '') continue;
+      // A byte-order mark, which some editors add when a file is saved, is not part of the first entry.
+      const text = lineNo === 1 ? r.value.replace(/^\uFEFF/, '') : r.value;
+      if (text.trim() === '') continue;
       try {
-        return { line: lineNo, value: JSON.parse(r.value) as unknown };
+        return { line: lineNo, value: JSON.parse(text) as unknown };
       } catch {
         throw new MalformedLine(lineNo);
       }
