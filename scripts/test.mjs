@@ -10,6 +10,8 @@ import { join } from 'node:path';
 const FILES = [
   'packages/protocol/src/audit-chain.test.ts',
   'packages/server/src/config/config.test.ts',
+  'packages/server/src/mfa/totp.test.ts',
+  'packages/server/src/audit/retention.test.ts',
   'packages/server/src/storage/contract/stores.test.ts',
   'packages/server/src/storage/contract/api-key-store.test.ts',
   'packages/server/src/api-keys/format.test.ts',
@@ -17,6 +19,11 @@ const FILES = [
   'packages/server/test/flows/agents.test.ts',
   'packages/server/test/flows/oauth.test.ts',
   'packages/server/test/flows/operations.test.ts',
+  'packages/server/src/storage/contract/mfa-audit.test.ts',
+  'packages/server/test/flows/mfa.test.ts',
+  'packages/server/test/flows/browser-sessions.test.ts',
+  'packages/server/test/flows/security-headers.test.ts',
+  'packages/server/test/flows/audit.test.ts',
   'packages/server/test/flows/bad-input.test.ts',
   'packages/server/test/flows/api-keys.test.ts',
   // Runs last: scans every log line the suite wrote for secrets it created.

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { AimError } from '@aim/server';
 import { CliExit, EXIT, createOutput } from './output.js';
+import { registerAuditCommands } from './audit-commands.js';
 import { registerServerCommands } from './server-commands.js';
 
 const json = process.argv.includes('--json');
@@ -13,6 +14,7 @@ const program = new Command('aim')
   .exitOverride();
 
 registerServerCommands(program, out);
+registerAuditCommands(program, out);
 
 try {
   await program.parseAsync(process.argv);

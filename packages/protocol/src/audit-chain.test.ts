@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { GENESIS_HASH, auditHashInput, canonicalJson, verifyAuditChain, type AuditRecord } from './audit-chain.js';
+import {
+  AUDIT_EXPORT_FORMAT,
+  GENESIS_HASH,
+  auditHashInput,
+  canonicalJson,
+  isAuditExportHeader,
+  isAuditRecord,
+  verifyAuditChain,
+  type AuditRecord,
+} from './audit-chain.js';
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -76,5 +85,33 @@ describe('audit chain', () => {
     const kept = entries.slice(3);
     assert.equal((await verifyAuditChain(kept, sha, entries[2]!.hash)).valid, true);
     assert.equal((await verifyAuditChain(kept, sha, GENESIS_HASH)).valid, false);
+  });
+
+  it('a full anchor also fixes where the kept chain starts', async () => {
+    const entries = chain(6);
+    const anchor = { seq: entries[2]!.seq, hash: entries[2]!.hash };
+    assert.deepEqual(await verifyAuditChain(entries.slice(3), sha, anchor), { valid: true, entries_checked: 3 });
+    const missingFirst = await verifyAuditChain(entries.slice(4), sha, anchor);
+    assert.deepEqual(missingFirst.first_bad, { id: 'e5', seq: 5, problem: 'sequence_gap' });
+    const wrongHash = await verifyAuditChain(entries.slice(3), sha, { seq: 3, hash: GENESIS_HASH });
+    assert.deepEqual(wrongHash.first_bad, { id: 'e4', seq: 4, problem: 'broken_link' });
+  });
+
+  it('GENESIS_HASH as the anchor refuses a chain whose first entries were deleted', async () => {
+    const verdict = await verifyAuditChain(chain(4).slice(1), sha, GENESIS_HASH);
+    assert.deepEqual(verdict.first_bad, { id: 'e2', seq: 2, problem: 'broken_link' });
+  });
+
+  it('recognises export headers and entries read from untrusted text', () => {
+    const [entry] = chain(1);
+    assert.equal(isAuditRecord(JSON.parse(JSON.stringify(entry))), true);
+    assert.equal(isAuditRecord({ ...entry, seq: '1' }), false);
+    assert.equal(isAuditRecord({ ...entry, actor_id: 5 }), false);
+    assert.equal(isAuditRecord(null), false);
+    const header = { format: AUDIT_EXPORT_FORMAT, organization_id: 'org', exported_at: 1, anchor: null };
+    assert.equal(isAuditExportHeader(header), true);
+    assert.equal(isAuditExportHeader({ ...header, anchor: { seq: 3, hash: 'h' } }), true);
+    assert.equal(isAuditExportHeader({ ...header, anchor: { seq: 'x', hash: 'h' } }), false);
+    assert.equal(isAuditExportHeader(entry), false);
   });
 });

@@ -56,6 +56,15 @@ export function auditHashInput(entry: Omit<AuditRecord, 'hash'>): string {
 
 export type ChainProblem = 'hash_mismatch' | 'broken_link' | 'sequence_gap';
 
+/**
+ * Where a pruned chain starts: the sequence number and hash of the last entry retention removed.
+ * The first kept entry must have `seq = anchor.seq + 1` and `prev_hash = anchor.hash`.
+ */
+export interface AuditAnchor {
+  seq: number;
+  hash: string;
+}
+
 export interface ChainVerdict {
   valid: boolean;
   entries_checked: number;
@@ -69,8 +78,12 @@ export interface ChainVerdict {
 export async function verifyAuditChain(
   entries: Iterable<AuditRecord> | AsyncIterable<AuditRecord>,
   sha256Hex: (text: string) => string | Promise<string>,
-  /** The hash the first entry must link to when the chain does not start at seq 1 (after pruning). */
-  anchor?: string,
+  /**
+   * What the first entry must link to when the chain does not start at seq 1 (after pruning): the hash alone,
+   * or the full anchor, which also fixes the first entry's sequence number. Without one, a chain that does not
+   * start at seq 1 is taken as it is; pass GENESIS_HASH to insist on an unpruned chain.
+   */
+  anchor?: string | AuditAnchor,
 ): Promise<ChainVerdict> {
   let checked = 0;
   let previous: AuditRecord | undefined;
@@ -78,6 +91,9 @@ export async function verifyAuditChain(
     if (previous) {
       if (entry.seq !== previous.seq + 1) return bad(checked, entry, 'sequence_gap');
       if (entry.prev_hash !== previous.hash) return bad(checked, entry, 'broken_link');
+    } else if (typeof anchor === 'object') {
+      if (entry.seq !== anchor.seq + 1) return bad(checked, entry, 'sequence_gap');
+      if (entry.prev_hash !== anchor.hash) return bad(checked, entry, 'broken_link');
     } else {
       const expected = entry.seq === 1 ? GENESIS_HASH : anchor;
       if (expected !== undefined && entry.prev_hash !== expected) return bad(checked, entry, 'broken_link');
@@ -91,4 +107,41 @@ export async function verifyAuditChain(
 
 function bad(checked: number, entry: AuditRecord, problem: ChainProblem): ChainVerdict {
   return { valid: false, entries_checked: checked, first_bad: { id: entry.id, seq: entry.seq, problem } };
+}
+
+/**
+ * `GET /api/v1/audit-logs/export?format=jsonl` writes this header as its first line, then one entry per line in
+ * chain order. `aim audit verify` reads it back: the anchor says where a pruned chain starts.
+ */
+export const AUDIT_EXPORT_FORMAT = 'aim.audit.export/v1';
+
+export interface AuditExportHeader {
+  format: typeof AUDIT_EXPORT_FORMAT;
+  organization_id: string;
+  /** Milliseconds since the epoch. */
+  exported_at: number;
+  /** `null` when nothing was ever pruned: the first entry has seq 1 and links to GENESIS_HASH. */
+  anchor: AuditAnchor | null;
+}
+
+export function isAuditExportHeader(value: unknown): value is AuditExportHeader {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  if (v.format !== AUDIT_EXPORT_FORMAT || typeof v.organization_id !== 'string') return false;
+  if (v.anchor === null) return true;
+  const a = v.anchor as Record<string, unknown> | undefined;
+  return typeof a === 'object' && Number.isSafeInteger(a.seq) && typeof a.hash === 'string';
+}
+
+/** True when `value` has every field of an audit entry with the right type (read from an untrusted export). */
+export function isAuditRecord(value: unknown): value is AuditRecord {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  const text = (k: string) => typeof v[k] === 'string';
+  const textOrNull = (k: string) => v[k] === null || typeof v[k] === 'string';
+  return (
+    text('id') && text('organization_id') && Number.isSafeInteger(v.seq) && text('event') && text('actor_type') &&
+    textOrNull('actor_id') && textOrNull('subject_type') && textOrNull('subject_id') && textOrNull('ip') &&
+    'data' in v && Number.isSafeInteger(v.created_at) && text('prev_hash') && text('hash')
+  );
 }

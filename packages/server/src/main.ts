@@ -6,6 +6,9 @@ import { agentHandlers } from './agents/routes.js';
 import { AgentService } from './agents/service.js';
 import { ApiKeyService, apiKeyHandlers, apiKeyVerifier } from './api-keys/index.js';
 import { AuditLog } from './audit/audit-log.js';
+import { scheduleRetention, type RetentionJob } from './audit/retention.js';
+import { auditHandlers } from './audit/routes.js';
+import { AuditService } from './audit/service.js';
 import { type Config, ConfigError, decodeKey } from './config/index.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { createLogger } from './core/logger.js';
@@ -17,6 +20,10 @@ import { buildApp } from './http/app.js';
 import { Metrics } from './metrics/metrics.js';
 import { recordResponse } from './metrics/routes.js';
 import { routeTable } from './http/route-table.js';
+import { adminMfaPolicy } from './mfa/policy.js';
+import { mfaHandlers } from './mfa/routes.js';
+import { MfaService } from './mfa/service.js';
+import { BrowserSessions } from './sessions/browser.js';
 import { SessionService } from './sessions/service.js';
 import { sessionHandlers } from './sessions/routes.js';
 import { LocalInvalidationBus } from './shared-state/invalidation.js';
@@ -65,6 +72,8 @@ export interface AimServer {
     accessTokens: AccessTokens;
     audit: AuditLog;
     apiKeys: ApiKeyService;
+    auditService: AuditService;
+    mfa: MfaService;
   };
   clock: Clock;
   metrics: Metrics;
@@ -123,6 +132,13 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     const sdkTokens = new SdkTokenService(stores, sessions, users, config.sdkTokenMaxAgeDays);
     const agentActive = async (orgId: OrgId, agentId: string) =>
       isUuid(agentId) && (await directory.get(orgId, agentId as AgentId))?.agent.status === 'active';
+    const mfa = new MfaService(stores, audit, box, clock, random, `AIM (${new URL(config.publicUrl).hostname})`);
+    sessions.useSecondFactor(mfa);
+    const browser = new BrowserSessions(sessions, box.deriveKey('aim.csrf-token'), clock, {
+      publicUrl: config.publicUrl,
+      refreshTtlSeconds: config.refreshTokenTtl,
+    });
+    const auditService = new AuditService(stores, audit, clock, config.auditRetentionDays);
 
     if (config.adminEmail && config.adminPassword) {
       const admin = await users.ensureFirstAdmin(config.adminEmail, config.adminPassword);
@@ -146,19 +162,26 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       routes: routeTable({
         health: healthHandlers(checks, () => shuttingDown),
         tokens: tokenHandlers(signingKeys),
-        sessions: sessionHandlers(sessions, users),
+        sessions: sessionHandlers(sessions, users, browser),
         users: userHandlers(users),
         agents: agentHandlers(agents),
         signatures: signatureHandlers(verifier),
         oauth: oauthHandlers(oauth, config.publicUrl),
         sdkTokens: sdkTokenHandlers(sdkTokens, () => clock.now(), config.publicUrl),
         apiKeys: apiKeyHandlers(apiKeys),
+        mfa: mfaHandlers(mfa),
+        audit: auditHandlers(auditService),
       }),
       verifiers: {
         bearer: bearerVerifier(accessTokens, revocations, agentActive),
         apiKey: apiKeyVerifier(apiKeys),
+        sessionCookie: (request) => browser.principalFromCookie(request),
       },
+      policies: config.requireAdminMfa ? [adminMfaPolicy(mfa)] : [],
     });
+    // Retention runs at start and daily; with AIM_AUDIT_RETENTION_DAYS unset, entries are kept forever.
+    const retention: RetentionJob | undefined =
+      config.auditRetentionDays === undefined ? undefined : scheduleRetention(auditService, logger);
 
     // API-key usage is counted in memory and written in batches: no row per request.
     const stopFlushing = apiKeys.startFlushing(USAGE_FLUSH_INTERVAL_MS, (error) => logger.warn({ err: error }, 'API key usage flush failed; will retry'));
@@ -169,7 +192,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       logger,
       database,
       stores,
-      services: { users, sessions, agents, verifier, oauth, signingKeys, accessTokens, audit, apiKeys },
+      services: { users, sessions, agents, verifier, oauth, signingKeys, accessTokens, audit, apiKeys, auditService, mfa },
       clock,
       metrics,
       close: async () => {
@@ -178,6 +201,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         // After the last request: what it counted is written before the pool closes.
         stopFlushing();
         await apiKeys.flushUsage().catch((error: unknown) => logger.error({ err: error }, 'API key usage could not be written at shutdown'));
+        await retention?.stop();
         await database.close();
       },
     };

@@ -1,3 +1,4 @@
+import type { AuditAnchor } from '@aim/protocol';
 import type { AuditEntry } from './types.js';
 
 export interface AuditQuery {
@@ -15,6 +16,7 @@ export interface AuditStore {
   /**
    * Appends one entry to its organization's chain. Appends to one organization are serialized
    * (a single writer on SQLite, an advisory transaction lock on PostgreSQL), so the chain cannot fork.
+   * When every entry was pruned, the new one links to the anchor.
    */
   appendAudit(
     organizationId: string,
@@ -23,4 +25,15 @@ export interface AuditStore {
   list(query: AuditQuery): Promise<AuditEntry[]>;
   /** Every entry of one organization in chain order, in pages, for verification and export. */
   iterate(organizationId: string, pageSize?: number): AsyncIterable<AuditEntry>;
+  /** Where the organization's kept chain starts after pruning; undefined when nothing was ever pruned. */
+  findAnchor(organizationId: string): Promise<AuditAnchor | undefined>;
+  /** Organizations that have entries created before `cutoff`. */
+  organizationsWithEntriesBefore(cutoff: number): Promise<string[]>;
+  /**
+   * Deletes an organization's entries created before `cutoff` and moves its anchor to the last one deleted, under
+   * the same per-organization lock as appends, so the chain stays verifiable and concurrent prunes delete each
+   * entry once. Answers undefined when there was nothing to prune. Call inside a transaction with the
+   * `audit.pruned` entry.
+   */
+  pruneAudit(organizationId: string, cutoff: number, now: number): Promise<{ deleted: number; anchor: AuditAnchor } | undefined>;
 }

@@ -38,6 +38,11 @@ describe('configuration', () => {
     ['AIM_LOG_LEVEL', 'loud'],
     ['AIM_ACCESS_TOKEN_TTL', '5'],
     ['AIM_RATE_LIMIT_PUBLIC', '-1'],
+    ['AIM_CORS_ORIGINS', '*'],
+    ['AIM_CORS_ORIGINS', 'https://app.example.com/path'],
+    ['AIM_CORS_ORIGINS', 'https://ok.example.com,javascript:alert(1)'],
+    ['AIM_AUDIT_RETENTION_DAYS', '0'],
+    ['AIM_AUDIT_RETENTION_DAYS', 'forever'],
   ];
   for (const [name, value] of bad) {
     it(`refuses ${name}=${value} with one line naming the variable`, () => {
@@ -54,6 +59,16 @@ describe('configuration', () => {
 
   it('admin email and password come together', () => {
     assert.throws(() => loadConfig({ AIM_ADMIN_EMAIL: 'a@b.co' }), ConfigError);
+  });
+
+  it('reads CORS origins as a list, and audit retention as days (unset: keep forever)', () => {
+    assert.deepEqual(loadConfig({ AIM_CORS_ORIGINS: 'https://a.example.com, http://localhost:5173' }).corsOrigins, [
+      'https://a.example.com',
+      'http://localhost:5173',
+    ]);
+    assert.equal(loadConfig({}).corsOrigins, undefined);
+    assert.equal(loadConfig({}).auditRetentionDays, undefined);
+    assert.equal(loadConfig({ AIM_AUDIT_RETENTION_DAYS: '365' }).auditRetentionDays, 365);
   });
 
   it('accepts a 32-byte master key as hex or base64', () => {

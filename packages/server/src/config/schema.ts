@@ -170,8 +170,18 @@ export const SETTINGS = {
   corsOrigins: setting({
     env: 'AIM_CORS_ORIGINS',
     default: undefined,
-    doc: 'Comma-separated origins allowed to call the API from a browser. Unset: CORS closed.',
-    schema: z.string().optional(),
+    doc: 'Comma-separated origins (`https://app.example.com`) allowed to call the API from a browser, without cookies. Unset: CORS closed.',
+    schema: z
+      .string()
+      .refine((v) => v.split(',').every((o) => isOrigin(o.trim())), 'must be comma-separated origins such as https://app.example.com (no paths, no *)')
+      .transform((v) => v.split(',').map((o) => o.trim()))
+      .optional(),
+  }),
+  auditRetentionDays: setting({
+    env: 'AIM_AUDIT_RETENTION_DAYS',
+    default: undefined,
+    doc: 'Audit entries older than this many days are pruned at start and daily; the chain stays verifiable from an anchor. Unset: kept forever.',
+    schema: int(1, 36_500).optional(),
   }),
 } as const;
 
@@ -186,4 +196,11 @@ export function decodeKey(value: string): Buffer | undefined {
     return bytes.length === 32 ? bytes : undefined;
   }
   return undefined;
+}
+
+/** An origin as browsers send it: scheme, host and optional port, nothing else. */
+function isOrigin(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
 }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
@@ -62,6 +63,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       if (socket.writable) {
         socket.end(
           `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json\r\n` +
+            'X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\nCache-Control: no-store\r\n' +
             `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
         );
       } else socket.destroy();
@@ -86,6 +88,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     void reply.status(response.status).headers(response.headers).send(response.body);
   });
 
+  const https = config.publicUrl.startsWith('https://');
+  // Cookies are read only by the web UI's session routes (aim_rt, aim_csrf); none is signed by this plugin.
+  await app.register(cookie);
+
+  // Security headers on every response, errors and 404s included. The CSP fits the React SPA served from `/`:
+  // its own scripts only, inline styles (component kits set style attributes), data: images (QR codes).
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
@@ -99,18 +107,26 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         frameAncestors: ["'none'"],
         baseUri: ["'self'"],
         formAction: ["'self'"],
-        upgradeInsecureRequests: null,
+        upgradeInsecureRequests: https ? [] : null,
       },
     },
     frameguard: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
     // HSTS only means something over HTTPS; on plain HTTP it would be ignored or, behind a proxy, wrong.
-    hsts: config.publicUrl.startsWith('https://') ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    hsts: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     crossOriginEmbedderPolicy: false,
   });
+  // RFC 6749 §5.1 and good sense: API answers (tokens, TOTP secrets, recovery codes) are never cached.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (!reply.hasHeader('cache-control') && isApiPath(request.url)) void reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
+  // CORS is closed unless AIM_CORS_ORIGINS lists origins; even then without credentials, so the session cookie
+  // never travels cross-origin (other origins use bearer tokens).
   if (config.corsOrigins) {
     await app.register(cors, {
-      origin: config.corsOrigins.split(',').map((s) => s.trim()),
+      origin: config.corsOrigins,
       credentials: false,
       allowedHeaders: ['authorization', 'content-type', 'x-api-key'],
       exposedHeaders: ['ratelimit', 'ratelimit-policy', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'retry-after'],
@@ -126,11 +142,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: 'aim_rt', description: 'the web UI session; needs X-CSRF-Token' },
         },
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  // Swagger UI sets its own CSP on /docs; keep its frame denial as strict as everywhere else, and upgrade requests
+  // only when we are served over HTTPS.
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    transformStaticCSP: (csp) => {
+      const denied = csp.replace(/frame-ancestors [^;]*/, "frame-ancestors 'none'");
+      return https ? denied : denied.replace(/;?\s*upgrade-insecure-requests/, '');
+    },
+  });
 
   for (const route of options.routes) registerRoute(app, route, options);
 
@@ -169,6 +195,7 @@ function registerRoute(app: FastifyInstance, route: Route, options: AppOptions):
     : [
         ...(access.auth.includes('jwt') || access.auth.includes('oauth') ? [{ bearer: [] }] : []),
         ...(access.auth.includes('api_key') ? [{ apiKey: [] }] : []),
+        ...(access.cookie ? [{ sessionCookie: [] }] : []),
       ];
   app.route({
     method: route.method,
@@ -210,6 +237,10 @@ function registerRoute(app: FastifyInstance, route: Route, options: AppOptions):
       });
     },
   });
+}
+
+function isApiPath(url: string): boolean {
+  return url.startsWith('/api/') || url.startsWith('/oauth/');
 }
 
 /** RFC 6749 §3.2: form bodies; a parameter sent twice is an error, not a choice. */

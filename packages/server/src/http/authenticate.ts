@@ -7,10 +7,14 @@ import { hasScope, type Principal } from './principal.js';
 export interface CredentialVerifiers {
   bearer(token: string): Promise<Principal>;
   apiKey(key: string, request: FastifyRequest): Promise<Principal>;
+  /** The web UI's session cookie, on routes whose access allows it; undefined when the request carries none. */
+  sessionCookie?(request: FastifyRequest): Promise<Principal | undefined>;
 }
 
+type GuardedAccess = Extract<Access, { auth: readonly string[] }>;
+
 /** Extra checks after authentication, such as the admin 2FA requirement. Throws to refuse. */
-export type PrincipalPolicy = (principal: Principal, request: FastifyRequest) => Promise<void> | void;
+export type PrincipalPolicy = (principal: Principal, request: FastifyRequest, access: GuardedAccess) => Promise<void> | void;
 
 const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
 
@@ -19,7 +23,7 @@ const CHALLENGE = { 'www-authenticate': 'Bearer realm="aim"' };
 
 export async function authenticate(
   request: FastifyRequest,
-  access: Extract<Access, { auth: readonly string[] }>,
+  access: GuardedAccess,
   verifiers: CredentialVerifiers,
   policies: readonly PrincipalPolicy[],
 ): Promise<Principal> {
@@ -40,7 +44,9 @@ export async function authenticate(
   } else if (apiKey !== undefined) {
     throw new AimError('invalid_api_key', 'send one X-API-Key header');
   } else {
-    throw new AimError('invalid_token', 'authentication required', { headers: CHALLENGE });
+    const fromCookie = access.cookie && verifiers.sessionCookie ? await verifiers.sessionCookie(request) : undefined;
+    if (!fromCookie) throw new AimError('invalid_token', 'authentication required', { headers: CHALLENGE });
+    principal = fromCookie;
   }
 
   if (!access.auth.includes(principal.method)) {
@@ -50,6 +56,6 @@ export async function authenticate(
   if (access.scope && !hasScope(principal, access.scope)) {
     throw new AimError('insufficient_scope', `this route needs the "${access.scope}" scope`);
   }
-  for (const policy of policies) await policy(principal, request);
+  for (const policy of policies) await policy(principal, request, access);
   return principal;
 }

@@ -51,6 +51,8 @@ export type Access =
       auth: readonly AuthMethod[];
       /** The scope a principal needs; users get scopes from their role. */
       scope?: Scope;
+      /** Also accepts the web UI's session cookie (`aim_rt` with its CSRF token) when no credential header is sent. */
+      cookie?: true;
     };
 
 export interface Route {

@@ -4,6 +4,8 @@ import type { healthHandlers } from '../health/routes.js';
 import type { oauthHandlers } from '../oauth/routes.js';
 import type { sdkTokenHandlers } from '../sdk-tokens/routes.js';
 import type { signatureHandlers } from '../signatures/routes.js';
+import type { auditHandlers } from '../audit/routes.js';
+import type { mfaHandlers } from '../mfa/routes.js';
 import type { sessionHandlers } from '../sessions/routes.js';
 import type { tokenHandlers } from '../tokens/routes.js';
 import type { userHandlers } from '../users/routes.js';
@@ -19,6 +21,8 @@ export interface Handlers {
   oauth: ReturnType<typeof oauthHandlers>;
   sdkTokens: ReturnType<typeof sdkTokenHandlers>;
   apiKeys: ReturnType<typeof apiKeyHandlers>;
+  mfa: ReturnType<typeof mfaHandlers>;
+  audit: ReturnType<typeof auditHandlers>;
 }
 
 // Who may call: public routes are limited per address; the rest name the credentials they accept.
@@ -32,6 +36,8 @@ const ANY = { auth: ['jwt', 'api_key', 'oauth'] } as const;
  * stay JWT-only: a key is not a person and cannot sign in, change a password or administer accounts.
  */
 const PERSON_OR_KEY = { auth: ['jwt', 'api_key'] } as const;
+/** A person's session: a bearer token, or the web UI's cookie with its CSRF token. */
+const PERSON_OR_COOKIE = { auth: ['jwt'], cookie: true } as const;
 
 /**
  * Every endpoint AIM serves, with the credentials it accepts and the scope it needs.
@@ -58,9 +64,14 @@ export function routeTable(h: Handlers): Route[] {
     // human sessions
     { method: 'POST', url: '/api/v1/public/login', access: PUBLIC, handler: h.sessions.login },
     { method: 'POST', url: '/api/v1/auth/refresh', access: PUBLIC, handler: h.sessions.refresh },
-    { method: 'POST', url: '/api/v1/auth/logout', access: PERSON, handler: h.sessions.logout },
+    { method: 'POST', url: '/api/v1/auth/logout', access: PERSON_OR_COOKIE, handler: h.sessions.logout },
     { method: 'GET', url: '/api/v1/auth/me', access: PERSON_OR_SDK, handler: h.sessions.me },
     { method: 'POST', url: '/api/v1/auth/password', access: PERSON, handler: h.sessions.changePassword },
+
+    // two-factor authentication (no admin scope: reachable while AIM_REQUIRE_ADMIN_MFA holds an admin back)
+    { method: 'POST', url: '/api/v1/auth/mfa/totp/setup', access: PERSON, handler: h.mfa.setup },
+    { method: 'POST', url: '/api/v1/auth/mfa/totp/enable', access: PERSON, handler: h.mfa.enable },
+    { method: 'POST', url: '/api/v1/auth/mfa/totp/disable', access: PERSON, handler: h.mfa.disable },
 
     // users (admins)
     { method: 'GET', url: '/api/v1/users', access: { ...PERSON, scope: 'admin' }, handler: h.users.list },
@@ -94,5 +105,9 @@ export function routeTable(h: Handlers): Route[] {
     { method: 'DELETE', url: '/api/v1/api-keys/:id', access: { ...PERSON_OR_KEY, scope: 'api_keys:manage' }, handler: h.apiKeys.revoke },
     { method: 'POST', url: '/api/v1/api-keys/:id/rotate', access: { ...PERSON_OR_KEY, scope: 'api_keys:manage' }, handler: h.apiKeys.rotate },
     { method: 'GET', url: '/api/v1/api-keys/:id/usage', access: { ...PERSON_OR_KEY, scope: 'api_keys:manage' }, handler: h.apiKeys.usage },
+    // audit log
+    { method: 'GET', url: '/api/v1/audit-logs', access: { ...ANY, scope: 'audit:read' }, handler: h.audit.list },
+    { method: 'GET', url: '/api/v1/audit-logs/verify', access: { ...ANY, scope: 'audit:read' }, handler: h.audit.verify },
+    { method: 'GET', url: '/api/v1/audit-logs/export', access: { ...ANY, scope: 'audit:read' }, handler: h.audit.export },
   ];
 }

@@ -4,29 +4,36 @@ import type { UserId } from '../core/ids.js';
 import { authed, open } from '../http/handler.js';
 import { UserView, userView } from '../users/routes.js';
 import type { UserService } from '../users/service.js';
+import type { BrowserSessions } from './browser.js';
 import type { SessionService, SessionTokens } from './service.js';
 
 const tags = ['sessions'];
 
 const TokenPair = Type.Object({
   access_token: Type.String(),
-  refresh_token: Type.String(),
+  /** Absent for the web UI (`X-AIM-Client: web`), which gets it only as the HttpOnly `aim_rt` cookie. */
+  refresh_token: Type.Optional(Type.String()),
   token_type: Type.Literal('Bearer'),
   expires_in: Type.Integer(),
   user: UserView,
+  /** Web UI only: send it back as `X-CSRF-Token` on cookie requests (refresh, logout). */
+  csrf_token: Type.Optional(Type.String()),
 });
 
-function tokenPair(tokens: SessionTokens) {
+function accessPart(tokens: SessionTokens) {
   return {
     access_token: tokens.accessToken,
-    refresh_token: tokens.refreshToken,
     token_type: 'Bearer' as const,
     expires_in: tokens.expiresIn,
     user: userView(tokens.user),
   };
 }
 
-export function sessionHandlers(sessions: SessionService, users: UserService) {
+function tokenPair(tokens: SessionTokens) {
+  return { ...accessPart(tokens), refresh_token: tokens.refreshToken };
+}
+
+export function sessionHandlers(sessions: SessionService, users: UserService, browser: BrowserSessions) {
   return {
     login: open(
       {
@@ -39,26 +46,49 @@ export function sessionHandlers(sessions: SessionService, users: UserService) {
         }),
         response: { 200: TokenPair },
       },
-      async ({ body, ip, userAgent }) =>
-        tokenPair(await sessions.login({ email: body.email, password: body.password, totpCode: body.totp_code, ip, userAgent })),
+      async ({ body, ip, userAgent, request, reply }) => {
+        const web = browser.isWebClient(request);
+        if (web) browser.checkOrigin(request);
+        const tokens = await sessions.login({ email: body.email, password: body.password, totpCode: body.totp_code, ip, userAgent });
+        if (!web) return tokenPair(tokens);
+        return { ...accessPart(tokens), csrf_token: browser.setCookies(reply, tokens.refreshToken) };
+      },
     ),
 
     refresh: open(
       {
-        summary: 'Trade a refresh token for a new pair; the old refresh token stops working',
+        summary:
+          'Trade a refresh token for a new pair; the old refresh token stops working. The web UI sends `{}` with the aim_rt cookie and X-CSRF-Token instead',
         tags,
-        body: Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 512 }) }),
+        body: Type.Object({ refresh_token: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })) }),
         response: { 200: TokenPair },
       },
-      async ({ body, ip, userAgent }) =>
-        tokenPair(await sessions.refresh({ refreshToken: body.refresh_token, kind: 'session', ip, userAgent })),
+      async ({ body, ip, userAgent, request, reply }) => {
+        if (body.refresh_token !== undefined) {
+          return tokenPair(await sessions.refresh({ refreshToken: body.refresh_token, kind: 'session', ip, userAgent }));
+        }
+        const refreshToken = browser.refreshTokenOf(request);
+        try {
+          const tokens = await sessions.refresh({ refreshToken, kind: 'session', ip, userAgent });
+          return { ...accessPart(tokens), csrf_token: browser.setCookies(reply, tokens.refreshToken) };
+        } catch (error) {
+          // A dead session's cookies are of no further use to the browser.
+          if (error instanceof AimError && (error.code === 'invalid_token' || error.code === 'refresh_token_reused')) browser.clearCookies(reply);
+          throw error;
+        }
+      },
     ),
 
     logout: authed(
-      { summary: 'End this session: its refresh token and access tokens stop working', tags, response: { 200: Type.Object({ logged_out: Type.Boolean() }) } },
-      async ({ principal, ip, userAgent }) => {
+      {
+        summary: 'End this session: its refresh token and access tokens stop working. Bearer token, or the aim_rt cookie with X-CSRF-Token',
+        tags,
+        response: { 200: Type.Object({ logged_out: Type.Boolean() }) },
+      },
+      async ({ principal, ip, userAgent, request, reply }) => {
         if (!principal.familyId || !principal.userId) throw new AimError('invalid_token', 'not a session token');
         await sessions.revoke(principal.familyId, 'logout', { type: 'user', id: principal.userId }, { ip, userAgent });
+        if (browser.hasCookie(request)) browser.clearCookies(reply);
         return { logged_out: true };
       },
     ),
@@ -66,7 +96,7 @@ export function sessionHandlers(sessions: SessionService, users: UserService) {
     me: authed({ summary: 'Who am I', tags, response: { 200: UserView } }, async ({ principal }) => {
       const user = principal.userId && (await users.get(principal.userId as UserId));
       if (!user) throw new AimError('invalid_token', 'the account no longer exists');
-      return userView(user);
+      return { ...userView(user), mfa_enabled: await sessions.hasSecondFactor(user.id) };
     }),
 
     changePassword: authed(

@@ -59,6 +59,11 @@ export class SessionService {
     this.secondFactor = factor;
   }
 
+  /** Whether the user has a second factor that login will ask for. */
+  async hasSecondFactor(userId: UserId): Promise<boolean> {
+    return this.secondFactor ? this.secondFactor.isEnrolled(userId) : false;
+  }
+
   onReuse(listener: ReuseListener): void {
     this.reuseListeners.push(listener);
   }

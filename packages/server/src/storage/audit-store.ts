@@ -1,3 +1,4 @@
+import type { AuditAnchor } from '@aim/protocol';
 import type { Kysely, Selectable } from 'kysely';
 import type { AuditQuery, AuditStore } from '../audit/store.js';
 import type { AuditEntry } from '../audit/types.js';
@@ -24,7 +25,8 @@ export class KyselyAuditStore extends KyselyStore implements AuditStore {
         .orderBy('seq', 'desc')
         .limit(1)
         .executeTakeFirst();
-      const entry = build(last && { seq: Number(last.seq), hash: last.hash });
+      const previous = last ?? (await findAnchorIn(trx, organizationId));
+      const entry = build(previous && { seq: Number(previous.seq), hash: previous.hash });
       await trx
         .insertInto('audit_log')
         .values({ ...entry, data: JSON.stringify(entry.data) })
@@ -32,6 +34,44 @@ export class KyselyAuditStore extends KyselyStore implements AuditStore {
       return entry;
     };
     return this.atomically(run);
+  }
+
+  findAnchor(organizationId: string): Promise<AuditAnchor | undefined> {
+    return findAnchorIn(this.db, organizationId);
+  }
+
+  async organizationsWithEntriesBefore(cutoff: number): Promise<string[]> {
+    const rows = await this.db.selectFrom('audit_log').select('organization_id').distinct().where('created_at', '<', cutoff).execute();
+    return rows.map((r) => r.organization_id).sort();
+  }
+
+  async pruneAudit(organizationId: string, cutoff: number, now: number): Promise<{ deleted: number; anchor: AuditAnchor } | undefined> {
+    return this.atomically(async (trx) => {
+      await this.lock(trx, `aim.audit:${organizationId}`);
+      // Entries are appended in time order up to a few milliseconds of concurrency: pruning through the newest
+      // old entry's seq keeps the kept part one contiguous chain.
+      const last = await trx
+        .selectFrom('audit_log')
+        .select(['seq', 'hash'])
+        .where('organization_id', '=', organizationId)
+        .where('created_at', '<', cutoff)
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      if (!last) return undefined;
+      const anchor = { seq: Number(last.seq), hash: last.hash };
+      const deleted = await trx
+        .deleteFrom('audit_log')
+        .where('organization_id', '=', organizationId)
+        .where('seq', '<=', anchor.seq)
+        .executeTakeFirst();
+      await trx
+        .insertInto('audit_anchors')
+        .values({ organization_id: organizationId, seq: anchor.seq, hash: anchor.hash, pruned_at: now })
+        .onConflict((oc) => oc.column('organization_id').doUpdateSet({ seq: anchor.seq, hash: anchor.hash, pruned_at: now }))
+        .execute();
+      return { deleted: Number(deleted.numDeletedRows), anchor };
+    });
   }
 
   async list(query: AuditQuery): Promise<AuditEntry[]> {
@@ -61,4 +101,9 @@ export class KyselyAuditStore extends KyselyStore implements AuditStore {
       after = Number(rows[rows.length - 1]!.seq);
     }
   }
+}
+
+async function findAnchorIn(db: Kysely<Tables>, organizationId: string): Promise<AuditAnchor | undefined> {
+  const row = await db.selectFrom('audit_anchors').select(['seq', 'hash']).where('organization_id', '=', organizationId).executeTakeFirst();
+  return row && { seq: Number(row.seq), hash: row.hash };
 }

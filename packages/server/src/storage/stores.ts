@@ -3,6 +3,7 @@ import type { AgentStore, NonceStore } from '../agents/store.js';
 import type { ApiKeyStore } from '../api-keys/store.js';
 import type { AuditStore } from '../audit/store.js';
 import type { VerificationStore } from '../signatures/store.js';
+import type { MfaStore } from '../mfa/store.js';
 import type { RefreshTokenStore } from '../sessions/store.js';
 import type { SigningKeyStore } from '../tokens/store.js';
 import type { UserStore } from '../users/store.js';
@@ -10,6 +11,7 @@ import { KyselyAgentStore } from './agent-store.js';
 import { KyselyApiKeyStore } from './api-key-store.js';
 import { KyselyAuditStore } from './audit-store.js';
 import type { Database, Dialect } from './database.js';
+import { KyselyMfaStore } from './mfa-store.js';
 import { KyselyRefreshTokenStore } from './refresh-token-store.js';
 import { KyselySigningKeyStore } from './signing-key-store.js';
 import type { Tables } from './tables.js';
@@ -26,6 +28,7 @@ export interface Stores {
   nonces: NonceStore;
   verifications: VerificationStore;
   apiKeys: ApiKeyStore;
+  mfa: MfaStore;
 }
 
 export interface StoreHub extends Stores {
@@ -47,6 +50,7 @@ function bind(db: Kysely<Tables>, dialect: Dialect, inTransaction: boolean): Sto
     signingKeys: new KyselySigningKeyStore(db, dialect, inTransaction),
     audit: new KyselyAuditStore(db, dialect, inTransaction),
     apiKeys: new KyselyApiKeyStore(db, dialect, inTransaction),
+    mfa: new KyselyMfaStore(db, dialect, inTransaction),
   };
 }
 

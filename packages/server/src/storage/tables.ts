@@ -138,6 +138,27 @@ export interface Tables {
     prev_hash: string;
     hash: string;
   };
+  /** Per organization: the last entry retention pruned, where the kept chain starts. */
+  audit_anchors: {
+    organization_id: string;
+    seq: number;
+    hash: string;
+    pruned_at: number;
+  };
+  mfa_totp: {
+    user_id: string;
+    secret_sealed: string;
+    created_at: number;
+    enabled_at: number | null;
+    last_used_step: number | null;
+  };
+  mfa_recovery_codes: {
+    id: string;
+    user_id: string;
+    code_hash: string;
+    created_at: number;
+    used_at: number | null;
+  };
 }
 
 export type Row<T extends keyof Tables> = Tables[T];

@@ -15,6 +15,8 @@ export const UserView = Type.Object({
   organization_id: Type.String(),
   created_at: Type.Optional(Timestamp),
   disabled_at: Type.Optional(NullableTimestamp),
+  /** Whether login asks for a TOTP or recovery code (in `GET /api/v1/auth/me`). */
+  mfa_enabled: Type.Optional(Type.Boolean()),
 });
 
 export function userView(user: User) {

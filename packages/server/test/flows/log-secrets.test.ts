@@ -16,6 +16,11 @@ const SECRET_SHAPES: Array<[string, RegExp]> = [
   ['private key', /BEGIN (ENCRYPTED )?PRIVATE KEY/],
   ['test password', /correct-horse-battery|a brand new long password/],
   ['SDK token', /sdk_[A-Za-z0-9_-]{30,}/],
+  // 20 random bytes in RFC 4648 base32, as TOTP setup hands them out (and inside otpauth:// URLs).
+  ['TOTP secret', /(?<![A-Za-z0-9])[A-Z2-7]{32}(?![A-Za-z0-9])/],
+  ['otpauth URL', /otpauth:\/\/totp\//],
+  ['recovery code', /(?<![A-Za-z0-9])[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}(?![A-Za-z0-9])/i],
+  ['session cookie', /aim_(rt|csrf)=[A-Za-z0-9_.-]{20,}/],
 ];
 
 describe('logs of the whole test run', () => {

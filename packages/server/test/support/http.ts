@@ -2,7 +2,8 @@
 export interface HttpResult<T = Record<string, unknown>> {
   status: number;
   headers: Headers;
-  body: T;
+  /** The parsed JSON; error fields are always readable, whatever shape a success would have. */
+  body: T & { error?: unknown; error_description?: unknown };
   text: string;
 }
 
@@ -37,7 +38,7 @@ export class HttpClient {
     } catch {
       parsed = undefined;
     }
-    return { status: response.status, headers: response.headers, body: parsed as T, text };
+    return { status: response.status, headers: response.headers, body: parsed as HttpResult<T>["body"], text };
   }
 
   get<T = Record<string, unknown>>(path: string, options: Omit<RequestOptions, 'method' | 'body'> = {}) {

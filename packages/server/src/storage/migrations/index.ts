@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as foundation from './0001_foundation.js';
 import * as agents from './0002_agents.js';
 import * as apiKeys from './0003_api_keys.js';
+import * as mfa from './0004_mfa.js';
 
 /** Every migration, in order. Names are permanent once released. */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': foundation,
   '0002_agents': agents,
   '0003_api_keys': apiKeys,
+  '0004_mfa': mfa,
 };

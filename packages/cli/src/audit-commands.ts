@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import type { Command } from 'commander';
+import {
+  GENESIS_HASH,
+  isAuditExportHeader,
+  isAuditRecord,
+  verifyAuditChain,
+  type AuditAnchor,
+  type AuditRecord,
+  type ChainVerdict,
+} from '@aim/protocol';
+import { CliExit, EXIT, fail, type Output } from './output.js';
+
+const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** A line that is not an audit entry: the export was cut, edited by hand, or is not an export at all. */
+class MalformedLine extends Error {
+  constructor(readonly line: number) {
+    super(`line ${line} is not an audit entry`);
+  }
+}
+
+export interface OfflineVerdict extends ChainVerdict {
+  /** Where the exported chain starts: null for a chain that was never pruned. */
+  anchor: AuditAnchor | null;
+  /** Set when a line could not be read as an entry; the chain is then invalid. */
+  malformed_line?: number;
+}
+
+/**
+ * Verifies an export of `GET /api/v1/audit-logs/export?format=jsonl` with the same algorithm as the server
+ * (`@aim/protocol`'s verifyAuditChain), from the file alone: no server, no credentials.
+ */
+export async function verifyExport(input: Readable): Promise<OfflineVerdict & { bad_entry?: AuditRecord }> {
+  const lines = createInterface({ input, crlfDelay: Infinity })[Symbol.asyncIterator]();
+  let lineNo = 0;
+  const next = async (): Promise<{ line: number; value: unknown } | undefined> => {
+    for (;;) {
+      const r = await lines.next();
+      if (r.done) return undefined;
+      lineNo += 1;
+      // A byte-order mark, which some editors add when a file is saved, is not part of the first entry.
+      const text = lineNo === 1 ? r.value.replace(/^\uFEFF/, '') : r.value;
+      if (text.trim() === '') continue;
+      try {
+        return { line: lineNo, value: JSON.parse(text) as unknown };
+      } catch {
+        throw new MalformedLine(lineNo);
+      }
+    }
+  };
+
+  let first: { line: number; value: unknown } | undefined;
+  let anchor: AuditAnchor | null = null;
+  let current: AuditRecord | undefined;
+  let checked = 0;
+  try {
+    first = await next();
+    if (first && isAuditExportHeader(first.value)) {
+      anchor = first.value.anchor;
+      first = undefined;
+    }
+    async function* entries(): AsyncGenerator<AuditRecord> {
+      for (let item = first ?? (await next()); item; item = await next()) {
+        if (!isAuditRecord(item.value)) throw new MalformedLine(item.line);
+        current = item.value;
+        yield item.value;
+        checked += 1;
+      }
+    }
+    // No header means no anchor: the chain must then start at seq 1 from the genesis hash.
+    const verdict = await verifyAuditChain(entries(), sha256Hex, anchor ?? GENESIS_HASH);
+    return { ...verdict, anchor, ...(!verdict.valid && current && { bad_entry: current }) };
+  } catch (error) {
+    if (!(error instanceof MalformedLine)) throw error;
+    return { valid: false, entries_checked: checked, anchor, malformed_line: error.line };
+  }
+}
+
+export function registerAuditCommands(program: Command, out: Output): void {
+  const audit = program.command('audit').description('the hash-chained audit log');
+  audit
+    .command('verify')
+    .description('verify an audit export (GET /api/v1/audit-logs/export?format=jsonl) offline; exit 0 when valid, 1 when not')
+    .option('--file <path>', 'the export, JSON Lines; standard input when omitted or "-"')
+    .action(async (opts: { file?: string }) => {
+      let input: Readable = process.stdin;
+      if (opts.file !== undefined && opts.file !== '-') {
+        try {
+          input = (await open(opts.file, 'r')).createReadStream();
+        } catch (error) {
+          fail(out, EXIT.usage, `cannot read ${opts.file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+        }
+      }
+      const { bad_entry: bad, ...verdict } = await verifyExport(input);
+      const from = verdict.anchor ? `, starting after the retention anchor at seq ${verdict.anchor.seq}` : '';
+      if (verdict.valid) {
+        out.result(verdict, `valid: ${verdict.entries_checked} entries checked${from}`);
+        return;
+      }
+      const human =
+        verdict.malformed_line !== undefined
+          ? `INVALID: line ${verdict.malformed_line} is not an audit entry (${verdict.entries_checked} entries checked before it)`
+          : `INVALID: first bad entry seq ${verdict.first_bad!.seq} (id ${verdict.first_bad!.id}, ${bad?.event ?? '?'}): ` +
+            `${verdict.first_bad!.problem.replace('_', ' ')}; ${verdict.entries_checked} entries before it are intact${from}`;
+      out.result(verdict, human);
+      throw new CliExit(EXIT.failure);
+    });
+}

@@ -1,0 +1,55 @@
+import { Type } from 'typebox';
+import { AimError } from '../core/errors.js';
+import type { UserId } from '../core/ids.js';
+import { authed } from '../http/handler.js';
+import type { Principal } from '../http/principal.js';
+import type { MfaService } from './service.js';
+
+const tags = ['two-factor authentication'];
+
+/** A TOTP code (6 digits) or a recovery code (`abcd-efgh-ijkl-mnop`, any case, dashes optional). */
+const Code = Type.Object({ code: Type.String({ minLength: 1, maxLength: 64 }) });
+
+function userOf(principal: Principal): UserId {
+  if (!principal.userId) throw new AimError('forbidden', 'only people have a second factor');
+  return principal.userId as UserId;
+}
+
+export function mfaHandlers(mfa: MfaService) {
+  return {
+    setup: authed(
+      {
+        summary: 'Start TOTP enrolment: a new secret and otpauth:// URL, pending until enabled with a code',
+        tags,
+        response: { 200: Type.Object({ secret: Type.String(), otpauth_url: Type.String() }) },
+      },
+      async ({ principal, ip }) => {
+        const setup = await mfa.setup(userOf(principal), { ip });
+        return { secret: setup.secret, otpauth_url: setup.otpauthUrl };
+      },
+    ),
+
+    enable: authed(
+      {
+        summary: 'Turn TOTP on with a code from the authenticator; answers ten recovery codes, shown only this once',
+        tags,
+        body: Code,
+        response: { 200: Type.Object({ recovery_codes: Type.Array(Type.String()) }) },
+      },
+      async ({ principal, body, ip }) => ({ recovery_codes: await mfa.enable(userOf(principal), body.code, { ip }) }),
+    ),
+
+    disable: authed(
+      {
+        summary: 'Turn TOTP off with a current TOTP code or an unused recovery code',
+        tags,
+        body: Code,
+        response: { 200: Type.Object({ mfa_enabled: Type.Boolean() }) },
+      },
+      async ({ principal, body, ip }) => {
+        await mfa.disable(userOf(principal), body.code, { ip });
+        return { mfa_enabled: false };
+      },
+    ),
+  };
+}

@@ -1,0 +1,166 @@
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Clock } from '../core/clock.js';
+import { AimError } from '../core/errors.js';
+import type { UserId } from '../core/ids.js';
+import type { SecretBox } from '../core/master-key.js';
+import type { Random } from '../core/random.js';
+import type { SecondFactor } from '../sessions/service.js';
+import type { StoreHub } from '../storage/stores.js';
+import type { User } from '../users/types.js';
+import { RECOVERY_CODE_COUNT, formatRecoveryCode, hashRecoveryCode, normalizeRecoveryCode } from './recovery-codes.js';
+import { TOTP_CODE, TOTP_SECRET_BYTES, base32Secret, matchStep, otpauthUrl } from './totp.js';
+import type { FactorMethod, TotpFactor, TotpSetup } from './types.js';
+
+export interface RequestMeta {
+  ip: string | null;
+}
+
+/**
+ * TOTP two-factor authentication (RFC 6238) with one-time recovery codes. Secrets are sealed with the master key,
+ * bound to their user; codes are accepted at most once, by conditional updates in the store.
+ */
+export class MfaService implements SecondFactor {
+  constructor(
+    private readonly hub: StoreHub,
+    private readonly audit: AuditLog,
+    private readonly box: SecretBox,
+    private readonly clock: Clock,
+    private readonly random: Random,
+    /** Shown by authenticator apps next to the account name. */
+    private readonly issuer: string,
+  ) {}
+
+  async isEnrolled(userId: UserId): Promise<boolean> {
+    return (await this.hub.mfa.findTotp(userId))?.enabledAt != null;
+  }
+
+  /** Starts (or restarts) enrolment: a new secret, pending until a code from it is given to `enable`. */
+  async setup(userId: UserId, meta: RequestMeta): Promise<TotpSetup> {
+    const user = await this.userOf(userId);
+    const secret = base32Secret(this.random.bytes(TOTP_SECRET_BYTES));
+    const sealed = this.box.seal(secret, purpose(user.id));
+    await this.hub.transaction(async (s) => {
+      if (!(await s.mfa.savePendingTotp(user.id, sealed, this.clock.now()))) {
+        throw new AimError('conflict', 'two-factor authentication is already on; disable it first to set up a new authenticator');
+      }
+      await this.audit.withStore(s.audit).record({
+        organizationId: user.organizationId,
+        event: 'mfa.totp_setup_started',
+        actor: { type: 'user', id: user.id },
+        subject: { type: 'user', id: user.id },
+        ip: meta.ip,
+      });
+    });
+    return { secret, otpauthUrl: otpauthUrl(secret, this.issuer, user.email) };
+  }
+
+  /** Turns the pending factor on with a code from it; answers the recovery codes, which are never shown again. */
+  async enable(userId: UserId, code: string, meta: RequestMeta): Promise<string[]> {
+    const user = await this.userOf(userId);
+    const factor = await this.hub.mfa.findTotp(user.id);
+    if (!factor || factor.enabledAt !== null) {
+      throw new AimError('conflict', factor ? 'two-factor authentication is already on' : 'start with POST /api/v1/auth/mfa/totp/setup');
+    }
+    const step = matchStep(this.open(factor), code.trim(), this.clock.now(), factor.lastUsedStep);
+    if (step === undefined) {
+      await this.recordFailure(user, 'enable', meta);
+      throw new AimError('invalid_credentials', 'the code is wrong; check the time on your device');
+    }
+    const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => formatRecoveryCode(this.random.bytes(10)));
+    const records = codes.map((c) => ({ id: this.random.uuid(), codeHash: hashRecoveryCode(normalizeRecoveryCode(c)!) }));
+    await this.hub.transaction(async (s) => {
+      if (!(await s.mfa.enableTotp(user.id, step, records, this.clock.now()))) {
+        throw new AimError('conflict', 'two-factor authentication was turned on by another request');
+      }
+      await this.audit.withStore(s.audit).record({
+        organizationId: user.organizationId,
+        event: 'mfa.totp_enabled',
+        actor: { type: 'user', id: user.id },
+        subject: { type: 'user', id: user.id },
+        ip: meta.ip,
+        data: { recovery_codes: codes.length },
+      });
+    });
+    return codes;
+  }
+
+  /** Turns the factor off; needs a current TOTP code or an unused recovery code, which it uses up. */
+  async disable(userId: UserId, code: string, meta: RequestMeta): Promise<void> {
+    const user = await this.userOf(userId);
+    const factor = await this.hub.mfa.findTotp(user.id);
+    if (!factor || factor.enabledAt === null) throw new AimError('conflict', 'two-factor authentication is not on');
+    const method = await this.check(user, factor, code, meta);
+    if (!method) {
+      await this.recordFailure(user, 'disable', meta);
+      throw new AimError('invalid_credentials', 'the code is wrong or was already used');
+    }
+    await this.hub.transaction(async (s) => {
+      if (!(await s.mfa.deleteTotp(user.id))) return;
+      await this.audit.withStore(s.audit).record({
+        organizationId: user.organizationId,
+        event: 'mfa.totp_disabled',
+        actor: { type: 'user', id: user.id },
+        subject: { type: 'user', id: user.id },
+        ip: meta.ip,
+        data: { method },
+      });
+    });
+  }
+
+  /** The login check (SessionService): a TOTP code or a recovery code, each accepted at most once. */
+  async verify(user: User, code: string, ip: string | null): Promise<boolean> {
+    const factor = await this.hub.mfa.findTotp(user.id);
+    if (!factor || factor.enabledAt === null) return false;
+    return (await this.check(user, factor, code, { ip })) !== undefined;
+  }
+
+  private async check(user: User, factor: TotpFactor, code: string, meta: RequestMeta): Promise<FactorMethod | undefined> {
+    const compact = code.replace(/\s/g, '');
+    if (TOTP_CODE.test(compact)) {
+      const step = matchStep(this.open(factor), compact, this.clock.now(), factor.lastUsedStep);
+      // The store moves last_used_step forward only to a newer step: a replayed or raced code loses here.
+      return step !== undefined && (await this.hub.mfa.useTotpStep(user.id, step)) ? 'totp' : undefined;
+    }
+    const normalized = normalizeRecoveryCode(code);
+    if (!normalized) return undefined;
+    const used = await this.hub.transaction(async (s) => {
+      if (!(await s.mfa.consumeRecoveryCode(user.id, hashRecoveryCode(normalized), this.clock.now()))) return false;
+      await this.audit.withStore(s.audit).record({
+        organizationId: user.organizationId,
+        event: 'mfa.recovery_code_used',
+        actor: { type: 'user', id: user.id },
+        subject: { type: 'user', id: user.id },
+        ip: meta.ip,
+        data: { remaining: await s.mfa.countUnusedRecoveryCodes(user.id) },
+      });
+      return true;
+    });
+    return used ? 'recovery_code' : undefined;
+  }
+
+  private async userOf(userId: UserId): Promise<User> {
+    const user = await this.hub.users.findById(userId);
+    if (!user || user.disabledAt !== null) throw new AimError('invalid_token', 'the account no longer exists');
+    return user;
+  }
+
+  private open(factor: TotpFactor): string {
+    return this.box.open(factor.secretSealed, purpose(factor.userId));
+  }
+
+  private async recordFailure(user: User, during: 'enable' | 'disable', meta: RequestMeta): Promise<void> {
+    await this.audit.record({
+      organizationId: user.organizationId,
+      event: 'mfa.verification_failed',
+      actor: { type: 'user', id: user.id },
+      subject: { type: 'user', id: user.id },
+      ip: meta.ip,
+      data: { during },
+    });
+  }
+}
+
+/** The sealed secret is bound to its user: copied into another user's row it does not open. */
+function purpose(userId: string): string {
+  return `aim.mfa.totp-secret:${userId}`;
+}
