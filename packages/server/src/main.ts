@@ -14,6 +14,11 @@ import { AimError } from './core/errors.js';
 import { routeTable } from './http/route-table.js';
 import { SessionService } from './sessions/service.js';
 import { sessionHandlers } from './sessions/routes.js';
+import { LoginThrottle, RateLimiter, rateLimitHook } from './rate-limits/index.js';
+import { MemoryCounters, type SharedCounters } from './shared-state/counters.js';
+import { FailoverCounters } from './shared-state/failover.js';
+import { RedisCounters } from './shared-state/redis-counters.js';
+import { RedisConnection } from './shared-state/redis.js';
 import { MemoryRevocationList } from './shared-state/revocations.js';
 import { migrate, openDatabase, type Database } from './storage/database.js';
 import { metaGetOrInit } from './storage/meta-store.js';
@@ -48,6 +53,8 @@ export interface AimServer {
     signingKeys: SigningKeyRing;
     accessTokens: AccessTokens;
     audit: AuditLog;
+    rateLimiter: RateLimiter;
+    loginThrottle: LoginThrottle;
   };
   clock: Clock;
   /** Stops accepting, lets in-flight requests finish, then closes every pool. */
@@ -62,6 +69,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
   const logger = overrides.logger ?? createLogger(config.logLevel, overrides.logDestination);
 
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
+  const redis = config.redisUrl ? new RedisConnection({ url: config.redisUrl, prefix: config.redisPrefix, logger }) : undefined;
   try {
     await migrate(database);
     const box = new SecretBox(loadMasterKey(config.masterKey ? decodeKey(config.masterKey) : undefined, config.dataDir));
@@ -77,6 +85,17 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     const sessions = new SessionService(stores, users, accessTokens, revocations, audit, clock, random, config.refreshTokenTtl);
     await sessions.restoreRevocations();
 
+    // Rate-limit counters: in memory, or in Redis shared by every node with this node's memory as the fallback.
+    const counters = redis ? await sharedCounters(redis, logger) : new MemoryCounters();
+    const rateLimiter = new RateLimiter(counters, clock, {
+      jwt: config.rateLimitJwt,
+      api_key: config.rateLimitApiKey,
+      oauth: config.rateLimitOauth,
+      public: config.rateLimitPublic,
+    });
+    const loginThrottle = new LoginThrottle(counters, clock);
+    sessions.useLoginThrottle(loginThrottle);
+
     if (config.adminEmail && config.adminPassword) {
       const admin = await users.ensureFirstAdmin(config.adminEmail, config.adminPassword);
       if (admin) logger.info({ userId: admin.id }, 'created the first admin from AIM_ADMIN_EMAIL');
@@ -85,6 +104,10 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     let shuttingDown = false;
     const checks: ReadinessCheck[] = [
       { name: 'database', check: async () => (await database.ping(), { status: 'up' as const, detail: database.dialect }) },
+      {
+        name: 'shared_state',
+        check: async () => (counters instanceof FailoverCounters ? counters.health() : { status: 'up' as const, detail: 'memory' }),
+      },
     ];
     const app = await buildApp({
       config,
@@ -96,6 +119,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         sessions: sessionHandlers(sessions, users),
         users: userHandlers(users),
       }),
+      rateLimit: rateLimitHook(rateLimiter),
       verifiers: {
         bearer: bearerVerifier(accessTokens, revocations),
         apiKey: async () => {
@@ -110,18 +134,29 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       logger,
       database,
       stores,
-      services: { users, sessions, signingKeys, accessTokens, audit },
+      services: { users, sessions, signingKeys, accessTokens, audit, rateLimiter, loginThrottle },
       clock,
       close: async () => {
         shuttingDown = true;
         await app.close();
+        await redis?.close();
         await database.close();
       },
     };
   } catch (error) {
+    await redis?.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Counters in Redis with per-node memory as the fallback. A Redis that is down at start-up does not stop the node:
+ * it starts degraded (logged, and `degraded` in /health/ready) and switches to Redis once it answers.
+ */
+async function sharedCounters(redis: RedisConnection, logger: Logger): Promise<SharedCounters> {
+  await redis.connect();
+  return new FailoverCounters(new RedisCounters(redis), new MemoryCounters(), redis, logger);
 }
 
 /** Refuses to start with a master key other than the one this database was first used with. */

@@ -11,8 +11,10 @@ export interface Handlers {
   users: ReturnType<typeof userHandlers>;
 }
 
-// Who may call: public routes are limited per address; the rest name the credentials they accept.
+// Who may call: public routes are limited per address (probes are not limited); the rest name the credentials they
+// accept and are limited per principal in the class of the credential presented.
 const PUBLIC: Access = { auth: 'public' };
+const PROBE: Access = { auth: 'public', rateLimit: 'none' };
 const PERSON = { auth: ['jwt'] } as const;
 const PERSON_OR_SDK = { auth: ['jwt', 'oauth'] } as const;
 
@@ -23,8 +25,8 @@ const PERSON_OR_SDK = { auth: ['jwt', 'oauth'] } as const;
 export function routeTable(h: Handlers): Route[] {
   return [
     // operations
-    { method: 'GET', url: '/health', access: PUBLIC, handler: h.health.live },
-    { method: 'GET', url: '/health/ready', access: PUBLIC, handler: h.health.ready },
+    { method: 'GET', url: '/health', access: PROBE, handler: h.health.live },
+    { method: 'GET', url: '/health/ready', access: PROBE, handler: h.health.ready },
     { method: 'GET', url: '/.well-known/jwks.json', access: PUBLIC, handler: h.tokens.jwks },
 
     // human sessions

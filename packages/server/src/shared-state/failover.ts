@@ -35,6 +35,7 @@ export class FailoverCounters implements SharedCounters {
       if (ready) this.recover();
       else this.degrade('connection lost');
     });
+    if (!redis.isReady()) this.degrade('not connected');
   }
 
   hitWindow(key: string, limit: number, window: WindowSpec, now: number): Promise<WindowHit> {
