@@ -14,6 +14,7 @@ const FILES = [
   'packages/server/src/shared-state/counters.test.ts',
   'packages/server/test/flows/sessions.test.ts',
   'packages/server/test/flows/rate-limits.test.ts',
+  'packages/server/test/flows/login-protection.test.ts',
   'packages/server/test/flows/bad-input.test.ts',
   // Runs last: scans every log line the suite wrote for secrets it created.
   'packages/server/test/flows/log-secrets.test.ts',
