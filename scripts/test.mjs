@@ -15,6 +15,7 @@ const FILES = [
   'packages/server/test/flows/sessions.test.ts',
   'packages/server/test/flows/rate-limits.test.ts',
   'packages/server/test/flows/login-protection.test.ts',
+  'packages/server/test/flows/rate-limits-cluster.test.ts',
   'packages/server/test/flows/bad-input.test.ts',
   // Runs last: scans every log line the suite wrote for secrets it created.
   'packages/server/test/flows/log-secrets.test.ts',
