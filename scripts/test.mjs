@@ -11,6 +11,7 @@ const FILES = [
   'packages/protocol/src/audit-chain.test.ts',
   'packages/server/src/config/config.test.ts',
   'packages/server/src/storage/contract/stores.test.ts',
+  'packages/server/src/storage/contract/alerts.test.ts',
   'packages/server/src/shared-state/counters.test.ts',
   'packages/server/test/flows/sessions.test.ts',
   'packages/server/test/flows/rate-limits.test.ts',

@@ -1,8 +1,10 @@
 import type { Kysely } from 'kysely';
+import type { AlertStore } from '../alerts/store.js';
 import type { AuditStore } from '../audit/store.js';
 import type { RefreshTokenStore } from '../sessions/store.js';
 import type { SigningKeyStore } from '../tokens/store.js';
 import type { UserStore } from '../users/store.js';
+import { KyselyAlertStore } from './alert-store.js';
 import { KyselyAuditStore } from './audit-store.js';
 import type { Database, Dialect } from './database.js';
 import { KyselyRefreshTokenStore } from './refresh-token-store.js';
@@ -16,6 +18,7 @@ export interface Stores {
   refreshTokens: RefreshTokenStore;
   signingKeys: SigningKeyStore;
   audit: AuditStore;
+  alerts: AlertStore;
 }
 
 export interface StoreHub extends Stores {
@@ -32,6 +35,7 @@ function bind(db: Kysely<Tables>, dialect: Dialect, inTransaction: boolean): Sto
     refreshTokens: new KyselyRefreshTokenStore(db, dialect, inTransaction),
     signingKeys: new KyselySigningKeyStore(db, dialect, inTransaction),
     audit: new KyselyAuditStore(db, dialect, inTransaction),
+    alerts: new KyselyAlertStore(db, dialect, inTransaction),
   };
 }
 
