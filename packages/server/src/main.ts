@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
+import { AlertDetectors, AlertService, WebhookNotifier, alertHandlers } from './alerts/index.js';
 import { AuditLog } from './audit/audit-log.js';
 import { type Config, ConfigError, decodeKey } from './config/index.js';
 import { systemClock, type Clock } from './core/clock.js';
@@ -29,6 +30,7 @@ import { tokenHandlers } from './tokens/routes.js';
 import { SigningKeyRing } from './tokens/signing-keys.js';
 import { userHandlers } from './users/routes.js';
 import { UserService } from './users/service.js';
+import { normalizeEmail } from './users/types.js';
 
 /**
  * The only wiring file: config -> stores -> services -> HTTP. Everything time- or randomness-dependent
@@ -55,6 +57,7 @@ export interface AimServer {
     audit: AuditLog;
     rateLimiter: RateLimiter;
     loginThrottle: LoginThrottle;
+    alerts: AlertService;
   };
   clock: Clock;
   /** Stops accepting, lets in-flight requests finish, then closes every pool. */
@@ -96,6 +99,19 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     const loginThrottle = new LoginThrottle(counters, clock);
     sessions.useLoginThrottle(loginThrottle);
 
+    const alerts = new AlertService(stores, audit, clock, random, logger);
+    const webhook =
+      config.alertWebhookUrl && config.alertWebhookSecret
+        ? new WebhookNotifier({ url: config.alertWebhookUrl, secret: config.alertWebhookSecret, clock, random, logger })
+        : undefined;
+    if (webhook) alerts.useNotifier(webhook);
+    const detectors = new AlertDetectors(alerts, audit, counters, clock, async (email) => {
+      const user = await stores.users.findByEmail(normalizeEmail(email));
+      return user && { id: user.id, organizationId: user.organizationId };
+    });
+    sessions.onReuse((family, ip) => detectors.refreshTokenReused(family, ip));
+    sessions.onLoginFailure((failure) => detectors.loginFailed(failure));
+
     if (config.adminEmail && config.adminPassword) {
       const admin = await users.ensureFirstAdmin(config.adminEmail, config.adminPassword);
       if (admin) logger.info({ userId: admin.id }, 'created the first admin from AIM_ADMIN_EMAIL');
@@ -118,8 +134,9 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         tokens: tokenHandlers(signingKeys),
         sessions: sessionHandlers(sessions, users),
         users: userHandlers(users),
+        alerts: alertHandlers(alerts),
       }),
-      rateLimit: rateLimitHook(rateLimiter),
+      rateLimit: rateLimitHook(rateLimiter, { onRefused: (principal, decision) => detectors.rateLimited(principal, decision) }),
       verifiers: {
         bearer: bearerVerifier(accessTokens, revocations),
         apiKey: async () => {
@@ -134,11 +151,12 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       logger,
       database,
       stores,
-      services: { users, sessions, signingKeys, accessTokens, audit, rateLimiter, loginThrottle },
+      services: { users, sessions, signingKeys, accessTokens, audit, rateLimiter, loginThrottle, alerts },
       clock,
       close: async () => {
         shuttingDown = true;
         await app.close();
+        await webhook?.close();
         await redis?.close();
         await database.close();
       },

@@ -1,3 +1,4 @@
+import type { alertHandlers } from '../alerts/routes.js';
 import type { healthHandlers } from '../health/routes.js';
 import type { sessionHandlers } from '../sessions/routes.js';
 import type { tokenHandlers } from '../tokens/routes.js';
@@ -9,6 +10,7 @@ export interface Handlers {
   tokens: ReturnType<typeof tokenHandlers>;
   sessions: ReturnType<typeof sessionHandlers>;
   users: ReturnType<typeof userHandlers>;
+  alerts: ReturnType<typeof alertHandlers>;
 }
 
 // Who may call: public routes are limited per address (probes are not limited); the rest name the credentials they
@@ -17,6 +19,7 @@ const PUBLIC: Access = { auth: 'public' };
 const PROBE: Access = { auth: 'public', rateLimit: 'none' };
 const PERSON = { auth: ['jwt'] } as const;
 const PERSON_OR_SDK = { auth: ['jwt', 'oauth'] } as const;
+const ANY_CREDENTIAL = { auth: ['jwt', 'api_key', 'oauth'] } as const;
 
 /**
  * Every endpoint AIM serves, with the credentials it accepts and the scope it needs.
@@ -40,5 +43,10 @@ export function routeTable(h: Handlers): Route[] {
     { method: 'GET', url: '/api/v1/users', access: { ...PERSON, scope: 'admin' }, handler: h.users.list },
     { method: 'POST', url: '/api/v1/users', access: { ...PERSON, scope: 'admin' }, handler: h.users.create },
     { method: 'PATCH', url: '/api/v1/users/:id', access: { ...PERSON, scope: 'admin' }, handler: h.users.update },
+
+    // alerts: readable by auditors and by those who handle them
+    { method: 'GET', url: '/api/v1/alerts', access: { ...ANY_CREDENTIAL, scope: ['audit:read', 'alerts:manage'] }, handler: h.alerts.list },
+    { method: 'POST', url: '/api/v1/alerts/:id/acknowledge', access: { ...ANY_CREDENTIAL, scope: 'alerts:manage' }, handler: h.alerts.acknowledge },
+    { method: 'POST', url: '/api/v1/alerts/:id/resolve', access: { ...ANY_CREDENTIAL, scope: 'alerts:manage' }, handler: h.alerts.resolve },
   ];
 }

@@ -14,6 +14,7 @@ const SECRET_SHAPES: Array<[string, RegExp]> = [
   ['private key', /BEGIN (ENCRYPTED )?PRIVATE KEY/],
   ['test password', /correct-horse-battery|a brand new long password/],
   ['SDK token', /sdk_[A-Za-z0-9_-]{30,}/],
+  ['alert webhook secret (the tests use this shape)', /aim-test-webhook-secret/],
 ];
 
 describe('logs of the whole test run', () => {
