@@ -16,6 +16,7 @@ const FILES = [
   'packages/server/src/rate-limits/limiter.test.ts',
   'packages/server/src/rate-limits/hook.test.ts',
   'packages/server/src/alerts/webhook.test.ts',
+  'packages/server/src/alerts/catalogue.test.ts',
   'packages/server/test/flows/sessions.test.ts',
   'packages/server/test/flows/rate-limits.test.ts',
   'packages/server/test/flows/login-protection.test.ts',

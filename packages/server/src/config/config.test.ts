@@ -38,6 +38,8 @@ describe('configuration', () => {
     ['AIM_LOG_LEVEL', 'loud'],
     ['AIM_ACCESS_TOKEN_TTL', '5'],
     ['AIM_RATE_LIMIT_PUBLIC', '-1'],
+    ['AIM_ALERT_WEBHOOK_URL', 'ftp://siem.example'],
+    ['AIM_ALERT_WEBHOOK_SECRET', 'too-short'],
   ];
   for (const [name, value] of bad) {
     it(`refuses ${name}=${value} with one line naming the variable`, () => {
@@ -54,6 +56,15 @@ describe('configuration', () => {
 
   it('admin email and password come together', () => {
     assert.throws(() => loadConfig({ AIM_ADMIN_EMAIL: 'a@b.co' }), ConfigError);
+  });
+
+  it('an alert webhook is never unsigned: its URL needs the secret', () => {
+    assert.throws(
+      () => loadConfig({ AIM_ALERT_WEBHOOK_URL: 'https://siem.example/hook' }),
+      (error: unknown) => error instanceof ConfigError && error.message.startsWith('AIM_ALERT_WEBHOOK_SECRET:'),
+    );
+    const c = loadConfig({ AIM_ALERT_WEBHOOK_URL: 'https://siem.example/hook', AIM_ALERT_WEBHOOK_SECRET: 'a-long-enough-secret' });
+    assert.equal(c.alertWebhookUrl, 'https://siem.example/hook');
   });
 
   it('accepts a 32-byte master key as hex or base64', () => {
