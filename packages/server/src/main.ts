@@ -58,6 +58,8 @@ export interface AimServer {
     rateLimiter: RateLimiter;
     loginThrottle: LoginThrottle;
     alerts: AlertService;
+    /** What other domains use to turn bursts (invalid signatures, nonce replays) into alerts. */
+    alertDetectors: AlertDetectors;
   };
   clock: Clock;
   /** Stops accepting, lets in-flight requests finish, then closes every pool. */
@@ -151,7 +153,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       logger,
       database,
       stores,
-      services: { users, sessions, signingKeys, accessTokens, audit, rateLimiter, loginThrottle, alerts },
+      services: { users, sessions, signingKeys, accessTokens, audit, rateLimiter, loginThrottle, alerts, alertDetectors: detectors },
       clock,
       close: async () => {
         shuttingDown = true;

@@ -6,6 +6,7 @@ import type { LoginFailure } from '../sessions/service.js';
 import type { RefreshFamily } from '../sessions/types.js';
 import type { SharedCounters, WindowSpec } from '../shared-state/counters.js';
 import type { AlertService } from './service.js';
+import type { RaiseAlertInput } from './types.js';
 
 /** `failed_logins`: this many failed sign-ins for one account within the window (counted on every node). */
 export const FAILED_LOGINS_THRESHOLD = 10;
@@ -15,7 +16,8 @@ export const API_KEY_REFUSALS_THRESHOLD = 10;
 
 /**
  * Turns what other services observe into alerts: refresh and SDK token reuse, repeated failed sign-ins for one
- * account, and API keys that keep hitting their limit. Each method is safe on a request path: it never throws.
+ * account, API keys that keep hitting their limit, and (through `burst`) any other "too many in a short time" signal
+ * such as invalid signatures or nonce replays. Each method is safe on a request path: it never throws.
  */
 export class AlertDetectors {
   private readonly refusals = new Map<string, { minute: number; count: number; raised: boolean }>();
@@ -47,8 +49,31 @@ export class AlertDetectors {
   }
 
   /**
-   * For `sessions.onLoginFailure`. The threshold-th failure within the window raises the alert; failures past it
-   * are not counted, so a sustained attack raises (and groups) about once per minute, not once per guess.
+   * Counts one occurrence of something that only matters in numbers (an invalid signature, a replayed nonce) and
+   * raises `type` for `principal` when the `threshold`-th occurs within `window`, counted across nodes. Occurrences
+   * past the threshold are not counted, so a sustained burst raises (and groups) about once per bucket of the window,
+   * not once per occurrence. Answers whether this occurrence raised the alert. Never throws.
+   *
+   * @example
+   * await detectors.burst({ organizationId, type: 'invalid_signatures', principal: { type: 'agent', id: agentId },
+   *   threshold: 20, window: { windowMs: 60_000, buckets: 12 }, evidence: { last_ip: ip, action } });
+   */
+  async burst(input: RaiseAlertInput & { threshold: number; window: WindowSpec; key?: string }): Promise<boolean> {
+    const key = input.key ?? `${input.organizationId}:${input.principal.type}:${input.principal.id}`;
+    const hit = await this.counters.hitWindow(`alert:${input.type}:${key}`, input.threshold, input.window, this.clock.now());
+    if (!hit.allowed || hit.count < input.threshold) return false;
+    await this.alerts.report({
+      organizationId: input.organizationId,
+      type: input.type,
+      principal: input.principal,
+      evidence: { ...input.evidence, occurrences: hit.count, window_seconds: input.window.windowMs / 1000 },
+    });
+    return true;
+  }
+
+  /**
+   * For `sessions.onLoginFailure`: the threshold-th failed sign-in for one account within the window. Counted by the
+   * email's digest, so guesses at an unknown email count too, but only an existing account gets an alert.
    */
   async loginFailed(failure: LoginFailure): Promise<void> {
     const hit = await this.counters.hitWindow(
@@ -64,7 +89,6 @@ export class AlertDetectors {
     } catch {
       return;
     }
-    // Guesses at an email no account has are throttled like any others, but there is no one to alert about.
     if (!user) return;
     await this.alerts.report({
       organizationId: user.organizationId,

@@ -184,6 +184,28 @@ for (const store of STORE_KINDS) {
       assert.equal((await t.http.get('/api/v1/alerts')).status, 401);
     });
 
+    it('bursts: the threshold-th occurrence within the window raises, later ones group about once per bucket', async () => {
+      const agent = { type: 'agent' as const, id: `agent-${store}` };
+      const burst = () =>
+        t.server.services.alertDetectors.burst({
+          organizationId: admin.organizationId,
+          type: 'invalid_signatures',
+          principal: agent,
+          threshold: 5,
+          window: { windowMs: 60_000, buckets: 6 },
+          evidence: { action: 'deploy' },
+        });
+      const raised: boolean[] = [];
+      for (let i = 0; i < 12; i++) raised.push(await burst());
+      assert.deepEqual(raised.map((r, i) => (r ? i + 1 : 0)).filter(Boolean), [5], 'raised by the fifth, once');
+      const [alert] = (await list(admin.accessToken, '?type=invalid_signatures')).body.alerts;
+      assert.deepEqual(alert?.principal, agent);
+      assert.deepEqual(alert?.evidence, { action: 'deploy', occurrences: 5, window_seconds: 60 });
+      clock.advance(60 * SECOND);
+      for (let i = 0; i < 5; i++) await burst();
+      assert.equal((await list(admin.accessToken, '?type=invalid_signatures')).body.alerts[0]?.count, 2, 'a later burst groups');
+    });
+
     it('evidence never keeps secret-named fields', async () => {
       const { alert } = await raise(admin.organizationId, 'evidence-user', 'key_expiring', {
         key_id: 'k1',
