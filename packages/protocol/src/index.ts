@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './audit-events.js';
 export * from './scopes.js';
 export * from './audit-chain.js';
+export * from './alerts.js';

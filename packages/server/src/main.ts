@@ -5,6 +5,7 @@ import { AgentDirectory } from './agents/directory.js';
 import { agentHandlers } from './agents/routes.js';
 import { AgentService } from './agents/service.js';
 import { ApiKeyService, apiKeyHandlers, apiKeyVerifier } from './api-keys/index.js';
+import { AlertDetectors, AlertService, WebhookNotifier, alertHandlers } from './alerts/index.js';
 import { AuditLog } from './audit/audit-log.js';
 import { scheduleRetention, type RetentionJob } from './audit/retention.js';
 import { auditHandlers } from './audit/routes.js';
@@ -27,6 +28,11 @@ import { BrowserSessions } from './sessions/browser.js';
 import { SessionService } from './sessions/service.js';
 import { sessionHandlers } from './sessions/routes.js';
 import { LocalInvalidationBus } from './shared-state/invalidation.js';
+import { LoginThrottle, RateLimiter, rateLimitHook } from './rate-limits/index.js';
+import { MemoryCounters, type SharedCounters } from './shared-state/counters.js';
+import { FailoverCounters } from './shared-state/failover.js';
+import { RedisCounters } from './shared-state/redis-counters.js';
+import { RedisConnection } from './shared-state/redis.js';
 import { MemoryRevocationList } from './shared-state/revocations.js';
 import { signatureHandlers } from './signatures/routes.js';
 import { ActionVerifier } from './signatures/service.js';
@@ -44,6 +50,7 @@ import { sdkTokenHandlers } from './sdk-tokens/routes.js';
 import { SdkTokenService } from './sdk-tokens/service.js';
 import { userHandlers } from './users/routes.js';
 import { UserService } from './users/service.js';
+import { normalizeEmail } from './users/types.js';
 
 /**
  * The only wiring file: config -> stores -> services -> HTTP. Everything time- or randomness-dependent
@@ -74,6 +81,11 @@ export interface AimServer {
     apiKeys: ApiKeyService;
     auditService: AuditService;
     mfa: MfaService;
+    rateLimiter: RateLimiter;
+    loginThrottle: LoginThrottle;
+    alerts: AlertService;
+    /** What other domains use to turn bursts (invalid signatures, nonce replays) into alerts. */
+    alertDetectors: AlertDetectors;
   };
   clock: Clock;
   metrics: Metrics;
@@ -90,6 +102,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
   const logger = overrides.logger ?? createLogger(config.logLevel, overrides.logDestination);
 
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
+  const redis = config.redisUrl ? new RedisConnection({ url: config.redisUrl, prefix: config.redisPrefix, logger }) : undefined;
   try {
     await migrate(database);
     const box = new SecretBox(loadMasterKey(config.masterKey ? decodeKey(config.masterKey) : undefined, config.dataDir));
@@ -140,6 +153,30 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     });
     const auditService = new AuditService(stores, audit, clock, config.auditRetentionDays);
 
+    // Rate-limit counters: in memory, or in Redis shared by every node with this node's memory as the fallback.
+    const counters = redis ? await sharedCounters(redis, logger) : new MemoryCounters();
+    const rateLimiter = new RateLimiter(counters, clock, {
+      jwt: config.rateLimitJwt,
+      api_key: config.rateLimitApiKey,
+      oauth: config.rateLimitOauth,
+      public: config.rateLimitPublic,
+    });
+    const loginThrottle = new LoginThrottle(counters, clock);
+    sessions.useLoginThrottle(loginThrottle);
+
+    const alerts = new AlertService(stores, audit, clock, random, logger);
+    const webhook =
+      config.alertWebhookUrl && config.alertWebhookSecret
+        ? new WebhookNotifier({ url: config.alertWebhookUrl, secret: config.alertWebhookSecret, clock, random, logger })
+        : undefined;
+    if (webhook) alerts.useNotifier(webhook);
+    const detectors = new AlertDetectors(alerts, audit, counters, clock, async (email) => {
+      const user = await stores.users.findByEmail(normalizeEmail(email));
+      return user && { id: user.id, organizationId: user.organizationId };
+    });
+    sessions.onReuse((family, ip) => detectors.refreshTokenReused(family, ip));
+    sessions.onLoginFailure((failure) => detectors.loginFailed(failure));
+
     if (config.adminEmail && config.adminPassword) {
       const admin = await users.ensureFirstAdmin(config.adminEmail, config.adminPassword);
       if (admin) logger.info({ userId: admin.id }, 'created the first admin from AIM_ADMIN_EMAIL');
@@ -152,6 +189,10 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     let shuttingDown = false;
     const checks: ReadinessCheck[] = [
       { name: 'database', check: async () => (await database.ping(), { status: 'up' as const, detail: database.dialect }) },
+      {
+        name: 'shared_state',
+        check: async () => (counters instanceof FailoverCounters ? counters.health() : { status: 'up' as const, detail: 'memory' }),
+      },
     ];
     const app = await buildApp({
       config,
@@ -171,7 +212,9 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         apiKeys: apiKeyHandlers(apiKeys),
         mfa: mfaHandlers(mfa),
         audit: auditHandlers(auditService),
+        alerts: alertHandlers(alerts),
       }),
+      rateLimit: rateLimitHook(rateLimiter, { onRefused: (principal, decision) => detectors.rateLimited(principal, decision) }),
       verifiers: {
         bearer: bearerVerifier(accessTokens, revocations, agentActive),
         apiKey: apiKeyVerifier(apiKeys),
@@ -192,7 +235,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       logger,
       database,
       stores,
-      services: { users, sessions, agents, verifier, oauth, signingKeys, accessTokens, audit, apiKeys, auditService, mfa },
+      services: { users, sessions, agents, verifier, oauth, signingKeys, accessTokens, audit, apiKeys, auditService, mfa, rateLimiter, loginThrottle, alerts, alertDetectors: detectors },
       clock,
       metrics,
       close: async () => {
@@ -202,13 +245,25 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         stopFlushing();
         await apiKeys.flushUsage().catch((error: unknown) => logger.error({ err: error }, 'API key usage could not be written at shutdown'));
         await retention?.stop();
+        await webhook?.close();
+        await redis?.close();
         await database.close();
       },
     };
   } catch (error) {
+    await redis?.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Counters in Redis with per-node memory as the fallback. A Redis that is down at start-up does not stop the node:
+ * it starts degraded (logged, and `degraded` in /health/ready) and switches to Redis once it answers.
+ */
+async function sharedCounters(redis: RedisConnection, logger: Logger): Promise<SharedCounters> {
+  await redis.connect();
+  return new FailoverCounters(new RedisCounters(redis), new MemoryCounters(), redis, logger);
 }
 
 /** Refuses to start with a master key other than the one this database was first used with. */

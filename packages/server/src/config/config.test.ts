@@ -43,6 +43,8 @@ describe('configuration', () => {
     ['AIM_CORS_ORIGINS', 'https://ok.example.com,javascript:alert(1)'],
     ['AIM_AUDIT_RETENTION_DAYS', '0'],
     ['AIM_AUDIT_RETENTION_DAYS', 'forever'],
+    ['AIM_ALERT_WEBHOOK_URL', 'ftp://siem.example'],
+    ['AIM_ALERT_WEBHOOK_SECRET', 'too-short'],
   ];
   for (const [name, value] of bad) {
     it(`refuses ${name}=${value} with one line naming the variable`, () => {
@@ -69,6 +71,15 @@ describe('configuration', () => {
     assert.equal(loadConfig({}).corsOrigins, undefined);
     assert.equal(loadConfig({}).auditRetentionDays, undefined);
     assert.equal(loadConfig({ AIM_AUDIT_RETENTION_DAYS: '365' }).auditRetentionDays, 365);
+  });
+
+  it('an alert webhook is never unsigned: its URL needs the secret', () => {
+    assert.throws(
+      () => loadConfig({ AIM_ALERT_WEBHOOK_URL: 'https://siem.example/hook' }),
+      (error: unknown) => error instanceof ConfigError && error.message.startsWith('AIM_ALERT_WEBHOOK_SECRET:'),
+    );
+    const c = loadConfig({ AIM_ALERT_WEBHOOK_URL: 'https://siem.example/hook', AIM_ALERT_WEBHOOK_SECRET: 'a-long-enough-secret' });
+    assert.equal(c.alertWebhookUrl, 'https://siem.example/hook');
   });
 
   it('accepts a 32-byte master key as hex or base64', () => {

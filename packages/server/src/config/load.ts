@@ -24,5 +24,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if ((config.adminEmail === undefined) !== (config.adminPassword === undefined)) {
     throw new ConfigError('AIM_ADMIN_PASSWORD: AIM_ADMIN_EMAIL and AIM_ADMIN_PASSWORD must be set together');
   }
+  // An unsigned webhook would let anyone who can reach the receiver forge alerts.
+  if (config.alertWebhookUrl !== undefined && config.alertWebhookSecret === undefined) {
+    throw new ConfigError('AIM_ALERT_WEBHOOK_SECRET: required when AIM_ALERT_WEBHOOK_URL is set');
+  }
   return config;
 }

@@ -167,6 +167,18 @@ export const SETTINGS = {
     doc: 'Comma-separated addresses or CIDRs of proxies whose `X-Forwarded-For` is believed. Unset: none.',
     schema: z.string().optional(),
   }),
+  alertWebhookUrl: setting({
+    env: 'AIM_ALERT_WEBHOOK_URL',
+    default: undefined,
+    doc: 'Where new alerts (and, at most once a minute each, their repeats) are POSTed as signed JSON. Unset: no webhook.',
+    schema: url(['http:', 'https:']).optional(),
+  }),
+  alertWebhookSecret: setting({
+    env: 'AIM_ALERT_WEBHOOK_SECRET',
+    default: undefined,
+    doc: 'Shared secret (at least 16 characters) that signs each webhook: `X-AIM-Signature: t=<unix>,v1=<HMAC-SHA256 hex of "<t>.<body>">`.',
+    schema: z.string().min(16).max(1024).optional(),
+  }),
   corsOrigins: setting({
     env: 'AIM_CORS_ORIGINS',
     default: undefined,

@@ -190,6 +190,7 @@ function registerRoute(app: FastifyInstance, route: Route, options: AppOptions):
   const { schema } = route.handler;
   const access = route.access;
   const isPublic = access.auth === 'public';
+  const limited = !(access.auth === 'public' && access.rateLimit === 'none');
   const security: Array<Record<string, string[]>> = isPublic
     ? []
     : [
@@ -214,7 +215,7 @@ function registerRoute(app: FastifyInstance, route: Route, options: AppOptions):
     // about a route's schema and cannot make the server parse large bodies.
     onRequest: async (request, reply) => {
       if (!isPublic) request.principal = await authenticate(request, access, options.verifiers, options.policies ?? []);
-      if (options.rateLimit) await options.rateLimit(request, reply, request.principal);
+      if (options.rateLimit && limited) await options.rateLimit(request, reply, request.principal);
       const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
       if (type === FORM && !schema.consumes?.includes(FORM)) {
         throw new AimError('unsupported_media_type', 'send the body as application/json');

@@ -53,8 +53,9 @@ export async function authenticate(
     const code = principal.method === 'api_key' ? 'invalid_api_key' : 'invalid_token';
     throw new AimError(code, `this route does not accept ${principal.method.replace('_', ' ')} credentials`);
   }
-  if (access.scope && !hasScope(principal, access.scope)) {
-    throw new AimError('insufficient_scope', `this route needs the "${access.scope}" scope`);
+  const needed = typeof access.scope === 'string' ? [access.scope] : access.scope;
+  if (needed && !needed.some((scope) => hasScope(principal, scope))) {
+    throw new AimError('insufficient_scope', `this route needs the ${needed.map((s) => `"${s}"`).join(' or ')} scope`);
   }
   for (const policy of policies) await policy(principal, request, access);
   return principal;

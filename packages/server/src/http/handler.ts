@@ -46,11 +46,15 @@ export function open<S extends HandlerSchema>(schema: S, handle: (ctx: HandlerCo
 }
 
 export type Access =
-  | { auth: 'public' }
+  | {
+      auth: 'public';
+      /** `none`: not rate limited (health probes, which load balancers call often from one address). */
+      rateLimit?: 'none';
+    }
   | {
       auth: readonly AuthMethod[];
-      /** The scope a principal needs; users get scopes from their role. */
-      scope?: Scope;
+      /** The scope a principal needs, or a list of which it needs any one; users get scopes from their role. */
+      scope?: Scope | readonly Scope[];
       /** Also accepts the web UI's session cookie (`aim_rt` with its CSRF token) when no credential header is sent. */
       cookie?: true;
     };

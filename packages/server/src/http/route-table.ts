@@ -1,5 +1,6 @@
 import type { agentHandlers } from '../agents/routes.js';
 import type { apiKeyHandlers } from '../api-keys/routes.js';
+import type { alertHandlers } from '../alerts/routes.js';
 import type { healthHandlers } from '../health/routes.js';
 import type { oauthHandlers } from '../oauth/routes.js';
 import type { sdkTokenHandlers } from '../sdk-tokens/routes.js';
@@ -23,10 +24,13 @@ export interface Handlers {
   apiKeys: ReturnType<typeof apiKeyHandlers>;
   mfa: ReturnType<typeof mfaHandlers>;
   audit: ReturnType<typeof auditHandlers>;
+  alerts: ReturnType<typeof alertHandlers>;
 }
 
-// Who may call: public routes are limited per address; the rest name the credentials they accept.
+// Who may call: public routes are limited per address (probes are not limited); the rest name the credentials they
+// accept and are limited per principal in the class of the credential presented.
 const PUBLIC: Access = { auth: 'public' };
+const PROBE: Access = { auth: 'public', rateLimit: 'none' };
 const PERSON = { auth: ['jwt'] } as const;
 const PERSON_OR_SDK = { auth: ['jwt', 'oauth'] } as const;
 const ANY = { auth: ['jwt', 'api_key', 'oauth'] } as const;
@@ -46,8 +50,8 @@ const PERSON_OR_COOKIE = { auth: ['jwt'], cookie: true } as const;
 export function routeTable(h: Handlers): Route[] {
   return [
     // operations
-    { method: 'GET', url: '/health', access: PUBLIC, handler: h.health.live },
-    { method: 'GET', url: '/health/ready', access: PUBLIC, handler: h.health.ready },
+    { method: 'GET', url: '/health', access: PROBE, handler: h.health.live },
+    { method: 'GET', url: '/health/ready', access: PROBE, handler: h.health.ready },
     { method: 'GET', url: '/.well-known/jwks.json', access: PUBLIC, handler: h.tokens.jwks },
     { method: 'GET', url: '/.well-known/oauth-authorization-server', access: PUBLIC, handler: h.oauth.metadata },
     { method: 'GET', url: '/.well-known/openid-configuration', access: PUBLIC, handler: h.oauth.openidConfiguration },
@@ -109,5 +113,9 @@ export function routeTable(h: Handlers): Route[] {
     { method: 'GET', url: '/api/v1/audit-logs', access: { ...ANY, scope: 'audit:read' }, handler: h.audit.list },
     { method: 'GET', url: '/api/v1/audit-logs/verify', access: { ...ANY, scope: 'audit:read' }, handler: h.audit.verify },
     { method: 'GET', url: '/api/v1/audit-logs/export', access: { ...ANY, scope: 'audit:read' }, handler: h.audit.export },
+    // alerts: readable by auditors and by those who handle them
+    { method: 'GET', url: '/api/v1/alerts', access: { ...ANY, scope: ['audit:read', 'alerts:manage'] }, handler: h.alerts.list },
+    { method: 'POST', url: '/api/v1/alerts/:id/acknowledge', access: { ...ANY, scope: 'alerts:manage' }, handler: h.alerts.acknowledge },
+    { method: 'POST', url: '/api/v1/alerts/:id/resolve', access: { ...ANY, scope: 'alerts:manage' }, handler: h.alerts.resolve },
   ];
 }

@@ -6,6 +6,7 @@ import { AimError } from '../core/errors.js';
 import { sha256Hex } from '../core/hashing.js';
 import type { FamilyId, UserId } from '../core/ids.js';
 import type { Random } from '../core/random.js';
+import type { LoginThrottle } from '../rate-limits/index.js';
 import type { RevocationList } from '../shared-state/revocations.js';
 import type { StoreHub } from '../storage/stores.js';
 import type { AccessTokens } from '../tokens/access-tokens.js';
@@ -21,8 +22,17 @@ export interface SecondFactor {
   verify(user: User, code: string, ip: string | null): Promise<boolean>;
 }
 
-/** Called when a refresh token is reused, after the revocation has committed (alerts). */
-export type ReuseListener = (family: RefreshFamily, ip: string | null) => void;
+/** Called when a refresh token is reused, after the revocation has committed (alerts). Awaited; must not throw. */
+export type ReuseListener = (family: RefreshFamily, ip: string | null) => void | Promise<void>;
+
+/** A sign-in failed: a wrong password (`user` unknown to the caller) or a wrong second factor. Awaited; must not throw. */
+export interface LoginFailure {
+  email: string;
+  ip: string | null;
+  reason: 'invalid_credentials' | 'invalid_totp';
+  user?: User;
+}
+export type LoginFailureListener = (failure: LoginFailure) => void | Promise<void>;
 
 export interface SessionTokens {
   accessToken: string;
@@ -42,7 +52,9 @@ const SESSION_MAX_AGE = 30 * DAY;
 
 export class SessionService {
   private secondFactor: SecondFactor | undefined;
+  private throttle: LoginThrottle | undefined;
   private readonly reuseListeners: ReuseListener[] = [];
+  private readonly failureListeners: LoginFailureListener[] = [];
 
   constructor(
     private readonly hub: StoreHub,
@@ -64,24 +76,44 @@ export class SessionService {
     return this.secondFactor ? this.secondFactor.isEnrolled(userId) : false;
   }
 
+  /** Slows password and code guessing per account, address and second factor (429 `rate_limited` with Retry-After). */
+  useLoginThrottle(throttle: LoginThrottle): void {
+    this.throttle = throttle;
+  }
+
   onReuse(listener: ReuseListener): void {
     this.reuseListeners.push(listener);
   }
 
+  onLoginFailure(listener: LoginFailureListener): void {
+    this.failureListeners.push(listener);
+  }
+
   async login(input: { email: string; password: string; totpCode?: string | undefined } & RequestMeta): Promise<SessionTokens> {
+    // Throttled before any argon2 work: a refused guess costs the server almost nothing.
+    const keys = this.throttle ? await this.throttle.loginKeys(input.email, input.ip ?? '') : [];
+    await this.throttle?.check(keys);
     const user = await this.users.authenticate(input.email, input.password);
     if (!user) {
+      await this.throttle?.failure(keys);
       await this.recordLoginFailure(input.email, input.ip, 'invalid_credentials');
       throw new AimError('invalid_credentials', 'email or password is wrong');
     }
+    await this.throttle?.success(keys);
     if (this.secondFactor && (await this.secondFactor.isEnrolled(user.id))) {
       if (input.totpCode === undefined) throw new AimError('mfa_required', 'this account needs a TOTP or recovery code');
+      const codeKeys = this.throttle?.totpKeys(user.id) ?? [];
+      await this.throttle?.check(codeKeys);
       if (!(await this.secondFactor.verify(user, input.totpCode, input.ip))) {
+        await this.throttle?.failure(codeKeys);
         await this.recordLoginFailure(input.email, input.ip, 'invalid_totp', user);
         throw new AimError('invalid_credentials', 'the code is wrong or was already used');
       }
+      await this.throttle?.success(codeKeys);
     }
-    return this.startFamily(user, 'session', { name: null, scopes: [...ROLE_SCOPES[user.role]], maxAgeMs: SESSION_MAX_AGE }, input);
+    const tokens = await this.startFamily(user, 'session', { name: null, scopes: [...ROLE_SCOPES[user.role]], maxAgeMs: SESSION_MAX_AGE }, input);
+    if (input.ip) await this.throttle?.trust(input.email, input.ip);
+    return tokens;
   }
 
   /**
@@ -178,7 +210,7 @@ export class SessionService {
         throw new AimError('invalid_token', 'refresh token was revoked');
       case 'reused':
         await this.revokeAccess(outcome.family.id, now);
-        for (const listener of this.reuseListeners) listener(outcome.family, input.ip);
+        await Promise.allSettled(this.reuseListeners.map(async (listener) => listener(outcome.family, input.ip)));
         throw new AimError('refresh_token_reused', 'refresh token was already used; every token of this session is now revoked');
       case 'rotated': {
         const user = await this.users.get(outcome.family.userId);
@@ -292,7 +324,9 @@ export class SessionService {
     return this.revocations.revoke(familyId, now + this.tokens.lifetime * SECOND + 60 * SECOND);
   }
 
-  private async recordLoginFailure(email: string, ip: string | null, reason: string, user?: User): Promise<void> {
+  private async recordLoginFailure(email: string, ip: string | null, reason: LoginFailure['reason'], user?: User): Promise<void> {
+    const failure: LoginFailure = { email, ip, reason, ...(user && { user }) };
+    await Promise.allSettled(this.failureListeners.map(async (listener) => listener(failure)));
     await this.audit.record({
       organizationId: user?.organizationId ?? SYSTEM_ORGANIZATION,
       event: 'session.login_failed',

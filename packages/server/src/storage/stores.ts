@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { AgentStore, NonceStore } from '../agents/store.js';
 import type { ApiKeyStore } from '../api-keys/store.js';
+import type { AlertStore } from '../alerts/store.js';
 import type { AuditStore } from '../audit/store.js';
 import type { VerificationStore } from '../signatures/store.js';
 import type { MfaStore } from '../mfa/store.js';
@@ -9,6 +10,7 @@ import type { SigningKeyStore } from '../tokens/store.js';
 import type { UserStore } from '../users/store.js';
 import { KyselyAgentStore } from './agent-store.js';
 import { KyselyApiKeyStore } from './api-key-store.js';
+import { KyselyAlertStore } from './alert-store.js';
 import { KyselyAuditStore } from './audit-store.js';
 import type { Database, Dialect } from './database.js';
 import { KyselyMfaStore } from './mfa-store.js';
@@ -29,6 +31,7 @@ export interface Stores {
   verifications: VerificationStore;
   apiKeys: ApiKeyStore;
   mfa: MfaStore;
+  alerts: AlertStore;
 }
 
 export interface StoreHub extends Stores {
@@ -51,6 +54,7 @@ function bind(db: Kysely<Tables>, dialect: Dialect, inTransaction: boolean): Sto
     audit: new KyselyAuditStore(db, dialect, inTransaction),
     apiKeys: new KyselyApiKeyStore(db, dialect, inTransaction),
     mfa: new KyselyMfaStore(db, dialect, inTransaction),
+    alerts: new KyselyAlertStore(db, dialect, inTransaction),
   };
 }
 

@@ -159,6 +159,30 @@ export interface Tables {
     created_at: number;
     used_at: number | null;
   };
+  alerts: {
+    id: string;
+    organization_id: string;
+    type: string;
+    status: string;
+    principal_type: string;
+    principal_id: string;
+    /** JSON: the first occurrence's evidence. */
+    evidence: string;
+    /** JSON: the most recent occurrence's evidence. */
+    latest_evidence: string;
+    occurrences: number;
+    first_seen_at: number;
+    last_seen_at: number;
+    /** `<type>|<principal type>:<principal id>` while unresolved, NULL once resolved (unique per organization). */
+    open_key: string | null;
+    acknowledged_at: number | null;
+    /** `<actor type>:<actor id>`. */
+    acknowledged_by: string | null;
+    resolved_at: number | null;
+    resolved_by: string | null;
+    /** When a webhook last went out for this alert: grouped updates are sent at most once a minute. */
+    notified_at: number | null;
+  };
 }
 
 export type Row<T extends keyof Tables> = Tables[T];

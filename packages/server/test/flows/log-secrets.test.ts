@@ -21,6 +21,7 @@ const SECRET_SHAPES: Array<[string, RegExp]> = [
   ['otpauth URL', /otpauth:\/\/totp\//],
   ['recovery code', /(?<![A-Za-z0-9])[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}(?![A-Za-z0-9])/i],
   ['session cookie', /aim_(rt|csrf)=[A-Za-z0-9_.-]{20,}/],
+  ['alert webhook secret (the tests use this shape)', /aim-test-webhook-secret/],
 ];
 
 describe('logs of the whole test run', () => {

@@ -117,7 +117,11 @@ for (const store of STORE_KINDS) {
       const code = codeAt(u.secret, clock.now());
       const results = await Promise.all(Array.from({ length: 6 }, () => login(u, code)));
       assert.equal(results.filter((r) => r.status === 200).length, 1, results.map((r) => r.status).join(','));
-      for (const r of results.filter((x) => x.status !== 200)) assert.equal(r.body.error, 'invalid_credentials');
+      // The login throttle counts attempts as they start (5 free per account), so the sixth may be slowed instead;
+      // the others lost on the code itself.
+      const losers = results.filter((x) => x.status !== 200).map((r) => r.body.error);
+      assert.ok(losers.every((e) => e === 'invalid_credentials' || e === 'rate_limited'), losers.join(','));
+      assert.ok(losers.filter((e) => e === 'invalid_credentials').length >= 4, losers.join(','));
     });
 
     it('a recovery code works once, in any case and without dashes; the others keep working', async () => {

@@ -3,6 +3,7 @@ import * as foundation from './0001_foundation.js';
 import * as agents from './0002_agents.js';
 import * as apiKeys from './0003_api_keys.js';
 import * as mfa from './0004_mfa.js';
+import * as alerts from './0005_alerts.js';
 
 /** Every migration, in order. Names are permanent once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0002_agents': agents,
   '0003_api_keys': apiKeys,
   '0004_mfa': mfa,
+  '0005_alerts': alerts,
 };

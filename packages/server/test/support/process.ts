@@ -1,0 +1,61 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { HttpClient } from './http.js';
+
+const BIN = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
+
+export interface ServerProcess {
+  url: string;
+  http: HttpClient;
+  lines: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the built server (`node packages/server/dist/bin.js`, what `npm start` runs) as a process of its own with
+ * only the given environment, and waits until it listens. Its log lines join the suite's log for the secret scan.
+ */
+export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [BIN], {
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', AIM_HOST: '127.0.0.1', AIM_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const logFile = process.env.AIM_TEST_LOG_FILE;
+  const collect = (line: string) => {
+    lines.push(line);
+    if (logFile) appendFileSync(logFile, `${line}\n`);
+  };
+  createInterface({ input: child.stderr! }).on('line', collect);
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${lines.join('\n')}`)), 20_000);
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${lines.join('\n')}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      collect(line);
+      const parsed = parse(line);
+      if (parsed?.msg === 'AIM is listening' && typeof parsed.address === 'string') {
+        clearTimeout(timer);
+        resolve(parsed.address);
+      }
+    });
+  });
+  return { url, http: new HttpClient(url), lines, stop: () => stop(child) };
+}
+
+function parse(line: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
