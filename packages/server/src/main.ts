@@ -6,12 +6,13 @@ import { agentHandlers } from './agents/routes.js';
 import { AgentService } from './agents/service.js';
 import { ApiKeyService, apiKeyHandlers, apiKeyVerifier } from './api-keys/index.js';
 import { AlertDetectors, AlertService, WebhookNotifier, alertHandlers } from './alerts/index.js';
+import { KeyExpiryWatch } from './alerts/key-expiry.js';
 import { AuditLog } from './audit/audit-log.js';
 import { scheduleRetention, type RetentionJob } from './audit/retention.js';
 import { auditHandlers } from './audit/routes.js';
 import { AuditService } from './audit/service.js';
 import { type Config, ConfigError, decodeKey } from './config/index.js';
-import { systemClock, type Clock } from './core/clock.js';
+import { MINUTE, systemClock, type Clock } from './core/clock.js';
 import { createLogger } from './core/logger.js';
 import { SecretBox, loadMasterKey } from './core/master-key.js';
 import { isUuid, type AgentId, type OrgId } from './core/ids.js';
@@ -86,6 +87,7 @@ export interface AimServer {
     alerts: AlertService;
     /** What other domains use to turn bursts (invalid signatures, nonce replays) into alerts. */
     alertDetectors: AlertDetectors;
+    keyExpiry: KeyExpiryWatch;
   };
   clock: Clock;
   metrics: Metrics;
@@ -94,6 +96,11 @@ export interface AimServer {
 }
 
 const USAGE_FLUSH_INTERVAL_MS = 5000;
+/** verify-action rejections that raise an alert when this many arrive for one agent within a minute. */
+const REJECTION_BURSTS = {
+  invalid_signature: { type: 'invalid_signatures', threshold: 10 },
+  nonce_reused: { type: 'nonce_replays', threshold: 5 },
+} as const;
 const WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 export async function createServer(config: Config, overrides: ServerOverrides = {}): Promise<AimServer> {
@@ -175,6 +182,21 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       return user && { id: user.id, organizationId: user.organizationId };
     });
     sessions.onReuse((family, ip) => detectors.refreshTokenReused(family, ip));
+    // Bursts of bad signatures or replays for one agent: someone holds a stale key, or is probing with captured requests.
+    verifier.onRejected((agent, reason, ip) => {
+      const burst = REJECTION_BURSTS[reason as keyof typeof REJECTION_BURSTS];
+      if (!burst) return;
+      void detectors.burst({
+        organizationId: agent.organizationId,
+        type: burst.type,
+        principal: { type: 'agent', id: agent.id },
+        threshold: burst.threshold,
+        window: { windowMs: MINUTE, buckets: 12 },
+        evidence: { agent_name: agent.name, last_ip: ip, reason },
+      });
+    });
+    const keyExpiry = new KeyExpiryWatch(alerts, stores.agents, stores.apiKeys, clock, config.keyRotationNoticeDays);
+    const stopKeyExpiry = keyExpiry.start((error) => logger.warn({ err: error }, 'key expiry scan failed'));
     sessions.onLoginFailure((failure) => detectors.loginFailed(failure));
 
     if (config.adminEmail && config.adminPassword) {
@@ -235,7 +257,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       logger,
       database,
       stores,
-      services: { users, sessions, agents, verifier, oauth, signingKeys, accessTokens, audit, apiKeys, auditService, mfa, rateLimiter, loginThrottle, alerts, alertDetectors: detectors },
+      services: { users, sessions, agents, verifier, oauth, signingKeys, accessTokens, audit, apiKeys, auditService, mfa, rateLimiter, loginThrottle, alerts, alertDetectors: detectors, keyExpiry },
       clock,
       metrics,
       close: async () => {
@@ -243,6 +265,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         await app.close();
         // After the last request: what it counted is written before the pool closes.
         stopFlushing();
+        stopKeyExpiry();
         await apiKeys.flushUsage().catch((error: unknown) => logger.error({ err: error }, 'API key usage could not be written at shutdown'));
         await retention?.stop();
         await webhook?.close();

@@ -2,6 +2,8 @@ import type { ApiKeyId, OrgId } from '../core/ids.js';
 import type { ApiKey, ApiKeyCredential, ApiKeyPage, LastUse, NewApiKey, RotateApiKeyOutcome, UsageCount, UsageReport } from './types.js';
 
 export interface ApiKeyStore {
+  /** Live keys (not revoked, not rotated) whose expiry falls in (from, to]. */
+  listExpiringBetween(from: number, to: number, limit: number): Promise<ApiKey[]>;
   /** Inserts a key; its hash is UNIQUE, so two keys can never share one. */
   insertApiKey(key: NewApiKey): Promise<ApiKey>;
   /** The key with this SHA-256, through the unique index, compared again in constant time. */

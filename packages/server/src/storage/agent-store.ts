@@ -156,6 +156,23 @@ export class KyselyAgentStore extends KyselyStore implements AgentStore, NonceSt
     return rows.map(toKey);
   }
 
+  async listKeysExpiringBetween(from: number, to: number, limit: number): Promise<Array<{ key: AgentKey; agentName: string }>> {
+    const rows = await this.db
+      .selectFrom('agent_keys as k')
+      .innerJoin('agents as a', 'a.id', 'k.agent_id')
+      .selectAll('k')
+      .select('a.name as agent_name')
+      .where('a.status', '=', 'active')
+      .where('k.grace_until', 'is', null)
+      .where('k.revoked_at', 'is', null)
+      .where('k.expires_at', '>', from)
+      .where('k.expires_at', '<=', to)
+      .orderBy('k.expires_at')
+      .limit(limit)
+      .execute();
+    return rows.map(({ agent_name, ...key }) => ({ key: toKey(key), agentName: agent_name }));
+  }
+
   async rotateKey(agentId: AgentId, currentKeyId: KeyId, next: AgentKey, graceUntil: number): Promise<boolean> {
     try {
       return await this.atomically(async (trx) => {

@@ -67,6 +67,20 @@ const VISIBLE = [
 ] as const;
 
 export class KyselyApiKeyStore extends KyselyStore implements ApiKeyStore {
+  async listExpiringBetween(from: number, to: number, limit: number): Promise<ApiKey[]> {
+    const rows = await this.db
+      .selectFrom('api_keys')
+      .select(VISIBLE)
+      .where('revoked_at', 'is', null)
+      .where('rotated_at', 'is', null)
+      .where('expires_at', '>', from)
+      .where('expires_at', '<=', to)
+      .orderBy('expires_at')
+      .limit(limit)
+      .execute();
+    return rows.map(toApiKey);
+  }
+
   async insertApiKey(key: NewApiKey): Promise<ApiKey> {
     await insertKey(this.db, key);
     return { ...withoutHash(key), lastUsedAt: null, lastUsedIp: null, revokedAt: null, rotatedAt: null, graceUntil: null, replacedBy: null };

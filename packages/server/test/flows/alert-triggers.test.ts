@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { DAY, ManualClock } from '../../src/core/clock.js';
+import { newKeyPair, registerAgent, signedAction } from '../support/agents.js';
+import { startTestServer, type SignedIn, type TestServer } from '../support/server.js';
+
+type AlertView = { type: string; principal: { type: string; id: string }; count?: number; evidence: Record<string, unknown> };
+
+describe('alerts raised by agents and keys', () => {
+  const clock = new ManualClock(Date.now());
+  let t: TestServer;
+  let admin: SignedIn;
+  before(async () => {
+    t = await startTestServer({ clock });
+    admin = await t.signIn();
+  });
+  after(() => t.close());
+
+  const alerts = async (type: string) =>
+    (await t.http.get<{ alerts: AlertView[] }>(`/api/v1/alerts?type=${type}`, { token: admin.accessToken })).body.alerts;
+  const seconds = () => Math.floor(clock.now() / 1000);
+
+  it('a burst of invalid signatures for one agent raises one grouped alert', async () => {
+    const agent = await registerAgent(t.http, admin.accessToken);
+    const stranger = newKeyPair();
+    for (let i = 0; i < 9; i++) {
+      const res = await t.http.post(`/api/v1/agents/${agent.id}/verify-action`, signedAction(agent.id, stranger.privateKey, 'search', 'x', { timestamp: seconds() }), { token: admin.accessToken });
+      assert.equal(res.status, 401);
+    }
+    assert.equal((await alerts('invalid_signatures')).length, 0, 'nine is not yet a burst');
+    await t.http.post(`/api/v1/agents/${agent.id}/verify-action`, signedAction(agent.id, stranger.privateKey, 'search', 'x', { timestamp: seconds() }), { token: admin.accessToken });
+    const raised = await alerts('invalid_signatures');
+    assert.equal(raised.length, 1);
+    assert.deepEqual(raised[0]!.principal, { type: 'agent', id: agent.id });
+    assert.equal(raised[0]!.evidence.reason, 'invalid_signature');
+  });
+
+  it('replayed nonces for one agent raise nonce_replays', async () => {
+    const agent = await registerAgent(t.http, admin.accessToken);
+    const body = signedAction(agent.id, agent.keys.privateKey, 'search', 'x', { timestamp: seconds() });
+    assert.equal((await t.http.post(`/api/v1/agents/${agent.id}/verify-action`, body, { token: admin.accessToken })).status, 200);
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await t.http.post(`/api/v1/agents/${agent.id}/verify-action`, body, { token: admin.accessToken })).status, 409);
+    }
+    const raised = await alerts('nonce_replays');
+    assert.equal(raised.length, 1);
+    assert.equal(raised[0]!.principal.id, agent.id);
+  });
+
+  it('agent keys inside their rotation notice and API keys near expiry raise key_expiring, once each', async () => {
+    const agent = await registerAgent(t.http, admin.accessToken);
+    const key = await t.http.post('/api/v1/api-keys', { name: 'expiring', expires_in_days: 90 }, { token: admin.accessToken });
+    assert.equal(key.status, 201);
+    await t.server.services.keyExpiry.scan();
+    assert.equal((await alerts('key_expiring')).length, 0, 'nothing is near expiry yet');
+    clock.advance(84 * DAY);
+    admin = { ...admin, accessToken: (await t.http.post<{ access_token: string }>('/api/v1/public/login', { email: admin.email, password: admin.password })).body.access_token };
+    assert.ok((await t.server.services.keyExpiry.scan()) >= 2, 'this agent key and this API key, plus earlier tests\' agents');
+    assert.equal(await t.server.services.keyExpiry.scan(), 0, 'a key is reported once');
+    const raised = await alerts('key_expiring');
+    const principals = raised.map((a) => `${a.principal.type}:${a.principal.id}`);
+    assert.ok(principals.includes(`agent:${agent.id}`));
+    assert.ok(principals.includes(`api_key:${String(key.body.id)}`));
+    assert.equal(new Set(principals).size, principals.length, 'one alert per key');
+  });
+});
