@@ -35,6 +35,7 @@ const FILES = [
   'packages/server/test/flows/rate-limits-cluster.test.ts',
   'packages/server/test/flows/alerts.test.ts',
   'packages/server/test/flows/alert-triggers.test.ts',
+  'packages/server/test/flows/cluster.test.ts',
   'packages/server/test/flows/bad-input.test.ts',
   'packages/server/test/flows/api-keys.test.ts',
   // Runs last: scans every log line the suite wrote for secrets it created.

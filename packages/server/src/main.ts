@@ -34,6 +34,8 @@ import { MemoryCounters, type SharedCounters } from './shared-state/counters.js'
 import { FailoverCounters } from './shared-state/failover.js';
 import { RedisCounters } from './shared-state/redis-counters.js';
 import { RedisConnection } from './shared-state/redis.js';
+import { RedisPubSub } from './shared-state/redis-pubsub.js';
+import { RedisInvalidationBus, RedisNonceStore, RedisRevocationList } from './shared-state/redis-shared-state.js';
 import { MemoryRevocationList } from './shared-state/revocations.js';
 import { signatureHandlers } from './signatures/routes.js';
 import { ActionVerifier } from './signatures/service.js';
@@ -110,8 +112,12 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
 
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
   const redis = config.redisUrl ? new RedisConnection({ url: config.redisUrl, prefix: config.redisPrefix, logger }) : undefined;
+  const pubsub = redis && new RedisPubSub(redis, logger);
   try {
     await migrate(database);
+    // Shared state: this process's memory, or Redis shared by every node (AIM_REDIS_URL).
+    if (redis) await redis.connect();
+    const sharedStateError = (error: unknown) => logger.warn({ err: error }, 'shared state (Redis) operation failed');
     const box = new SecretBox(loadMasterKey(config.masterKey ? decodeKey(config.masterKey) : undefined, config.dataDir));
     await checkMasterKey(database, box, random);
 
@@ -121,7 +127,8 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     const signingKeys = new SigningKeyRing(stores.signingKeys, box, clock, random, (config.accessTokenTtl + 60) * 1000);
     await signingKeys.init();
     const accessTokens = new AccessTokens(signingKeys, clock, random, config.publicUrl, config.accessTokenTtl);
-    const revocations = new MemoryRevocationList(clock);
+    const revocations = pubsub && redis ? new RedisRevocationList(redis, pubsub, clock, sharedStateError) : new MemoryRevocationList(clock);
+    if (revocations instanceof RedisRevocationList) await revocations.start();
     const sessions = new SessionService(stores, users, accessTokens, revocations, audit, clock, random, config.refreshTokenTtl);
     await sessions.restoreRevocations();
     const apiKeys = new ApiKeyService(stores, users, audit, revocations, clock, random, {
@@ -131,7 +138,10 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       rateLimitPerMinute: config.rateLimitApiKey,
     });
 
-    const bus = new LocalInvalidationBus();
+    const bus = pubsub ? new RedisInvalidationBus(pubsub, sharedStateError) : new LocalInvalidationBus();
+    if (bus instanceof RedisInvalidationBus) await bus.start();
+    apiKeys.useInvalidationBus(bus);
+    const nonces = redis ? new RedisNonceStore(redis, clock) : stores.nonces;
     const directory = new AgentDirectory(stores.agents, bus, clock);
     const agentPolicy = {
       keyMaxAgeDays: config.keyMaxAgeDays,
@@ -139,11 +149,11 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       rotationNoticeDays: config.keyRotationNoticeDays,
       signatureWindowSeconds: config.signatureWindow,
     };
-    const agents = new AgentService(stores, directory, audit, clock, random, agentPolicy);
-    const verifier = new ActionVerifier(stores, stores.nonces, directory, audit, clock, random, agentPolicy);
+    const agents = new AgentService(stores, nonces, directory, audit, clock, random, agentPolicy);
+    const verifier = new ActionVerifier(stores, nonces, directory, audit, clock, random, agentPolicy);
     const assertions = new ClientAssertionVerifier(
       directory,
-      stores.nonces,
+      nonces,
       clock,
       [`${config.publicUrl}/oauth/token`, config.publicUrl],
       (id) => stores.agents.findAgentOrganization(id),
@@ -269,11 +279,13 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         await apiKeys.flushUsage().catch((error: unknown) => logger.error({ err: error }, 'API key usage could not be written at shutdown'));
         await retention?.stop();
         await webhook?.close();
+        pubsub?.close();
         await redis?.close();
         await database.close();
       },
     };
   } catch (error) {
+    pubsub?.close();
     await redis?.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     throw error;
@@ -285,7 +297,6 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
  * it starts degraded (logged, and `degraded` in /health/ready) and switches to Redis once it answers.
  */
 async function sharedCounters(redis: RedisConnection, logger: Logger): Promise<SharedCounters> {
-  await redis.connect();
   return new FailoverCounters(new RedisCounters(redis), new MemoryCounters(), redis, logger);
 }
 

@@ -9,6 +9,7 @@ import { PublicKeyError, decodeSignature, generateAgentKeyPair, parsePublicKey, 
 import { rotationMessage } from '../signatures/messages.js';
 import type { StoreHub } from '../storage/stores.js';
 import type { AgentDirectory } from './directory.js';
+import type { NonceStore } from './store.js';
 import { keyStatus, type Agent, type AgentKey, type AgentStatus, type KeyStatus } from './types.js';
 
 export interface AgentPolicy {
@@ -35,6 +36,7 @@ export interface KeyView extends AgentKey {
 export class AgentService {
   constructor(
     private readonly hub: StoreHub,
+    private readonly nonces: NonceStore,
     private readonly directory: AgentDirectory,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
@@ -175,7 +177,7 @@ export class AgentService {
     }
     if (current.expiresAt <= now) throw new AimError('key_expired', 'the current key expired; an admin must set a new one');
     const publicKey = parseKey(input.publicKey);
-    if (!(await this.hub.nonces.consumeNonce(agent.id, input.nonce, now + this.policy.signatureWindowSeconds * 2 * SECOND))) {
+    if (!(await this.nonces.consumeNonce(agent.id, input.nonce, now + this.policy.signatureWindowSeconds * 2 * SECOND))) {
       throw new AimError('nonce_reused', 'this nonce was already used');
     }
     const next = this.newKey(agent.id, agent.organizationId, publicKey, now);

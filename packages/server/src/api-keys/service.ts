@@ -6,6 +6,7 @@ import { sha256Hex } from '../core/hashing.js';
 import { isUuid, type ApiKeyId, type OrgId, type UserId } from '../core/ids.js';
 import type { Random } from '../core/random.js';
 import { hasScope, type Principal } from '../http/principal.js';
+import type { InvalidationBus } from '../shared-state/invalidation.js';
 import type { RevocationList } from '../shared-state/revocations.js';
 import type { StoreHub } from '../storage/stores.js';
 import type { User } from '../users/types.js';
@@ -70,6 +71,7 @@ interface CacheEntry {
 export class ApiKeyService {
   readonly usage: UsageCounter;
   private readonly cache = new Map<string, CacheEntry>();
+  private bus: InvalidationBus | undefined;
 
   constructor(
     private readonly hub: StoreHub,
@@ -161,7 +163,7 @@ export class ApiKeyService {
     });
     if (!result) throw notFound('API key');
     await this.revocations.revoke(id, result.key.expiresAt);
-    this.invalidate(id as ApiKeyId);
+    this.changed(id as ApiKeyId);
     return this.stateOf(result.key, now);
   }
 
@@ -221,7 +223,7 @@ export class ApiKeyService {
         throw notRotatable(statusOf(outcome.key, now));
       case 'rotated':
         // The cached copy does not know it was rotated; its grace period must start counting here.
-        this.invalidate(current.id);
+        this.changed(current.id);
         return { key: this.stateOf(outcome.successor, now), plaintext, previous: this.stateOf(outcome.previous, now) };
     }
   }
@@ -277,6 +279,17 @@ export class ApiKeyService {
    */
   invalidate(keyId: ApiKeyId): void {
     for (const [hash, entry] of this.cache) if (entry.keyId === keyId) this.cache.delete(hash);
+  }
+
+  /** Tells every node (this one included, through the bus) that a key changed. */
+  useInvalidationBus(bus: InvalidationBus): void {
+    this.bus = bus;
+    bus.subscribe('api_key', (id) => this.invalidate(id as ApiKeyId));
+  }
+
+  private changed(keyId: ApiKeyId): void {
+    this.invalidate(keyId);
+    void this.bus?.publish('api_key', keyId);
   }
 
   /** Writes batched usage counters; a timer calls it every few seconds, and shutdown once more. */

@@ -41,6 +41,14 @@ export function toErrorResponse(error: unknown): ErrorResponse {
     const description = e.validation ? validationText(e) : (DESCRIPTIONS[mapped] ?? clientText(e.message));
     return { status: ERROR_STATUS[mapped], body: { error: mapped, error_description: description }, headers: {}, internal: false };
   }
+  if (isDependencyFailure(error)) {
+    return {
+      status: 503,
+      body: { error: 'service_unavailable', error_description: 'a dependency is unavailable; retry shortly' },
+      headers: { 'retry-after': '1' },
+      internal: true,
+    };
+  }
   if (error instanceof SyntaxError || (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500)) {
     return {
       status: 400,
@@ -64,4 +72,20 @@ function validationText(e: { message?: string; validationContext?: string }): st
 /** Fastify's messages describe the request's shape, never stored data; cap them all the same. */
 function clientText(message: string | undefined): string {
   return (message ?? 'invalid request').slice(0, 300);
+}
+
+// PostgreSQL SQLSTATEs for a server going away or refusing connections (class 08, 57P0x, 53300), and socket errors.
+const DEPENDENCY_CODES = new Set([
+  '08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03', '53300', '57014',
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'SQLITE_BUSY', 'SQLITE_LOCKED',
+]);
+const DEPENDENCY_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed|Stream isn't writeable|Command timed out|Query read timeout/;
+
+/** A database or Redis that is down or overloaded: the request may succeed later, so 503 with Retry-After, not 500. */
+export function isDependencyFailure(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message, cause } = error as { code?: unknown; message?: unknown; cause?: unknown };
+  if (typeof code === 'string' && DEPENDENCY_CODES.has(code)) return true;
+  if (typeof message === 'string' && DEPENDENCY_MESSAGES.test(message)) return true;
+  return cause !== undefined && cause !== error && isDependencyFailure(cause);
 }

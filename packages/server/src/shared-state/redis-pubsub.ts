@@ -1,0 +1,52 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { RedisConnection } from './redis.js';
+
+/**
+ * One subscriber connection per node (Redis needs a dedicated connection in subscribe mode), fanning messages out
+ * to handlers by channel. Reconnects with the main connection's settings and re-subscribes by itself (ioredis).
+ */
+export class RedisPubSub {
+  private readonly subscriber: Redis;
+  private readonly handlers = new Map<string, Array<(message: string) => void>>();
+  private readonly readyListeners: Array<() => void> = [];
+
+  constructor(
+    private readonly connection: RedisConnection,
+    logger: Logger,
+  ) {
+    this.subscriber = connection.client.duplicate({ enableOfflineQueue: true });
+    this.subscriber.on('error', (error: Error) => logger.debug({ err: { message: error.message } }, 'redis subscriber error'));
+    this.subscriber.on('message', (channel: string, message: string) => {
+      for (const handler of this.handlers.get(channel) ?? []) handler(message);
+    });
+    // After a reconnection anything published meanwhile was missed: listeners resynchronise.
+    this.subscriber.on('ready', () => {
+      for (const listener of this.readyListeners) listener();
+    });
+  }
+
+  channel(name: string): string {
+    return this.connection.key('channel', name);
+  }
+
+  async subscribe(name: string, handler: (message: string) => void): Promise<void> {
+    const channel = this.channel(name);
+    const existing = this.handlers.get(channel);
+    this.handlers.set(channel, [...(existing ?? []), handler]);
+    if (!existing) await this.subscriber.subscribe(channel).catch(() => undefined);
+  }
+
+  /** Publishes on the main connection; throws when Redis cannot take it. */
+  async publish(name: string, message: string): Promise<void> {
+    await this.connection.client.publish(this.channel(name), message);
+  }
+
+  onReady(listener: () => void): void {
+    this.readyListeners.push(listener);
+  }
+
+  close(): void {
+    this.subscriber.disconnect(false);
+  }
+}
