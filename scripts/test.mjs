@@ -25,6 +25,7 @@ const FILES = [
   'packages/server/test/flows/security-headers.test.ts',
   'packages/server/test/flows/audit.test.ts',
   'packages/server/src/storage/contract/alerts.test.ts',
+  'packages/server/src/storage/contract/revocations.test.ts',
   'packages/server/src/shared-state/counters.test.ts',
   'packages/server/src/rate-limits/limiter.test.ts',
   'packages/server/src/rate-limits/hook.test.ts',
@@ -36,6 +37,10 @@ const FILES = [
   'packages/server/test/flows/alerts.test.ts',
   'packages/server/test/flows/alert-triggers.test.ts',
   'packages/server/test/flows/cluster.test.ts',
+  'packages/server/test/flows/shutdown.test.ts',
+  'packages/server/test/flows/faults.test.ts',
+  'packages/server/test/flows/deployment.test.ts',
+  'packages/server/test/flows/revocation-restart.test.ts',
   'packages/server/test/flows/bad-input.test.ts',
   'packages/server/test/flows/api-keys.test.ts',
   // Runs last: scans every log line the suite wrote for secrets it created.
