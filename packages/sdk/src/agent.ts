@@ -122,7 +122,8 @@ export class Agent {
     const keys = await Ed25519KeyPair.fromPem(identity.private_key);
     const own: AgentCredentials | undefined = options.client ? undefined : { agentId: identity.agent_id, key: keys };
     const client = options.client ?? new AIMClient({ ...pickTransport(options), baseUrl: options.baseUrl ?? identity.base_url, auth: own! });
-    const agent = new Agent({ ...identity }, keys, client, own, options);
+    const { pending_private_key: _pending, ...settled } = identity;
+    const agent = new Agent(settled, keys, client, own, options);
     if (identity.pending_private_key) await agent.settlePendingRotation(identity.pending_private_key);
     return agent;
   }
@@ -150,7 +151,9 @@ export class Agent {
    */
   async verifyAction(action: string, resource: string, options: { throwOnDeny?: boolean } = {}): Promise<VerifyDecision> {
     const decision = await this.client.verifySigned(this.id, await this.signAction(action, resource));
-    if (decision.rotation_due && this.options.autoRotate !== false) {
+    // Only for the key we still hold: an answer about a key already rotated away from needs nothing more.
+    const aboutCurrentKey = this.current.key_id === null || decision.key_id === this.current.key_id;
+    if (decision.rotation_due && aboutCurrentKey && this.options.autoRotate !== false) {
       await this.rotateKey().catch((error: unknown) => this.options.onRotationError?.(error));
     }
     if (!decision.allowed && options.throwOnDeny !== false) throw new ActionDeniedError(decision);
