@@ -42,6 +42,7 @@ const FILES = [
   'packages/sdk/test/agents.test.ts',
   'packages/sdk/test/errors.test.ts',
   'packages/sdk/test/rate-limits.test.ts',
+  'packages/server/test/flows/cli-client.test.ts',
   // Runs last: scans every log line the suite wrote for secrets it created.
   'packages/server/test/flows/log-secrets.test.ts',
 ];

@@ -49,7 +49,15 @@ export interface AgentCredentials {
   key: Ed25519KeyPair | string;
 }
 
-export type Credentials = PasswordCredentials | SessionCredentials | ApiKeyCredentials | SdkTokenCredentials | AgentCredentials;
+/**
+ * An access token you manage yourself (a browser app holding the web UI's token, a CLI with its own cache), or a
+ * function answering the current one. The SDK never refreshes it; a 401 is thrown as `InvalidTokenError`.
+ */
+export interface BearerCredentials {
+  accessToken: string | (() => Promise<string>);
+}
+
+export type Credentials = PasswordCredentials | SessionCredentials | ApiKeyCredentials | SdkTokenCredentials | AgentCredentials | BearerCredentials;
 
 /** What a grant returns: an access token, when it stops working, and maybe a new refresh token. */
 interface TokenSet {
@@ -117,7 +125,7 @@ function tokenSet(now: number, wire: WireTokens): TokenSet {
  * The grant behind each kind of credential. Refresh-token grants keep the latest refresh token in memory and save
  * it to the store before handing out the access token.
  */
-export function grantFor(credentials: Exclude<Credentials, ApiKeyCredentials>, transport: Transport): () => Promise<TokenSet> {
+export function grantFor(credentials: Exclude<Credentials, ApiKeyCredentials | BearerCredentials>, transport: Transport): () => Promise<TokenSet> {
   if ('agentId' in credentials) return agentGrant(credentials, transport);
 
   let refreshToken = 'sdkToken' in credentials ? credentials.sdkToken : 'sessionRefreshToken' in credentials ? credentials.sessionRefreshToken : undefined;

@@ -1,4 +1,4 @@
-import { TokenManager, grantFor, type Credentials } from './auth.js';
+import { TokenManager, grantFor, type BearerCredentials, type Credentials } from './auth.js';
 import { InvalidTokenError } from './errors.js';
 import { Transport, type RateLimitState, type TransportOptions } from './transport.js';
 import type { AgentView, ApiKeyView, IssuedApiKey, IssuedSdkToken, Me, Page, VerifyDecision } from './types.js';
@@ -29,13 +29,14 @@ type Query = Record<string, string | number | undefined>;
 export class AIMClient {
   readonly transport: Transport;
   readonly credentials: Credentials;
-  /** Present for token-based credentials (everything but API keys). */
+  /** Present for credentials the SDK renews (all but API keys and bearer tokens you manage). */
   readonly tokens: TokenManager | undefined;
 
   constructor(readonly options: AIMClientOptions) {
     this.transport = new Transport(options);
     this.credentials = options.auth;
-    this.tokens = 'apiKey' in options.auth ? undefined : new TokenManager(this.transport.now, grantFor(options.auth, this.transport));
+    const auth = options.auth;
+    this.tokens = 'apiKey' in auth || 'accessToken' in auth ? undefined : new TokenManager(this.transport.now, grantFor(auth, this.transport));
   }
 
   /** The server's base URL, without a trailing slash. */
@@ -59,8 +60,7 @@ export class AIMClient {
   async request<T>(method: string, path: string, options: { json?: unknown; query?: Query } = {}): Promise<T> {
     const target = path + queryString(options.query);
     if (!this.tokens) {
-      const { apiKey } = this.credentials as { apiKey: string };
-      return (await this.transport.send<T>({ method, path: target, json: options.json, headers: { 'x-api-key': apiKey } })).body;
+      return (await this.transport.send<T>({ method, path: target, json: options.json, headers: await this.fixedHeaders() })).body;
     }
     const token = await this.tokens.accessToken();
     try {
@@ -71,6 +71,14 @@ export class AIMClient {
       const fresh = await this.tokens.replace(token);
       return (await this.transport.send<T>({ method, path: target, json: options.json, headers: { authorization: `Bearer ${fresh}` } })).body;
     }
+  }
+
+  /** Headers for credentials the SDK does not renew: an API key, or a bearer token managed by the caller. */
+  private async fixedHeaders(): Promise<Record<string, string>> {
+    const auth = this.credentials;
+    if ('apiKey' in auth) return { 'x-api-key': auth.apiKey };
+    const { accessToken } = auth as BearerCredentials;
+    return { authorization: `Bearer ${typeof accessToken === 'string' ? accessToken : await accessToken()}` };
   }
 
   /** Signs in now (the first call would otherwise do it lazily), so a wrong password or missing code shows at once. */

@@ -9,6 +9,7 @@ export {
   TokenManager,
   type AgentCredentials,
   type ApiKeyCredentials,
+  type BearerCredentials,
   type Credentials,
   type PasswordCredentials,
   type RefreshTokenStore,
@@ -17,5 +18,5 @@ export {
 } from './auth.js';
 export { Ed25519KeyPair, randomNonce } from './crypto.js';
 export * from './errors.js';
-export type { RateLimitState, RetryPolicy, TransportOptions } from './transport.js';
+export { Transport, type Answer, type RateLimitState, type RequestSpec, type RetryPolicy, type TransportOptions } from './transport.js';
 export type * from './types.js';
