@@ -42,6 +42,7 @@ const FILES = [
   'packages/sdk/test/agents.test.ts',
   'packages/sdk/test/errors.test.ts',
   'packages/sdk/test/rate-limits.test.ts',
+  'packages/sdk/test/examples.test.ts',
   'packages/server/test/flows/cli-client.test.ts',
   'packages/server/test/flows/seed-examples.test.ts',
   // Runs last: scans every log line the suite wrote for secrets it created.
