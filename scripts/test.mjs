@@ -43,6 +43,7 @@ const FILES = [
   'packages/sdk/test/errors.test.ts',
   'packages/sdk/test/rate-limits.test.ts',
   'packages/sdk/test/examples.test.ts',
+  'packages/sdk/test/browser.test.ts',
   'packages/server/test/flows/cli-client.test.ts',
   'packages/server/test/flows/seed-examples.test.ts',
   // Runs last: scans every log line the suite wrote for secrets it created.
