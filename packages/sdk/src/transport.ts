@@ -57,6 +57,11 @@ export class Transport {
   private readonly maxWaitSeconds: number;
   /** The rate-limit state from the most recent answer, if the route was limited. */
   rateLimit: RateLimitState | undefined;
+  /**
+   * The last state per bucket: requests with a credential count against its principal, those without against the
+   * client address (public routes such as the token endpoint), so one bucket running dry does not hold up the other.
+   */
+  private readonly buckets = new Map<string, RateLimitState>();
 
   constructor(options: TransportOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -68,10 +73,11 @@ export class Transport {
   }
 
   async send<T>(spec: RequestSpec): Promise<Answer<T>> {
+    const bucket = spec.headers && ('authorization' in spec.headers || 'x-api-key' in spec.headers) ? 'principal' : 'public';
     for (let attempt = 0; ; attempt += 1) {
-      await this.waitForQuota(attempt);
+      await this.waitForQuota(bucket, attempt);
       const response = await this.fetchOnce(spec);
-      this.observe(response.headers);
+      this.observe(bucket, response.headers);
       const body = await readBody(response);
       if (response.ok) return { status: response.status, headers: response.headers, body: body as T };
       const retryAfter = response.status === 429 ? retryAfterSeconds(response.headers) : undefined;
@@ -89,8 +95,8 @@ export class Transport {
    * When the last answer left no quota, the next request would be refused: wait for the reset instead of
    * spending a request on a 429 (bounded like a retry), or say so at once.
    */
-  private async waitForQuota(attempt: number): Promise<void> {
-    const state = this.rateLimit;
+  private async waitForQuota(bucket: string, attempt: number): Promise<void> {
+    const state = this.buckets.get(bucket);
     if (!state || state.remaining > 0) return;
     const waitMs = state.observedAt + state.reset * 1000 - this.now();
     if (waitMs <= 0) return;
@@ -100,7 +106,7 @@ export class Transport {
       });
     }
     await this.sleep(waitMs);
-    this.rateLimit = undefined;
+    this.buckets.delete(bucket);
   }
 
   private async fetchOnce(spec: RequestSpec): Promise<Response> {
@@ -120,13 +126,14 @@ export class Transport {
     }
   }
 
-  private observe(headers: Headers): void {
+  private observe(bucket: string, headers: Headers): void {
     const limit = intHeader(headers, 'ratelimit-limit');
     const remaining = intHeader(headers, 'ratelimit-remaining');
     const reset = intHeader(headers, 'ratelimit-reset');
     if (limit === undefined || remaining === undefined || reset === undefined) return;
     const policy = /^"([^"]+)"/.exec(headers.get('ratelimit-policy') ?? '')?.[1];
     this.rateLimit = { policy, limit, remaining, reset, observedAt: this.now() };
+    this.buckets.set(bucket, this.rateLimit);
   }
 }
 
