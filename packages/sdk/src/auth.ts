@@ -1,5 +1,5 @@
 import { Ed25519KeyPair, signJwt, toBase64Url } from './crypto.js';
-import { InvalidGrantError, InvalidTokenError, RefreshTokenReusedError } from './errors.js';
+import { InvalidGrantError, InvalidTokenError, MfaRequiredError, RefreshTokenReusedError } from './errors.js';
 import type { Transport } from './transport.js';
 
 /** The SDK's OAuth client id at the token endpoint (a public client, RFC 6749 §2.1). */
@@ -160,7 +160,7 @@ export function grantFor(credentials: Exclude<Credentials, ApiKeyCredentials | B
     const code = credentials.totpCode;
     const answer = typeof code === 'string' ? await send(code) : await send().catch(async (error: unknown) => {
       // Ask for a code only when the account turns out to need one.
-      if (code && error instanceof Error && (error as { code?: string }).code === 'mfa_required') return send(await code());
+      if (code && error instanceof MfaRequiredError) return send(await code());
       throw error;
     });
     const set = tokenSet(started, answer.body);

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Secret, TOTP } from 'otpauth';
 import { runCli, type CliResult } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { startServerProcess, type ServerProcess } from '../support/process.js';
@@ -135,6 +136,27 @@ describe('aim client commands: a whole journey', () => {
     const refused = await aim(['agents', 'list', '--json'], { env: ci });
     assert.equal(refused.code, EXIT.auth);
     assert.equal(JSON.parse(refused.stdout).error, 'invalid_api_key');
+  });
+
+  it('login with 2FA: mfa_required (exit 4) without --totp, signed in with it', async () => {
+    const member = { email: 'cli-mfa@example.test', password: 'cli-mfa-correct-horse-battery' };
+    const adminToken = (await server.http.post<{ access_token: string }>('/api/v1/public/login', admin)).body.access_token;
+    await server.http.post('/api/v1/users', { ...member, role: 'member' }, { token: adminToken });
+    const token = (await server.http.post<{ access_token: string }>('/api/v1/public/login', member)).body.access_token;
+    const setup = await server.http.post<{ secret: string }>('/api/v1/auth/mfa/totp/setup', undefined, { token });
+    const secret = Secret.fromBase32(setup.body.secret);
+    await server.http.post('/api/v1/auth/mfa/totp/enable', { code: TOTP.generate({ secret, timestamp: Date.now() }) }, { token });
+
+    const env = { AIM_HOME: mkdtempSync(join(tmpdir(), 'aim-mfa-')), AIM_PASSWORD: member.password };
+    const args = ['login', '--url', server.url, '--email', member.email, '--json'];
+    const asked = await aim(args, { env });
+    assert.equal(asked.code, EXIT.auth);
+    assert.equal(JSON.parse(asked.stdout).error, 'mfa_required');
+    // The enabling code's step is used up; the next step's code is accepted (±1 step).
+    const signedIn = await aim([...args, '--totp', TOTP.generate({ secret, timestamp: Date.now() + 30_000 })], { env });
+    assert.equal(signedIn.code, EXIT.ok, signedIn.stderr + signedIn.stdout);
+    assert.equal(JSON.parse(signedIn.stdout).role, 'member');
+    assert.equal(json<{ agents: unknown[] }>(await aim(['agents', 'list', '--json'], { env })).agents.length >= 0, true);
   });
 
   it('logout ends the session here and on the server', async () => {
