@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { refreshTokenFile } from '@aim/sdk/node';
 import { AIMClient, InvalidCredentialsError, InvalidGrantError, MfaRequiredError, RefreshTokenReusedError, type Agent } from '@aim/sdk';
 import { startLiveServer, type LiveServer } from './live-server.js';
 
@@ -90,6 +94,23 @@ describe('SDK authentication against a live server', () => {
     // The original token was rotated long ago: presenting it again is the reuse alarm, and the family is revoked.
     const stale = new AIMClient({ baseUrl: aim.url, auth: { sdkToken: sdk.refresh_token } });
     await assert.rejects(stale.me(), (e) => e instanceof RefreshTokenReusedError || e instanceof InvalidGrantError);
+  });
+
+  it('a refresh-token file: each rotation replaces it atomically (0600), and the next process resumes from it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aim-rt-'));
+    try {
+      const file = refreshTokenFile(join(dir, 'sdk-token.json'));
+      const sdk = await aim.adminClient.sdkTokens.create({ name: `sdk-file-${Date.now()}` });
+      await new AIMClient({ baseUrl: aim.url, auth: { sdkToken: sdk.refresh_token, store: file } }).me();
+      const stored = await file.load();
+      assert.ok(stored && stored !== sdk.refresh_token);
+      assert.equal(statSync(file.path).mode & 0o777, 0o600);
+      await new AIMClient({ baseUrl: aim.url, auth: { sdkToken: stored, store: file } }).me();
+      assert.notEqual(await file.load(), stored);
+      assert.deepEqual(readdirSync(dir), ['sdk-token.json']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('concurrent calls during a refresh: one rotation, every call served, no reuse alarm', async () => {

@@ -96,3 +96,22 @@ export class CredentialFile<T extends object> {
     return run;
   }
 }
+
+/**
+ * A refresh token (SDK token or session) kept in a 0600 JSON file, replaced atomically on every rotation: give it
+ * as the client's `store`, and `load()` it in the next process.
+ *
+ * @example
+ * ```ts
+ * const file = refreshTokenFile(join(aimHome(), 'sdk-token.json'));
+ * const aim = new AIMClient({ baseUrl, auth: { sdkToken: (await file.load()) ?? process.env.AIM_SDK_TOKEN!, store: file } });
+ * ```
+ */
+export function refreshTokenFile(path: string): { path: string; load(): Promise<string | undefined>; save(refreshToken: string): Promise<void> } {
+  const file = new CredentialFile<{ refresh_token: string; saved_at: number }>(path);
+  return {
+    path,
+    load: async () => (await file.read())?.refresh_token,
+    save: (refreshToken) => file.write({ refresh_token: refreshToken, saved_at: Date.now() }),
+  };
+}

@@ -3,5 +3,5 @@
  * Everything from `@aim/sdk` is re-exported, so Node programs need one import.
  */
 export * from '../index.js';
-export { aimHome, credentialsDir, CredentialFile, writeFileAtomic } from './files.js';
+export { aimHome, credentialsDir, CredentialFile, refreshTokenFile, writeFileAtomic } from './files.js';
 export { identityFile, secure, type SecureOptions } from './secure.js';
