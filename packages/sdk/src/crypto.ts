@@ -59,7 +59,12 @@ export class Ed25519KeyPair {
 
   /** A fresh key pair, generated locally. */
   static async generate(): Promise<Ed25519KeyPair> {
-    const pair = (await subtle().generateKey(ED25519, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const pair = (await subtle()
+      .generateKey(ED25519, true, ['sign', 'verify'])
+      .catch((cause: unknown) => {
+        // Older browsers have WebCrypto without Ed25519 (NotSupportedError): say what is missing.
+        throw new Error('this runtime has WebCrypto without Ed25519; AIM agents need it (Node 20, Chromium 137+, Firefox 129+, Safari 17+)', { cause });
+      })) as CryptoKeyPair;
     const pkcs8 = new Uint8Array(await subtle().exportKey('pkcs8', pair.privateKey));
     return Ed25519KeyPair.fromPkcs8(pkcs8);
   }
