@@ -43,6 +43,14 @@ const FILES = [
   'packages/server/test/flows/revocation-restart.test.ts',
   'packages/server/test/flows/bad-input.test.ts',
   'packages/server/test/flows/api-keys.test.ts',
+  'packages/sdk/test/auth.test.ts',
+  'packages/sdk/test/agents.test.ts',
+  'packages/sdk/test/errors.test.ts',
+  'packages/sdk/test/rate-limits.test.ts',
+  'packages/sdk/test/examples.test.ts',
+  'packages/sdk/test/browser.test.ts',
+  'packages/server/test/flows/cli-client.test.ts',
+  'packages/server/test/flows/seed-examples.test.ts',
   // Runs last: scans every log line the suite wrote for secrets it created.
   'packages/server/test/flows/log-secrets.test.ts',
 ];
