@@ -86,7 +86,7 @@ describe('webhook delivery against a real HTTP receiver', () => {
     for (let i = 0; i < 20; i++) n.send('alert.updated', alert);
     // send() only queues: all twenty returned before the event loop let even one request out.
     assert.equal(receiver.requests.length, 0);
-    await receiver.waitFor(40);
+    await receiver.waitFor(40, 30_000);
     receiver.hang = false;
     await n.close();
     assert.equal(gaveUp() - before, 20, 'each delivery was tried twice, then given up');

@@ -129,14 +129,15 @@ describe('three nodes on one PostgreSQL and one Redis', () => {
     const keys = newKeyPair();
     const agent = await nodes[0]!.http.post('/api/v1/agents', { name: 'chain-agent', capabilities: ['search'], public_key: keys.publicKey }, { token });
     const id = String(agent.body.agent_id);
-    const writes: Array<Promise<HttpResult>> = [];
+    // Twenty rounds; in each, every node appends twice at the same moment (six racing appends to one chain).
+    const results: HttpResult[] = [];
     for (let i = 0; i < 20; i++) {
-      for (const node of nodes) {
-        writes.push(node.http.post(`/api/v1/agents/${id}/verify-action`, signedAction(id, keys.privateKey, 'search', `r${i}`), { token }));
-        writes.push(node.http.request(`/api/v1/agents/${id}`, { method: 'PATCH', body: { description: `${i}` }, token }));
-      }
+      const round = nodes.flatMap((node) => [
+        node.http.post(`/api/v1/agents/${id}/verify-action`, signedAction(id, keys.privateKey, 'search', `r${i}`), { token }),
+        node.http.request(`/api/v1/agents/${id}`, { method: 'PATCH', body: { description: `${i}` }, token }),
+      ]);
+      results.push(...(await Promise.all(round)));
     }
-    const results = await Promise.all(writes);
     assert.ok(results.every((r) => r.status === 200), results.filter((r) => r.status !== 200).map((r) => r.text).join('\n'));
     for (const node of nodes) {
       const verdict = await node.http.get('/api/v1/audit-logs/verify', { token });
