@@ -76,7 +76,7 @@ describe('admin web UI in Chromium', () => {
   it('enrols 2FA from the QR code page and shows recovery codes once', async () => {
     await page.getByRole('link', { name: 'Settings' }).click();
     await heading(page, 'Settings');
-    assert.equal(await page.getByTestId('mfa-status').innerText(), 'off');
+    assert.equal(await page.getByTestId('mfa-status').textContent(), 'off');
     await page.getByRole('button', { name: 'Set up 2FA' }).click();
     const qr = page.getByRole('img', { name: 'QR code for your authenticator app' });
     await qr.waitFor();
@@ -88,7 +88,7 @@ describe('admin web UI in Chromium', () => {
     await page.getByRole('button', { name: 'Turn on 2FA' }).click();
     await page.getByTestId('recovery-codes').waitFor();
     assert.equal(await page.getByTestId('recovery-codes').locator('code').count(), 10);
-    assert.equal(await page.getByTestId('mfa-status').innerText(), 'on');
+    assert.equal(await page.getByTestId('mfa-status').textContent(), 'on');
     await screenshot(page, 'settings-recovery-codes');
   });
 
@@ -185,8 +185,8 @@ describe('admin web UI in Chromium', () => {
     await heading(page, 'invoice-bot');
     const table = page.getByTestId('verifications');
     await table.getByText('files:read').waitFor();
-    assert.match(await table.innerText(), /allowed/);
-    assert.match(await table.innerText(), /denied/);
+    assert.match((await table.textContent()) ?? '', /allowed/);
+    assert.match((await table.textContent()) ?? '', /denied/);
     await screenshot(page, 'agent-detail');
     await table.getByRole('row').filter({ hasText: 'files:read' }).getByRole('button', { name: 'View' }).click();
     const dialog = page.getByRole('dialog', { name: 'Verification evidence' });
@@ -204,7 +204,7 @@ describe('admin web UI in Chromium', () => {
     await page.getByRole('button', { name: 'Save capabilities' }).click();
     await page.getByRole('button', { name: 'Save capabilities' }).and(page.locator(':disabled')).waitFor();
     const agent = await t.http.get<{ capabilities: string[] }>(`/api/v1/agents/${agentId}`, { apiKey });
-    assert.deepEqual(agent.body.capabilities, ['files:read', 'search', 'payments:send']);
+    assert.deepEqual([...agent.body.capabilities].sort(), ['files:read', 'payments:send', 'search']);
     await page.getByRole('button', { name: 'Suspend' }).click();
     await page.getByRole('button', { name: 'Reactivate' }).waitFor();
     const answer = await t.http.post(`/api/v1/agents/${agentId}/verify-action`, signedAction(agentId, createPrivateKey(agentPrivateKeyPem), 'files:read', 'x'), { apiKey });
@@ -217,7 +217,7 @@ describe('admin web UI in Chromium', () => {
     await page.getByRole('link', { name: 'Alerts' }).click();
     await heading(page, 'Alerts');
     await page.getByText('nonce replays').waitFor();
-    await screenshot(page, 'alerts');
+    await screenshot(page, 'alerts-open');
     await page.getByRole('button', { name: 'Acknowledge' }).click();
     await page.getByText('No open alerts').waitFor();
   });
@@ -225,7 +225,7 @@ describe('admin web UI in Chromium', () => {
   it('shows the audit log with a verified chain and exports it', async () => {
     await page.getByRole('link', { name: 'Audit log' }).click();
     await heading(page, 'Audit log');
-    assert.match(await page.getByTestId('chain-status').innerText(), /Chain intact/);
+    assert.match((await page.getByTestId('chain-status').textContent()) ?? '', /Chain intact/);
     await page.getByRole('cell', { name: 'agent.registered' }).waitFor();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSONL' }).click()]);
     const lines = (await readFile((await download.path())!, 'utf8')).trim().split('\n');

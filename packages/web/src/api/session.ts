@@ -11,6 +11,7 @@ let expiresAt = 0;
 let currentUser: User | null = null;
 let renewTimer: ReturnType<typeof setTimeout> | undefined;
 let inFlight: Promise<boolean> | null = null;
+let signedOutOnPurpose = false;
 const listeners = new Set<Listener>();
 
 const WEB_CLIENT = { 'X-AIM-Client': 'web' };
@@ -42,6 +43,7 @@ export function hasSessionCookie(): boolean {
 }
 
 function adopt(answer: SessionAnswer): User {
+  signedOutOnPurpose = false;
   accessToken = answer.access_token;
   expiresAt = Date.now() + answer.expires_in * 1000;
   currentUser = answer.user;
@@ -133,8 +135,14 @@ export async function logout(): Promise<void> {
   try {
     await fetch('/api/v1/auth/logout', { method: 'POST', headers, credentials: 'same-origin' });
   } finally {
+    signedOutOnPurpose = true;
     clear();
   }
+}
+
+/** True after the person pressed "Sign out" (not when the session expired): the next sign-in starts afresh. */
+export function signedOutByChoice(): boolean {
+  return signedOutOnPurpose;
 }
 
 /** After a long sleep the timer may have fired late: renew at once if the token has run out. */

@@ -1,6 +1,7 @@
 import { Center, Loader } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { Navigate, useLocation } from 'react-router';
+import { signedOutByChoice } from '../api/session.js';
 import { useAuth } from './AuthProvider.js';
 
 export function RequireAuth({ children }: { children: ReactNode }) {
@@ -15,7 +16,7 @@ export function RequireAuth({ children }: { children: ReactNode }) {
   }
   if (status === 'signed-out') {
     const next = location.pathname + location.search;
-    return <Navigate to={next === '/' ? '/login' : `/login?next=${encodeURIComponent(next)}`} replace />;
+    return <Navigate to={next === '/' || signedOutByChoice() ? '/login' : `/login?next=${encodeURIComponent(next)}`} replace />;
   }
   return <>{children}</>;
 }

@@ -1,4 +1,5 @@
 import { Group, Text } from '@mantine/core';
+import { useElementSize } from '@mantine/hooks';
 
 export interface BarSeries {
   name: string;
@@ -16,8 +17,10 @@ export interface BarPoint {
  * in the accessible label, so screen readers get the data, not a picture.
  */
 export function BarChart({ series, points, height = 180, title }: { series: BarSeries[]; points: BarPoint[]; height?: number; title: string }) {
+  // Drawn at the container's real width, so labels keep their size on a phone instead of shrinking with the SVG.
+  const { ref, width: measured } = useElementSize();
+  const width = Math.max(280, Math.round(measured) || 600);
   const max = Math.max(1, ...points.map((p) => p.values.reduce((a, b) => a + b, 0)));
-  const width = 600;
   const top = 10;
   const bottom = 22;
   const left = 30;
@@ -25,9 +28,9 @@ export function BarChart({ series, points, height = 180, title }: { series: BarS
   const slot = (width - left) / Math.max(1, points.length);
   const bar = Math.max(2, Math.min(28, slot * 0.6));
   const summary = points.map((p) => `${p.label}: ${series.map((s, i) => `${p.values[i] ?? 0} ${s.name}`).join(', ')}`).join('; ');
-  const labelEvery = Math.ceil(points.length / 8);
+  const labelEvery = Math.ceil(points.length / Math.max(2, Math.floor(width / 70)));
   return (
-    <div>
+    <div ref={ref}>
       <svg viewBox={`0 0 ${width} ${height}`} width="100%" role="img" aria-label={`${title}. ${summary}`} style={{ display: 'block' }}>
         <title>{title}</title>
         {[0, 0.5, 1].map((f) => (

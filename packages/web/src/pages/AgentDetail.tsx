@@ -8,6 +8,7 @@ import { useAuth } from '../auth/AuthProvider.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { daysUntil, formatDateTime, fromNow, shortId } from '../lib/format.js';
+import { useNarrow } from '../lib/useNarrow.js';
 
 function Field({ label, children }: { label: string; children: React.ReactNode }) {
   return (
@@ -65,6 +66,7 @@ function Evidence({ verification, keys, onClose }: { verification: Verification 
 export function AgentDetailPage() {
   const { agentId = '' } = useParams();
   const { can } = useAuth();
+  const narrow = useNarrow();
   const queryClient = useQueryClient();
   const agent = useQuery({ queryKey: ['agent', agentId], queryFn: () => agents.get(agentId) });
   const keys = useQuery({ queryKey: ['agent', agentId, 'keys'], queryFn: () => agents.keys(agentId) });
@@ -188,15 +190,15 @@ export function AgentDetailPage() {
             Key history
           </Title>
           <ErrorNotice error={keys.error} />
-          <Table.ScrollContainer minWidth={560}>
+          <Table.ScrollContainer minWidth={narrow ? 0 : 560}>
             <Table>
               <Table.Thead>
                 <Table.Tr>
                   <Table.Th>Key</Table.Th>
                   <Table.Th>Status</Table.Th>
-                  <Table.Th>Created</Table.Th>
+                  <Table.Th visibleFrom="sm">Created</Table.Th>
                   <Table.Th>Expires</Table.Th>
-                  <Table.Th>Grace until</Table.Th>
+                  <Table.Th visibleFrom="sm">Grace until</Table.Th>
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
@@ -215,9 +217,9 @@ export function AgentDetailPage() {
                         )}
                       </Group>
                     </Table.Td>
-                    <Table.Td>{formatDateTime(k.created_at)}</Table.Td>
+                    <Table.Td visibleFrom="sm">{formatDateTime(k.created_at)}</Table.Td>
                     <Table.Td>{formatDateTime(k.expires_at)}</Table.Td>
-                    <Table.Td>{formatDateTime(k.grace_until)}</Table.Td>
+                    <Table.Td visibleFrom="sm">{formatDateTime(k.grace_until)}</Table.Td>
                   </Table.Tr>
                 ))}
               </Table.Tbody>
@@ -235,13 +237,13 @@ export function AgentDetailPage() {
               No signed actions yet. When this agent calls verify-action, each decision and its evidence appear here.
             </Text>
           ) : (
-            <Table.ScrollContainer minWidth={640}>
+            <Table.ScrollContainer minWidth={narrow ? 0 : 640}>
               <Table highlightOnHover data-testid="verifications">
                 <Table.Thead>
                   <Table.Tr>
                     <Table.Th>When</Table.Th>
                     <Table.Th>Action</Table.Th>
-                    <Table.Th>Resource</Table.Th>
+                    <Table.Th visibleFrom="sm">Resource</Table.Th>
                     <Table.Th>Decision</Table.Th>
                     <Table.Th>Evidence</Table.Th>
                   </Table.Tr>
@@ -257,7 +259,7 @@ export function AgentDetailPage() {
                       <Table.Td>
                         <Code>{v.action}</Code>
                       </Table.Td>
-                      <Table.Td>
+                      <Table.Td visibleFrom="sm">
                         <Text size="sm" lineClamp={1} maw={260}>
                           {v.resource}
                         </Text>

@@ -10,9 +10,11 @@ import { ErrorNotice } from '../components/ErrorNotice.js';
 import { PageHeader } from '../components/PageHeader.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { formatDate } from '../lib/format.js';
+import { useNarrow } from '../lib/useNarrow.js';
 
 export function AgentsPage() {
   const { can } = useAuth();
+  const narrow = useNarrow();
   const [search, setSearch] = useState('');
   const [status, setStatus] = useState<string | null>('');
   const [q] = useDebouncedValue(search.trim(), 250);
@@ -71,16 +73,16 @@ export function AgentsPage() {
       ) : (
         list.data && (
           <Paper withBorder radius="md">
-            <Table.ScrollContainer minWidth={640}>
+            <Table.ScrollContainer minWidth={narrow ? 0 : 640}>
               <Table highlightOnHover verticalSpacing="sm">
                 <Table.Thead>
                   <Table.Tr>
                     <Table.Th>Name</Table.Th>
-                    <Table.Th>Type</Table.Th>
+                    <Table.Th visibleFrom="sm">Type</Table.Th>
                     <Table.Th>Status</Table.Th>
-                    <Table.Th>Capabilities</Table.Th>
+                    <Table.Th visibleFrom="sm">Capabilities</Table.Th>
                     <Table.Th>Key expires</Table.Th>
-                    <Table.Th>Created</Table.Th>
+                    <Table.Th visibleFrom="sm">Created</Table.Th>
                   </Table.Tr>
                 </Table.Thead>
                 <Table.Tbody>
@@ -91,13 +93,13 @@ export function AgentsPage() {
                           {a.name}
                         </Anchor>
                       </Table.Td>
-                      <Table.Td>
+                      <Table.Td visibleFrom="sm">
                         <Text size="sm">{a.type.replace(/_/g, ' ')}</Text>
                       </Table.Td>
                       <Table.Td>
                         <StatusBadge status={a.status} />
                       </Table.Td>
-                      <Table.Td>
+                      <Table.Td visibleFrom="sm">
                         <Group gap={4}>
                           {a.capabilities.length === 0 ? (
                             <Text size="sm" c="dimmed">
@@ -123,7 +125,7 @@ export function AgentsPage() {
                           )}
                         </Group>
                       </Table.Td>
-                      <Table.Td>
+                      <Table.Td visibleFrom="sm">
                         <Text size="sm">{formatDate(a.created_at)}</Text>
                       </Table.Td>
                     </Table.Tr>

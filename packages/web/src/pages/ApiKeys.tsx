@@ -12,6 +12,7 @@ import { PageHeader } from '../components/PageHeader.js';
 import { SecretOnce } from '../components/SecretOnce.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { formatDate, fromNow } from '../lib/format.js';
+import { useNarrow } from '../lib/useNarrow.js';
 
 const DEFAULT_SCOPES = ['agents:read', 'agents:write', 'verify'];
 
@@ -101,6 +102,7 @@ function Usage({ apiKey, onClose }: { apiKey: ApiKey | null; onClose: () => void
 }
 
 export function ApiKeysPage() {
+  const narrow = useNarrow();
   const queryClient = useQueryClient();
   const list = useQuery({ queryKey: ['api-keys'], queryFn: () => apiKeys.list() });
   const [creating, setCreating] = useState(false);
@@ -136,16 +138,16 @@ export function ApiKeysPage() {
       ) : (
         list.data && (
           <Paper withBorder radius="md">
-            <Table.ScrollContainer minWidth={860}>
+            <Table.ScrollContainer minWidth={narrow ? 0 : 860}>
               <Table verticalSpacing="sm" highlightOnHover>
                 <Table.Thead>
                   <Table.Tr>
                     <Table.Th>Name</Table.Th>
                     <Table.Th>Prefix</Table.Th>
-                    <Table.Th>Scopes</Table.Th>
+                    <Table.Th visibleFrom="sm">Scopes</Table.Th>
                     <Table.Th>Status</Table.Th>
-                    <Table.Th>Expires</Table.Th>
-                    <Table.Th>Last used</Table.Th>
+                    <Table.Th visibleFrom="sm">Expires</Table.Th>
+                    <Table.Th visibleFrom="sm">Last used</Table.Th>
                     <Table.Th>
                       <VisuallyHidden>Actions</VisuallyHidden>
                     </Table.Th>
@@ -160,7 +162,7 @@ export function ApiKeysPage() {
                           {k.prefix}…
                         </Text>
                       </Table.Td>
-                      <Table.Td>
+                      <Table.Td visibleFrom="sm">
                         <Group gap={4}>
                           {k.scopes.map((s) => (
                             <Badge key={s} variant="outline" color="gray" radius="sm" tt="none">
@@ -179,8 +181,8 @@ export function ApiKeysPage() {
                           )}
                         </Group>
                       </Table.Td>
-                      <Table.Td>{formatDate(k.expires_at)}</Table.Td>
-                      <Table.Td>{fromNow(k.last_used_at)}</Table.Td>
+                      <Table.Td visibleFrom="sm">{formatDate(k.expires_at)}</Table.Td>
+                      <Table.Td visibleFrom="sm">{fromNow(k.last_used_at)}</Table.Td>
                       <Table.Td>
                         <Menu position="bottom-end" withinPortal>
                           <Menu.Target>

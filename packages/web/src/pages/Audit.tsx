@@ -8,6 +8,7 @@ import { ErrorNotice } from '../components/ErrorNotice.js';
 import { PageHeader } from '../components/PageHeader.js';
 import { downloadFile } from '../lib/download.js';
 import { formatDateTime, shortId } from '../lib/format.js';
+import { useNarrow } from '../lib/useNarrow.js';
 
 /** `YYYY-MM-DD` from a date input, as the first (or last) millisecond of that local day. */
 function dayBound(value: string, end: boolean): number | undefined {
@@ -32,6 +33,7 @@ function ChainStatus() {
 }
 
 export function AuditPage() {
+  const narrow = useNarrow();
   const [event, setEvent] = useState<string | null>(null);
   const [actor, setActor] = useState('');
   const [since, setSince] = useState('');
@@ -81,16 +83,16 @@ export function AuditPage() {
           </EmptyState>
         ) : (
           <Paper withBorder radius="md">
-            <Table.ScrollContainer minWidth={760}>
+            <Table.ScrollContainer minWidth={narrow ? 0 : 760}>
               <Table verticalSpacing="xs" highlightOnHover>
                 <Table.Thead>
                   <Table.Tr>
-                    <Table.Th>#</Table.Th>
+                    <Table.Th visibleFrom="sm">#</Table.Th>
                     <Table.Th>When</Table.Th>
                     <Table.Th>Event</Table.Th>
-                    <Table.Th>Actor</Table.Th>
-                    <Table.Th>Subject</Table.Th>
-                    <Table.Th>Address</Table.Th>
+                    <Table.Th visibleFrom="sm">Actor</Table.Th>
+                    <Table.Th visibleFrom="sm">Subject</Table.Th>
+                    <Table.Th visibleFrom="sm">Address</Table.Th>
                     <Table.Th />
                   </Table.Tr>
                 </Table.Thead>
@@ -98,23 +100,23 @@ export function AuditPage() {
                   {rows.map((e) => (
                     <Fragment key={e.id}>
                       <Table.Tr>
-                        <Table.Td>{e.seq}</Table.Td>
+                        <Table.Td visibleFrom="sm">{e.seq}</Table.Td>
                         <Table.Td>
                           <Text size="sm">{formatDateTime(e.created_at)}</Text>
                         </Table.Td>
                         <Table.Td>
                           <Code>{e.event}</Code>
                         </Table.Td>
-                        <Table.Td>
+                        <Table.Td visibleFrom="sm">
                           <Text size="sm">
                             {e.actor_type}
                             {e.actor_id ? ` ${shortId(e.actor_id)}` : ''}
                           </Text>
                         </Table.Td>
-                        <Table.Td>
+                        <Table.Td visibleFrom="sm">
                           <Text size="sm">{e.subject_type ? `${e.subject_type} ${shortId(e.subject_id ?? '')}` : '—'}</Text>
                         </Table.Td>
-                        <Table.Td>
+                        <Table.Td visibleFrom="sm">
                           <Text size="sm">{e.ip ?? '—'}</Text>
                         </Table.Td>
                         <Table.Td>

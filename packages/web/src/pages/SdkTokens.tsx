@@ -9,8 +9,10 @@ import { ErrorNotice } from '../components/ErrorNotice.js';
 import { PageHeader } from '../components/PageHeader.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { formatDate, fromNow } from '../lib/format.js';
+import { useNarrow } from '../lib/useNarrow.js';
 
 export function SdkTokensPage() {
+  const narrow = useNarrow();
   const queryClient = useQueryClient();
   const list = useQuery({ queryKey: ['sdk-tokens'], queryFn: () => sdkTokens.list() });
   const [pending, setPending] = useState<SdkToken | 'all' | null>(null);
@@ -53,16 +55,16 @@ export function SdkTokensPage() {
       ) : (
         list.data && (
           <Paper withBorder radius="md">
-            <Table.ScrollContainer minWidth={720}>
+            <Table.ScrollContainer minWidth={narrow ? 0 : 720}>
               <Table verticalSpacing="sm">
                 <Table.Thead>
                   <Table.Tr>
                     <Table.Th>Name</Table.Th>
-                    <Table.Th>Scopes</Table.Th>
+                    <Table.Th visibleFrom="sm">Scopes</Table.Th>
                     <Table.Th>Status</Table.Th>
-                    <Table.Th>Created</Table.Th>
+                    <Table.Th visibleFrom="sm">Created</Table.Th>
                     <Table.Th>Last used</Table.Th>
-                    <Table.Th>Expires</Table.Th>
+                    <Table.Th visibleFrom="sm">Expires</Table.Th>
                     <Table.Th />
                   </Table.Tr>
                 </Table.Thead>
@@ -70,7 +72,7 @@ export function SdkTokensPage() {
                   {list.data.sdk_tokens.map((t) => (
                     <Table.Tr key={t.id}>
                       <Table.Td fw={500}>{t.name}</Table.Td>
-                      <Table.Td>
+                      <Table.Td visibleFrom="sm">
                         <Group gap={4}>
                           {t.scopes.map((s) => (
                             <Badge key={s} variant="outline" color="gray" radius="sm" tt="none">
@@ -82,7 +84,7 @@ export function SdkTokensPage() {
                       <Table.Td>
                         <StatusBadge status={t.status} />
                       </Table.Td>
-                      <Table.Td>{formatDate(t.created_at)}</Table.Td>
+                      <Table.Td visibleFrom="sm">{formatDate(t.created_at)}</Table.Td>
                       <Table.Td>
                         <Text size="sm">{fromNow(t.last_used_at)}</Text>
                         {t.last_used_ip && (
@@ -91,7 +93,7 @@ export function SdkTokensPage() {
                           </Text>
                         )}
                       </Table.Td>
-                      <Table.Td>{formatDate(t.expires_at)}</Table.Td>
+                      <Table.Td visibleFrom="sm">{formatDate(t.expires_at)}</Table.Td>
                       <Table.Td>
                         {t.status === 'active' && (
                           <Button size="compact-sm" color="red" variant="subtle" onClick={() => setPending(t)} aria-label={`Revoke ${t.name}`}>

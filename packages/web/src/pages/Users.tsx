@@ -8,6 +8,7 @@ import { EmptyState } from '../components/EmptyState.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { PageHeader } from '../components/PageHeader.js';
 import { formatDate } from '../lib/format.js';
+import { useNarrow } from '../lib/useNarrow.js';
 
 const ROLE_HELP: Record<Role, string> = {
   admin: 'everything, including users',
@@ -45,6 +46,7 @@ function CreateUser({ onDone }: { onDone: () => void }) {
 
 export function UsersPage() {
   const { user: me, can } = useAuth();
+  const narrow = useNarrow();
   const queryClient = useQueryClient();
   const list = useQuery({ queryKey: ['users'], queryFn: () => users.list(), enabled: can('admin') });
   const [adding, setAdding] = useState(false);
@@ -65,14 +67,14 @@ export function UsersPage() {
         ) : (
           list.data && (
             <Paper withBorder radius="md">
-              <Table.ScrollContainer minWidth={640}>
+              <Table.ScrollContainer minWidth={narrow ? 0 : 640}>
                 <Table verticalSpacing="sm">
                   <Table.Thead>
                     <Table.Tr>
                       <Table.Th>Email</Table.Th>
                       <Table.Th>Role</Table.Th>
                       <Table.Th>2FA</Table.Th>
-                      <Table.Th>Since</Table.Th>
+                      <Table.Th visibleFrom="sm">Since</Table.Th>
                     </Table.Tr>
                   </Table.Thead>
                   <Table.Tbody>
@@ -109,7 +111,7 @@ export function UsersPage() {
                             {u.mfa_enabled ? 'on' : 'off'}
                           </Badge>
                         </Table.Td>
-                        <Table.Td>{formatDate(u.created_at)}</Table.Td>
+                        <Table.Td visibleFrom="sm">{formatDate(u.created_at)}</Table.Td>
                       </Table.Tr>
                     ))}
                   </Table.Tbody>
