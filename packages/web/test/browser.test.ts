@@ -76,6 +76,18 @@ describe('admin web UI in Chromium', () => {
   it('enrols 2FA from the QR code page and shows recovery codes once', async () => {
     await page.getByRole('link', { name: 'Settings' }).click();
     await heading(page, 'Settings');
+    // A refused call shows the API's description and leaves the session alone (a 401 that is not invalid_token).
+    const refreshes: string[] = [];
+    const onResponse = (r: { url(): string }) => void (r.url().endsWith('/api/v1/auth/refresh') && refreshes.push(r.url()));
+    page.on('response', onResponse);
+    await page.getByLabel('Current password').fill('this is not my password');
+    await page.getByRole('textbox', { name: 'New password', exact: true }).fill('a brand new long passphrase');
+    await page.getByLabel('Repeat the new password').fill('a brand new long passphrase');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    const refused = page.getByRole('alert').filter({ hasText: 'Password not changed' });
+    await refused.waitFor();
+    page.off('response', onResponse);
+    assert.deepEqual(refreshes, [], 'a wrong password does not trigger a token renewal');
     assert.equal(await page.getByTestId('mfa-status').textContent(), 'off');
     await page.getByRole('button', { name: 'Set up 2FA' }).click();
     const qr = page.getByRole('img', { name: 'QR code for your authenticator app' });
@@ -102,6 +114,9 @@ describe('admin web UI in Chromium', () => {
     const code = page.getByLabel('Authentication code');
     await code.waitFor();
     await screenshot(page, 'login-2fa');
+    await code.fill('000000');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Could not sign in' }).waitFor();
     await code.fill(nextTotp(totpSecret));
     await page.getByRole('button', { name: 'Verify' }).click();
     await heading(page, 'Dashboard');

@@ -26,7 +26,8 @@ async function send(method: string, path: string, body?: unknown, query?: Query)
     });
   };
   let response = await attempt();
-  if (response.status === 401 && (await renew())) response = await attempt();
+  // Only an expired or revoked token is worth a renewal; a wrong password or TOTP code (invalid_credentials) is not.
+  if (response.status === 401 && (await toApiError(response.clone())).code === 'invalid_token' && (await renew())) response = await attempt();
   if (!response.ok) throw await toApiError(response);
   return response;
 }

@@ -19,7 +19,8 @@ const COLORS: Record<string, string> = {
 
 export function StatusBadge({ status }: { status: string }) {
   return (
-    <Badge color={COLORS[status] ?? 'blue'} variant="light" radius="sm">
+    // The label never truncates: a table column gives it its full width even on a phone.
+    <Badge color={COLORS[status] ?? 'blue'} variant="light" radius="sm" styles={{ root: { flexShrink: 0 }, label: { overflow: 'visible' } }}>
       {status.replace(/_/g, ' ')}
     </Badge>
   );

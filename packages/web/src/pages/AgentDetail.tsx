@@ -241,7 +241,7 @@ export function AgentDetailPage() {
               <Table highlightOnHover data-testid="verifications">
                 <Table.Thead>
                   <Table.Tr>
-                    <Table.Th>When</Table.Th>
+                    <Table.Th visibleFrom="sm">When</Table.Th>
                     <Table.Th>Action</Table.Th>
                     <Table.Th visibleFrom="sm">Resource</Table.Th>
                     <Table.Th>Decision</Table.Th>
@@ -251,13 +251,16 @@ export function AgentDetailPage() {
                 <Table.Tbody>
                   {recent.data?.verifications.map((v) => (
                     <Table.Tr key={v.id}>
-                      <Table.Td>
+                      <Table.Td visibleFrom="sm">
                         <Text size="sm" title={formatDateTime(v.created_at)}>
                           {fromNow(v.created_at)}
                         </Text>
                       </Table.Td>
                       <Table.Td>
                         <Code>{v.action}</Code>
+                        <Text size="xs" c="dimmed" hiddenFrom="sm">
+                          {fromNow(v.created_at)}
+                        </Text>
                       </Table.Td>
                       <Table.Td visibleFrom="sm">
                         <Text size="sm" lineClamp={1} maw={260}>
@@ -268,7 +271,7 @@ export function AgentDetailPage() {
                         <Group gap={6}>
                           <StatusBadge status={v.decision} />
                           {!v.allowed && (
-                            <Text size="xs" c="dimmed">
+                            <Text size="xs" c="dimmed" visibleFrom="sm">
                               {v.reason.replace(/_/g, ' ')}
                             </Text>
                           )}
