@@ -32,6 +32,7 @@ describe('admin web UI in Chromium', () => {
   let apiKey = '';
   let agentId = '';
   let agentPrivateKeyPem = '';
+  let sdkRefreshToken = '';
 
   before(async () => {
     ensureBuilt();
@@ -58,6 +59,11 @@ describe('admin web UI in Chromium', () => {
     await page.keyboard.press('Enter');
     await heading(page, 'Dashboard');
     assert.match(await page.getByTestId('signed-in-as').innerText(), new RegExp(admin.email.replace(/[.+]/g, '\\$&')));
+    // An SDK token made elsewhere (the CLI), for the SDK tokens page to list and revoke.
+    const session = await t.http.post<{ access_token: string }>('/api/v1/public/login', { email: admin.email, password: admin.password });
+    const created = await t.http.post<{ refresh_token: string }>('/api/v1/sdk-tokens', { name: 'laptop-cli' }, { token: session.body.access_token });
+    assert.equal(created.status, 201, created.text);
+    sdkRefreshToken = created.body.refresh_token;
   });
 
   it('shows the API error_description on a wrong password', async () => {
@@ -254,6 +260,14 @@ describe('admin web UI in Chromium', () => {
     await heading(page, 'API keys');
     const row = page.getByTestId(`api-key-${apiKey.slice(0, 16)}`);
     await row.getByRole('button', { name: /Actions for/ }).click();
+    await page.getByRole('menuitem', { name: 'Usage' }).click();
+    const usage = page.getByRole('dialog', { name: 'Usage of browser-ci' });
+    await usage.getByText('requests in the last 30 days').waitFor();
+    await usage.getByRole('img', { name: /Requests per day/ }).waitFor();
+    await screenshot(page, 'api-key-usage');
+    await page.keyboard.press('Escape');
+    await usage.waitFor({ state: 'hidden' });
+    await row.getByRole('button', { name: /Actions for/ }).click();
     await page.getByRole('menuitem', { name: 'Revoke' }).click();
     await page.getByRole('dialog', { name: 'Revoke this key?' }).getByRole('button', { name: 'Revoke' }).click();
     await row.getByText('revoked').waitFor();
@@ -261,6 +275,23 @@ describe('admin web UI in Chromium', () => {
     const refused = await t.http.get('/api/v1/agents', { apiKey });
     assert.equal(refused.status, 401);
     assert.equal(refused.body.error, 'invalid_api_key');
+  });
+
+  it('lists SDK tokens and revokes one, which then cannot be traded', async () => {
+    await page.getByRole('link', { name: 'SDK tokens' }).click();
+    await heading(page, 'SDK tokens');
+    await page.getByRole('cell', { name: 'laptop-cli', exact: true }).waitFor();
+    await screenshot(page, 'sdk-tokens-listed');
+    await page.getByRole('button', { name: 'Revoke laptop-cli' }).click();
+    await page.getByRole('dialog', { name: 'Revoke this SDK token?' }).getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('row').filter({ hasText: 'laptop-cli' }).getByText('revoked').waitFor();
+    const traded = await t.http.request('/oauth/token', {
+      method: 'POST',
+      raw: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: sdkRefreshToken, client_id: 'aim-sdk' }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    assert.equal(traded.status, 400, traded.text);
+    assert.equal(traded.body.error, 'invalid_grant');
   });
 
   it('keeps no token in localStorage or sessionStorage, and the refresh cookie out of reach of scripts', async () => {
@@ -282,7 +313,7 @@ describe('admin web UI in Chromium', () => {
     const renewed = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/refresh') && r.status() === 200);
     await page.reload();
     await renewed;
-    await heading(page, 'API keys');
+    await heading(page, 'SDK tokens');
   });
 
   it('looks right at 1280 and 390 pixels on every main page', async () => {

@@ -143,7 +143,7 @@ export function ApiKeysPage() {
                 <Table.Thead>
                   <Table.Tr>
                     <Table.Th>Name</Table.Th>
-                    <Table.Th>Prefix</Table.Th>
+                    <Table.Th visibleFrom="sm">Prefix</Table.Th>
                     <Table.Th visibleFrom="sm">Scopes</Table.Th>
                     <Table.Th>Status</Table.Th>
                     <Table.Th visibleFrom="sm">Expires</Table.Th>
@@ -156,8 +156,15 @@ export function ApiKeysPage() {
                 <Table.Tbody>
                   {list.data.api_keys.map((k) => (
                     <Table.Tr key={k.id} data-testid={`api-key-${k.prefix}`}>
-                      <Table.Td fw={500}>{k.name}</Table.Td>
                       <Table.Td>
+                        <Text size="sm" fw={500}>
+                          {k.name}
+                        </Text>
+                        <Text size="xs" c="dimmed" ff="monospace" hiddenFrom="sm">
+                          {k.prefix}…
+                        </Text>
+                      </Table.Td>
+                      <Table.Td visibleFrom="sm">
                         <Text size="sm" ff="monospace">
                           {k.prefix}…
                         </Text>

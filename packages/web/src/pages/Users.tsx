@@ -73,7 +73,7 @@ export function UsersPage() {
                     <Table.Tr>
                       <Table.Th>Email</Table.Th>
                       <Table.Th>Role</Table.Th>
-                      <Table.Th>2FA</Table.Th>
+                      <Table.Th visibleFrom="sm">2FA</Table.Th>
                       <Table.Th visibleFrom="sm">Since</Table.Th>
                     </Table.Tr>
                   </Table.Thead>
@@ -81,7 +81,7 @@ export function UsersPage() {
                     {list.data.users.map((u) => (
                       <Table.Tr key={u.id}>
                         <Table.Td>
-                          <Text size="sm" fw={500}>
+                          <Text size="sm" fw={500} style={{ wordBreak: 'break-all' }}>
                             {u.email}
                           </Text>
                           {u.id === me?.id && (
@@ -103,10 +103,10 @@ export function UsersPage() {
                             allowDeselect={false}
                             disabled={u.id === me?.id}
                             onChange={(value) => value && value !== u.role && setRole.mutate({ id: u.id, role: value as Role })}
-                            w={140}
+                            w={narrow ? 112 : 140}
                           />
                         </Table.Td>
-                        <Table.Td>
+                        <Table.Td visibleFrom="sm">
                           <Badge color={u.mfa_enabled ? 'green' : 'gray'} variant="light">
                             {u.mfa_enabled ? 'on' : 'off'}
                           </Badge>
