@@ -333,7 +333,8 @@ describe('admin web UI in Chromium', () => {
       for (const [name, path, title] of pages) {
         await page.goto(`${t.url}${path}`);
         await heading(page, title);
-        await page.waitForLoadState('networkidle');
+        // Loaded once no placeholder is left.
+        await page.locator('.mantine-Skeleton-root').first().waitFor({ state: 'detached' });
         const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
         assert.ok(overflow <= 0, `${name} fits ${width}px without sideways scrolling (${overflow}px over)`);
         await screenshot(page, name);
