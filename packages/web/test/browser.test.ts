@@ -59,6 +59,12 @@ describe('admin web UI in Chromium', () => {
     await page.keyboard.press('Enter');
     await heading(page, 'Dashboard');
     assert.match(await page.getByTestId('signed-in-as').innerText(), new RegExp(admin.email.replace(/[.+]/g, '\\$&')));
+    // The first Tab reaches the skip link, which jumps past the navigation.
+    await page.evaluate('document.activeElement && document.activeElement.blur()');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate<string>('document.activeElement.textContent'), 'Skip to content');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate<string>('document.activeElement.id'), 'content');
     // An SDK token made elsewhere (the CLI), for the SDK tokens page to list and revoke.
     const session = await t.http.post<{ access_token: string }>('/api/v1/public/login', { email: admin.email, password: admin.password });
     const created = await t.http.post<{ refresh_token: string }>('/api/v1/sdk-tokens', { name: 'laptop-cli' }, { token: session.body.access_token });
