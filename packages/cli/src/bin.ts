@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { AimError } from '@aim/server';
+import { AimError as ClientError } from '@aim/sdk';
 import { CliExit, EXIT, createOutput } from './output.js';
 import { registerAuditCommands } from './audit-commands.js';
-import { registerServerCommands } from './server-commands.js';
+import { registerClientCommands } from './client-commands.js';
+import { exitCodeFor } from './errors.js';
+import { registerKeygenCommand } from './keygen-command.js';
+import { registerServerCommands, server } from './server-commands.js';
 
 const json = process.argv.includes('--json');
 const out = createOutput(json);
@@ -15,6 +18,8 @@ const program = new Command('aim')
 
 registerServerCommands(program, out);
 registerAuditCommands(program, out);
+registerClientCommands(program, out);
+registerKeygenCommand(program, out);
 
 try {
   await program.parseAsync(process.argv);
@@ -23,7 +28,12 @@ try {
   const commanderCode = (error as { code?: string }).code;
   if (commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version') process.exit(EXIT.ok);
   if (commanderCode?.startsWith('commander.')) process.exit(EXIT.usage);
-  if (error instanceof AimError) {
+  // An answer from the server (or no answer): its protocol code, and an exit code by kind.
+  if (error instanceof ClientError) {
+    out.error(error.code, error.message);
+    process.exit(exitCodeFor(error));
+  }
+  if (error instanceof (await server()).AimError) {
     out.error(error.code, error.message);
     process.exit(EXIT.failure);
   }

@@ -36,10 +36,10 @@ import { RedisCounters } from './shared-state/redis-counters.js';
 import { RedisConnection } from './shared-state/redis.js';
 import { RedisPubSub } from './shared-state/redis-pubsub.js';
 import { RedisInvalidationBus, RedisNonceStore, RedisRevocationList } from './shared-state/redis-shared-state.js';
-import { MemoryRevocationList } from './shared-state/revocations.js';
+import { DurableRevocationList, MemoryRevocationList } from './shared-state/revocations.js';
 import { signatureHandlers } from './signatures/routes.js';
 import { ActionVerifier } from './signatures/service.js';
-import { migrate, openDatabase, type Database } from './storage/database.js';
+import { migrate, openDatabase, pendingMigrations, type Database } from './storage/database.js';
 import { metaGetOrInit } from './storage/meta-store.js';
 import { createStores, type StoreHub } from './storage/stores.js';
 import { AccessTokens } from './tokens/access-tokens.js';
@@ -116,7 +116,8 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
   const redis = config.redisUrl ? new RedisConnection({ url: config.redisUrl, prefix: config.redisPrefix, logger }) : undefined;
   const pubsub = redis && new RedisPubSub(redis, logger);
   try {
-    await migrate(database);
+    if (config.migrateOnStart) await migrate(database);
+    else await requireMigrated(database);
     // Shared state: this process's memory, or Redis shared by every node (AIM_REDIS_URL).
     if (redis) await redis.connect();
     const sharedStateError = (error: unknown) => logger.warn({ err: error }, 'shared state (Redis) operation failed');
@@ -129,10 +130,11 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     const signingKeys = new SigningKeyRing(stores.signingKeys, box, clock, random, (config.accessTokenTtl + 60) * 1000);
     await signingKeys.init();
     const accessTokens = new AccessTokens(signingKeys, clock, random, config.publicUrl, config.accessTokenTtl);
-    const revocations = pubsub && redis ? new RedisRevocationList(redis, pubsub, clock, sharedStateError) : new MemoryRevocationList(clock);
-    if (revocations instanceof RedisRevocationList) await revocations.start();
+    const sharedRevocations = pubsub && redis ? new RedisRevocationList(redis, pubsub, clock, sharedStateError) : new MemoryRevocationList(clock);
+    if (sharedRevocations instanceof RedisRevocationList) await sharedRevocations.start();
+    const revocations = new DurableRevocationList(sharedRevocations, stores.revocations, clock);
+    await revocations.load();
     const sessions = new SessionService(stores, users, accessTokens, revocations, audit, clock, random, config.refreshTokenTtl);
-    await sessions.restoreRevocations();
     const apiKeys = new ApiKeyService(stores, users, audit, revocations, clock, random, {
       environment: config.environment,
       maxAgeDays: config.apiKeyMaxAgeDays,
@@ -317,6 +319,14 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const server = await createServer(config, overrides);
   await server.app.listen({ host: config.host, port: config.port });
   return server;
+}
+
+/** With migrations as a separate deployment step, a node never serves on a schema older than its code. */
+async function requireMigrated(database: Database): Promise<void> {
+  const pending = await pendingMigrations(database);
+  if (pending.length > 0) {
+    throw new Error(`the database schema is behind this version (${pending.length} pending: ${pending.join(', ')}); run \`aim migrate\` first`);
+  }
 }
 
 /** Runs the migrations and exits: the separate deployment step (`aim migrate`). */

@@ -40,6 +40,12 @@ export const SETTINGS = {
     doc: 'PostgreSQL connections per node.',
     schema: int(1, 200),
   }),
+  migrateOnStart: setting({
+    env: 'AIM_MIGRATE_ON_START',
+    default: 'true',
+    doc: 'Run pending migrations at start. `false` (production): a node with pending migrations refuses to start; run `aim migrate` first.',
+    schema: boolean,
+  }),
   redisUrl: setting({
     env: 'AIM_REDIS_URL',
     default: undefined,

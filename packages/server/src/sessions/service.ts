@@ -288,13 +288,6 @@ export class SessionService {
     return 'live';
   }
 
-  /** Loads recent revocations into the shared list at start-up, so a restart does not revive access tokens. */
-  async restoreRevocations(): Promise<void> {
-    const now = this.clock.now();
-    const since = now - this.tokens.lifetime * SECOND;
-    for (const id of await this.hub.refreshTokens.listRevokedSince(since)) await this.revokeAccess(id, now);
-  }
-
   private async accessFor(user: User, family: RefreshFamily, narrowTo?: string[]) {
     const granted = family.kind === 'session' ? [...ROLE_SCOPES[user.role]] : intersect(family.scopes, ROLE_SCOPES[user.role]);
     const scopes = narrowTo ? granted.filter((s) => narrowTo.includes(s)) : granted;

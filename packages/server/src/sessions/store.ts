@@ -32,6 +32,4 @@ export interface RefreshTokenStore {
     now: number,
     options?: { kind?: FamilyKind; except?: FamilyId },
   ): Promise<FamilyId[]>;
-  /** Ids of families revoked at or after `since`: their access tokens may still be live. */
-  listRevokedSince(since: number): Promise<FamilyId[]>;
 }

@@ -80,6 +80,10 @@ export class RedisRevocationList implements RevocationList {
     return this.local.isRevoked(id);
   }
 
+  remember(id: string, until: number): void {
+    this.local.remember(id, until);
+  }
+
   private async reload(): Promise<void> {
     const pattern = this.redis.key('revoked', '*');
     const prefix = this.redis.key('revoked', '');

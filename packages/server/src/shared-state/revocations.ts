@@ -8,6 +8,48 @@ import type { Clock } from '../core/clock.js';
 export interface RevocationList {
   revoke(id: string, until: number): Promise<void>;
   isRevoked(id: string): boolean;
+  /** Records a revocation learned from elsewhere (the database at boot, another node), without telling anyone. */
+  remember(id: string, until: number): void;
+}
+
+/** Where revocations outlive the process: the database. */
+export interface RevocationStore {
+  saveRevocation(id: string, until: number): Promise<void>;
+  activeRevocations(now: number): Promise<{ id: string; until: number }[]>;
+  pruneRevocations(now: number): Promise<number>;
+}
+
+/**
+ * Makes a revocation list survive restarts: each revocation is written to the database before it takes effect in
+ * memory (a revoke that cannot be made durable fails, rather than lasting only until the next restart), and a
+ * starting node loads every revocation still in force.
+ */
+export class DurableRevocationList implements RevocationList {
+  constructor(
+    private readonly inner: RevocationList,
+    private readonly store: RevocationStore,
+    private readonly clock: Clock,
+  ) {}
+
+  async load(): Promise<void> {
+    const now = this.clock.now();
+    await this.store.pruneRevocations(now);
+    for (const { id, until } of await this.store.activeRevocations(now)) this.inner.remember(id, until);
+  }
+
+  async revoke(id: string, until: number): Promise<void> {
+    if (until <= this.clock.now()) return;
+    await this.store.saveRevocation(id, until);
+    await this.inner.revoke(id, until);
+  }
+
+  isRevoked(id: string): boolean {
+    return this.inner.isRevoked(id);
+  }
+
+  remember(id: string, until: number): void {
+    this.inner.remember(id, until);
+  }
 }
 
 export class MemoryRevocationList implements RevocationList {
@@ -20,7 +62,6 @@ export class MemoryRevocationList implements RevocationList {
     this.remember(id, until);
   }
 
-  /** Records a revocation learned from elsewhere (the database at boot, another node). */
   remember(id: string, until: number): void {
     const current = this.revoked.get(id) ?? 0;
     if (until > current) this.revoked.set(id, until);

@@ -62,8 +62,11 @@ function openPostgres(url: string, max: number): Database {
     statement_timeout: 10_000,
     query_timeout: 12_000,
   });
-  // An idle client losing its connection (server restart, pg_terminate_backend) must not crash the process.
+  // A client losing its connection (server restart, pg_terminate_backend) must not crash the process: the pool
+  // reports idle clients, and a checked-out client reports on itself between queries. The query in flight, if
+  // any, fails on its own and becomes a 503; the pool then drops the broken client.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
@@ -76,13 +79,18 @@ function openPostgres(url: string, max: number): Database {
   };
 }
 
+function migrator(database: Database): Migrator {
+  return new Migrator({ db: database.db, provider: { getMigrations: async () => MIGRATIONS } });
+}
+
+/** Names of the migrations this build knows and the database has not run yet. */
+export async function pendingMigrations(database: Database): Promise<string[]> {
+  return (await migrator(database).getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
 /** Runs every pending migration; safe to call from several nodes at once (Kysely takes a lock). */
 export async function migrate(database: Database): Promise<string[]> {
-  const migrator = new Migrator({
-    db: database.db,
-    provider: { getMigrations: async () => MIGRATIONS },
-  });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await migrator(database).migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -154,11 +154,6 @@ export class KyselyRefreshTokenStore extends KyselyStore implements RefreshToken
     const rows = await q.returning('id').execute();
     return rows.map((r) => r.id as FamilyId);
   }
-
-  async listRevokedSince(since: number): Promise<FamilyId[]> {
-    const rows = await this.db.selectFrom('refresh_families').select('id').where('revoked_at', '>=', since).execute();
-    return rows.map((r) => r.id as FamilyId);
-  }
 }
 
 async function insertToken(db: Kysely<Tables>, familyId: string, token: NewRefreshToken): Promise<void> {

@@ -8,6 +8,7 @@ import type { MfaStore } from '../mfa/store.js';
 import type { RefreshTokenStore } from '../sessions/store.js';
 import type { SigningKeyStore } from '../tokens/store.js';
 import type { UserStore } from '../users/store.js';
+import type { RevocationStore } from '../shared-state/revocations.js';
 import { KyselyAgentStore } from './agent-store.js';
 import { KyselyApiKeyStore } from './api-key-store.js';
 import { KyselyAlertStore } from './alert-store.js';
@@ -15,6 +16,7 @@ import { KyselyAuditStore } from './audit-store.js';
 import type { Database, Dialect } from './database.js';
 import { KyselyMfaStore } from './mfa-store.js';
 import { KyselyRefreshTokenStore } from './refresh-token-store.js';
+import { KyselyRevocationStore } from './revocation-store.js';
 import { KyselySigningKeyStore } from './signing-key-store.js';
 import type { Tables } from './tables.js';
 import { KyselyUserStore } from './users-store.js';
@@ -32,6 +34,7 @@ export interface Stores {
   apiKeys: ApiKeyStore;
   mfa: MfaStore;
   alerts: AlertStore;
+  revocations: RevocationStore;
 }
 
 export interface StoreHub extends Stores {
@@ -55,6 +58,7 @@ function bind(db: Kysely<Tables>, dialect: Dialect, inTransaction: boolean): Sto
     apiKeys: new KyselyApiKeyStore(db, dialect, inTransaction),
     mfa: new KyselyMfaStore(db, dialect, inTransaction),
     alerts: new KyselyAlertStore(db, dialect, inTransaction),
+    revocations: new KyselyRevocationStore(db, dialect, inTransaction),
   };
 }
 

@@ -6,6 +6,7 @@ import type { Generated } from 'kysely';
  */
 export interface Tables {
   meta: { key: string; value: string };
+  revocations: { id: string; until: number };
   organizations: { id: string; name: string; created_at: number };
   users: {
     id: string;

@@ -10,6 +10,9 @@ export interface ServerProcess {
   url: string;
   http: HttpClient;
   lines: string[];
+  pid: number;
+  /** Sends `signal` and answers the exit code (null when the signal killed it) once the process is gone. */
+  signal(signal: NodeJS.Signals): Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -41,7 +44,21 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
       }
     });
   });
-  return { url, http: new HttpClient(url), lines, stop: () => stop(child) };
+  const exited = new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+  return {
+    url,
+    http: new HttpClient(url),
+    lines,
+    pid: child.pid!,
+    signal: (name) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(name);
+      return exited;
+    },
+    stop: () => stop(child),
+  };
 }
 
 function parse(line: string): Record<string, unknown> | undefined {

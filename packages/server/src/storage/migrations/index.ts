@@ -4,6 +4,7 @@ import * as agents from './0002_agents.js';
 import * as apiKeys from './0003_api_keys.js';
 import * as mfa from './0004_mfa.js';
 import * as alerts from './0005_alerts.js';
+import * as revocations from './0006_revocations.js';
 
 /** Every migration, in order. Names are permanent once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003_api_keys': apiKeys,
   '0004_mfa': mfa,
   '0005_alerts': alerts,
+  '0006_revocations': revocations,
 };

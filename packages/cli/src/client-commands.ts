@@ -1,0 +1,171 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { Agent, type AgentView, type ApiKeyView } from '@aim/sdk';
+import { identityFile } from '@aim/sdk/node';
+import { EXIT, fail, type Output } from './output.js';
+import { login, personClient, serverUrl, sessionFile } from './session.js';
+import { keysGroup } from './server-commands.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
+const when = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString().slice(0, 19).replace('T', ' ') : '-');
+
+/** Commands that talk to a running server as a person (`aim login`) or as an agent (its identity file). */
+export function registerClientCommands(program: Command, out: Output): void {
+  program
+    .command('login')
+    .description('sign in and keep the session in $AIM_HOME/session.json (0600); later commands use it')
+    .option('--url <url>', 'the AIM server (default $AIM_URL or http://127.0.0.1:8080)')
+    .requiredOption('--email <email>', 'your email address')
+    .option('--password-stdin', 'read the password from standard input (else $AIM_PASSWORD)')
+    .option('--totp <code>', 'a TOTP or recovery code, for accounts with 2FA')
+    .action(async (opts: { url?: string; email: string; passwordStdin?: boolean; totp?: string }) => {
+      const password = opts.passwordStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : process.env.AIM_PASSWORD;
+      if (!password) fail(out, EXIT.usage, 'give the password on standard input with --password-stdin, or in AIM_PASSWORD');
+      const baseUrl = serverUrl(opts.url);
+      const session = await login(baseUrl, { email: opts.email, password, ...(opts.totp && { totpCode: opts.totp }) });
+      const user = session.user;
+      out.result(
+        { signed_in: true, url: baseUrl.replace(/\/+$/, ''), email: opts.email, role: user?.role ?? null, session_file: sessionFile().path },
+        `signed in to ${baseUrl} as ${opts.email}${user ? ` (${user.role})` : ''}; session kept in ${sessionFile().path}`,
+      );
+    });
+
+  program
+    .command('logout')
+    .description('end the stored session on the server and delete it here')
+    .action(async () => {
+      const file = sessionFile();
+      const stored = await file.read();
+      if (stored) await (await personClient(out)).logout().catch(() => undefined);
+      const removed = await file.remove();
+      out.result({ signed_out: removed }, removed ? 'signed out' : 'not signed in');
+    });
+
+  const agents = program.command('agents').description('agents and MCP servers of your organization');
+  agents
+    .command('list')
+    .description('list agents')
+    .option('--status <status>', 'active, suspended or revoked')
+    .option('--limit <n>', 'at most this many', '50')
+    .action(async (opts: { status?: string; limit: string }) => {
+      const page = await (await personClient(out)).agents.list({ ...(opts.status && { status: opts.status }), limit: Number(opts.limit) });
+      out.result(page, page.agents.length === 0 ? 'no agents' : table(page.agents.map(agentRow), ['ID', 'NAME', 'TYPE', 'STATUS', 'CAPABILITIES']));
+    });
+
+  agents
+    .command('register')
+    .description('generate a key pair here, register the agent with its public key, keep the identity in $AIM_HOME/credentials/<name>.json (0600)')
+    .requiredOption('--name <name>', 'unique name in your organization (also the identity file name)')
+    .option('--capabilities <list>', 'comma-separated: search,files:*', list, [] as string[])
+    .option('--type <type>', 'agent or mcp_server', 'agent')
+    .option('--description <text>', 'what it is for')
+    .action(async (opts: { name: string; capabilities: string[]; type: string; description?: string }) => {
+      const file = identityFile(opts.name);
+      if (await file.read()) fail(out, EXIT.failure, `an identity for ${opts.name} already exists in ${file.path}`, 'conflict');
+      const client = await personClient(out);
+      const agent = await Agent.register(
+        client,
+        { name: opts.name, type: opts.type, capabilities: opts.capabilities, ...(opts.description && { description: opts.description }) },
+        { store: { save: (identity) => file.write(identity) } },
+      );
+      out.result(
+        { agent_id: agent.id, name: opts.name, public_key: agent.publicKey, identity_file: file.path },
+        `registered ${opts.name} (${agent.id}); private key kept in ${file.path}`,
+      );
+    });
+
+  for (const [verb, describe] of [
+    ['suspend', 'suspend an agent: its signatures are refused until it is reactivated'],
+    ['reactivate', 'reactivate a suspended agent'],
+  ] as const) {
+    agents
+      .command(`${verb} <agent>`)
+      .description(`${describe} (an id, or the name of a local identity)`)
+      .action(async (ref: string) => {
+        const client = await personClient(out);
+        const view = await client.agents[verb](await agentId(out, ref));
+        out.result(view, `${view.name} (${view.agent_id}) is ${view.status}`);
+      });
+  }
+
+  keysGroup(program)
+    .command('rotate')
+    .description("rotate an agent's key: a new pair generated here, the rotation signed by the current key")
+    .requiredOption('--agent <name>', 'the local identity to rotate')
+    .action(async (opts: { agent: string }) => {
+      const agent = await loadAgent(out, opts.agent);
+      const key = await agent.rotateKey();
+      out.result({ agent_id: agent.id, key_id: key.key_id, public_key: key.public_key }, `rotated ${opts.agent}: new key ${key.key_id}; the old one verifies during its grace period`);
+    });
+
+  const apiKeys = program.command('api-keys').description('API keys for SDKs, CI and scripts');
+  apiKeys
+    .command('create')
+    .description('create an API key; the key is shown this once')
+    .requiredOption('--name <name>', 'what it is for')
+    .option('--scopes <list>', 'comma-separated scopes (default agents:read,agents:write,verify)', list)
+    .option('--expires-in-days <n>', 'shorter than the server maximum')
+    .action(async (opts: { name: string; scopes?: string[]; expiresInDays?: string }) => {
+      const issued = await (await personClient(out)).apiKeys.create({
+        name: opts.name,
+        ...(opts.scopes && { scopes: opts.scopes }),
+        ...(opts.expiresInDays && { expiresInDays: Number(opts.expiresInDays) }),
+      });
+      // The contract shows the key once, in the creation answer: this is that answer.
+      out.result(issued, `${issued.key}\n(API key ${issued.id}, ${issued.name}, scopes ${issued.scopes.join(',')}; shown once: store it now)`);
+    });
+
+  apiKeys
+    .command('list')
+    .description('list API keys (prefixes only)')
+    .action(async () => {
+      const page = await (await personClient(out)).apiKeys.list();
+      out.result(page, page.api_keys.length === 0 ? 'no API keys' : table(page.api_keys.map(keyRow), ['ID', 'NAME', 'PREFIX', 'STATUS', 'SCOPES', 'EXPIRES']));
+    });
+
+  apiKeys
+    .command('revoke <id>')
+    .description('revoke an API key at once')
+    .action(async (id: string) => {
+      const view = await (await personClient(out)).apiKeys.revoke(id);
+      out.result(view, `revoked ${view.name} (${view.prefix}…)`);
+    });
+
+  program
+    .command('verify <action> <resource>')
+    .description('sign an action with an agent identity and ask the server to verify it; exit 0 allowed, 5 denied')
+    .requiredOption('--agent <name>', 'the local identity that signs')
+    .action(async (action: string, resource: string, opts: { agent: string }) => {
+      const agent = await loadAgent(out, opts.agent);
+      const decision = await agent.verifyAction(action, resource, { throwOnDeny: false });
+      const human = `${decision.allowed ? 'allowed' : `denied (${decision.reason})`}: ${action} on ${resource} by ${opts.agent}; evidence ${decision.verification_id}`;
+      out.result(decision, human);
+      if (!decision.allowed) process.exitCode = EXIT.denied;
+    });
+}
+
+/** An agent from its identity file; it authenticates as itself (private_key_jwt), and rotations are saved back. */
+async function loadAgent(out: Output, name: string): Promise<Agent> {
+  const file = identityFile(name);
+  const identity = await file.read();
+  if (!identity) fail(out, EXIT.notFound, `no identity for ${name} in ${file.path}: register it with \`aim agents register --name ${name}\``, 'not_found');
+  return Agent.connect(identity, { ...(process.env.AIM_URL && { baseUrl: process.env.AIM_URL }), store: { save: (next) => file.write(next) } });
+}
+
+/** An agent id as given, or the one in the local identity file of that name. */
+async function agentId(out: Output, ref: string): Promise<string> {
+  if (UUID.test(ref)) return ref;
+  const identity = await identityFile(ref).read().catch(() => undefined);
+  if (!identity) fail(out, EXIT.notFound, `${ref} is neither an agent id nor a local identity`, 'not_found');
+  return identity.agent_id;
+}
+
+const agentRow = (a: AgentView) => [a.agent_id, a.name, a.type, a.status, a.capabilities.join(',')];
+const keyRow = (k: ApiKeyView) => [k.id, k.name, `${k.prefix}…`, k.status, k.scopes.join(','), when(k.expires_at)];
+
+function table(rows: string[][], header: string[]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}

@@ -1,0 +1,134 @@
+import { mkdir, open, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { AIMClient, Transport } from '@aim/sdk';
+import { CredentialFile, aimHome } from '@aim/sdk/node';
+import { EXIT, fail, type Output } from './output.js';
+
+/**
+ * What `aim login` keeps in `$AIM_HOME/session.json` (0600): the server, the session's rotating refresh token and
+ * the current access token, so that commands run one after another (or side by side) share one access token.
+ */
+export interface StoredSession {
+  base_url: string;
+  email: string;
+  refresh_token: string;
+  access_token: string;
+  access_expires_at: number;
+  signed_in_at: number;
+}
+
+interface WireSession {
+  access_token: string;
+  refresh_token: string;
+  expires_in: number;
+  user?: { email: string; role: string };
+}
+
+export const DEFAULT_URL = 'http://127.0.0.1:8080';
+/** Renew this long before the access token expires. */
+const RENEW_BEFORE_MS = 60_000;
+
+export function sessionFile(home: string = aimHome()): CredentialFile<StoredSession> {
+  return new CredentialFile<StoredSession>(join(home, 'session.json'));
+}
+
+/** The server to talk to: `--url`, else `$AIM_URL`, else the stored session's, else the local default. */
+export function serverUrl(flag: string | undefined, stored?: StoredSession): string {
+  return flag || process.env.AIM_URL || stored?.base_url || DEFAULT_URL;
+}
+
+export function storedSession(baseUrl: string, email: string, wire: WireSession, now = Date.now()): StoredSession {
+  return {
+    base_url: baseUrl,
+    email,
+    refresh_token: wire.refresh_token,
+    access_token: wire.access_token,
+    access_expires_at: now + wire.expires_in * 1000,
+    signed_in_at: now,
+  };
+}
+
+/** Signs in with email and password (and TOTP code) and stores the session. */
+export async function login(baseUrl: string, input: { email: string; password: string; totpCode?: string }): Promise<WireSession> {
+  const transport = new Transport({ baseUrl });
+  const { body } = await transport.send<WireSession>({
+    method: 'POST',
+    path: '/api/v1/public/login',
+    json: { email: input.email, password: input.password, ...(input.totpCode && { totp_code: input.totpCode }) },
+  });
+  const file = sessionFile();
+  await withLock(file.path, () => file.write(storedSession(transport.baseUrl, input.email, body)));
+  return body;
+}
+
+/**
+ * A client for the person at the keyboard: `$AIM_API_KEY` when set (CI), else the session `aim login` stored.
+ */
+export async function personClient(out: Output, url?: string): Promise<AIMClient> {
+  const apiKey = process.env.AIM_API_KEY;
+  if (apiKey) return new AIMClient({ baseUrl: serverUrl(url), auth: { apiKey } });
+  const file = sessionFile();
+  const stored = await file.read();
+  if (!stored) fail(out, EXIT.auth, 'not signed in: run `aim login` (or set AIM_API_KEY)', 'not_signed_in');
+  const baseUrl = serverUrl(url, stored);
+  let current: StoredSession | undefined;
+  return new AIMClient({
+    baseUrl,
+    auth: {
+      accessToken: async () => {
+        if (!current || Date.now() >= current.access_expires_at - RENEW_BEFORE_MS) current = await freshSession(file, baseUrl);
+        return current.access_token;
+      },
+    },
+  });
+}
+
+/**
+ * The stored session with a usable access token. The refresh token rotates on every use and a rotated one
+ * presented again revokes the session, so two `aim` processes must never refresh with the same token: the
+ * refresh runs under a lock file, and whoever gets the lock second finds the fresh tokens already stored.
+ */
+async function freshSession(file: CredentialFile<StoredSession>, baseUrl: string): Promise<StoredSession> {
+  return withLock(file.path, async () => {
+    const stored = await file.read();
+    if (!stored) throw new Error('signed out meanwhile: run `aim login`');
+    if (Date.now() < stored.access_expires_at - RENEW_BEFORE_MS) return stored;
+    const { body } = await new Transport({ baseUrl }).send<WireSession>({
+      method: 'POST',
+      path: '/api/v1/auth/refresh',
+      json: { refresh_token: stored.refresh_token },
+    });
+    const next = { ...storedSession(stored.base_url, stored.email, body), signed_in_at: stored.signed_in_at };
+    await file.write(next);
+    return next;
+  });
+}
+
+/** Runs `task` holding `<path>.lock` (created exclusively); a lock older than 30 s is a crashed process's. */
+export async function withLock<T>(path: string, task: () => Promise<T>): Promise<T> {
+  const lock = `${path}.lock`;
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      const handle = await open(lock, 'wx', 0o600);
+      await handle.close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        // The directory does not exist yet: nothing to race with; CredentialFile creates it on write.
+        await mkdir(dirname(lock), { recursive: true, mode: 0o700 });
+        continue;
+      }
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (age > 30_000) await unlink(lock).catch(() => undefined);
+      else if (Date.now() > deadline) throw new Error(`${lock} is held by another aim process`);
+      else await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+  try {
+    return await task();
+  } finally {
+    await unlink(lock).catch(() => undefined);
+  }
+}

@@ -1,0 +1,161 @@
+import { TokenManager, grantFor, type BearerCredentials, type Credentials } from './auth.js';
+import { InvalidTokenError } from './errors.js';
+import { Transport, type RateLimitState, type TransportOptions } from './transport.js';
+import type { AgentView, ApiKeyView, IssuedApiKey, IssuedSdkToken, Me, Page, VerifyDecision } from './types.js';
+import { Agent, type AgentOptions, type RegisterAgentInput } from './agent.js';
+
+export interface AIMClientOptions extends TransportOptions {
+  /** How this client proves who it is: one of the credential shapes (password, session, API key, SDK token, agent). */
+  auth: Credentials;
+}
+
+type Query = Record<string, string | number | undefined>;
+
+/**
+ * A client for one AIM server and one credential. It attaches the credential to every call, renews tokens before
+ * they expire (one refresh in flight however many calls run at once), retries once with a fresh token when the
+ * server says a token stopped working, and honours rate limits.
+ *
+ * @example
+ * ```ts
+ * import { AIMClient } from '@aim/sdk';
+ *
+ * const aim = new AIMClient({ baseUrl: 'https://aim.example.com', auth: { apiKey: process.env.AIM_API_KEY! } });
+ * const agent = await aim.agents.register({ name: 'billing-bot', capabilities: ['invoices:*'] });
+ * const decision = await agent.verifyAction('invoices:read', 'invoice/2024-001');
+ * console.log(decision.allowed, decision.verification_id);
+ * ```
+ */
+export class AIMClient {
+  readonly transport: Transport;
+  readonly credentials: Credentials;
+  /** Present for credentials the SDK renews (all but API keys and bearer tokens you manage). */
+  readonly tokens: TokenManager | undefined;
+
+  constructor(readonly options: AIMClientOptions) {
+    this.transport = new Transport(options);
+    this.credentials = options.auth;
+    const auth = options.auth;
+    this.tokens = 'apiKey' in auth || 'accessToken' in auth ? undefined : new TokenManager(this.transport.now, grantFor(auth, this.transport));
+  }
+
+  /** The server's base URL, without a trailing slash. */
+  get baseUrl(): string {
+    return this.transport.baseUrl;
+  }
+
+  /** What the last answer's `RateLimit-*` headers said, if the route was limited. */
+  get rateLimit(): RateLimitState | undefined {
+    return this.transport.rateLimit;
+  }
+
+  /**
+   * Any API call with this client's credential. Paths are relative to the base URL.
+   *
+   * @example
+   * ```ts
+   * const { entries } = await aim.request<{ entries: unknown[] }>('GET', '/api/v1/audit-logs', { query: { limit: 10 } });
+   * ```
+   */
+  async request<T>(method: string, path: string, options: { json?: unknown; query?: Query } = {}): Promise<T> {
+    const target = path + queryString(options.query);
+    if (!this.tokens) {
+      return (await this.transport.send<T>({ method, path: target, json: options.json, headers: await this.fixedHeaders() })).body;
+    }
+    const token = await this.tokens.accessToken();
+    try {
+      return (await this.transport.send<T>({ method, path: target, json: options.json, headers: { authorization: `Bearer ${token}` } })).body;
+    } catch (error) {
+      // The token was revoked or expired early (e.g. a signing-key change): renew once and try again.
+      if (!(error instanceof InvalidTokenError)) throw error;
+      const fresh = await this.tokens.replace(token);
+      return (await this.transport.send<T>({ method, path: target, json: options.json, headers: { authorization: `Bearer ${fresh}` } })).body;
+    }
+  }
+
+  /** Headers for credentials the SDK does not renew: an API key, or a bearer token managed by the caller. */
+  private async fixedHeaders(): Promise<Record<string, string>> {
+    const auth = this.credentials;
+    if ('apiKey' in auth) return { 'x-api-key': auth.apiKey };
+    const { accessToken } = auth as BearerCredentials;
+    return { authorization: `Bearer ${typeof accessToken === 'string' ? accessToken : await accessToken()}` };
+  }
+
+  /** Signs in now (the first call would otherwise do it lazily), so a wrong password or missing code shows at once. */
+  async authenticate(): Promise<void> {
+    await this.tokens?.accessToken();
+  }
+
+  /** Who this credential acts for (`GET /api/v1/auth/me`; people and SDK tokens). */
+  me(): Promise<Me> {
+    return this.request('GET', '/api/v1/auth/me');
+  }
+
+  /** Agents and MCP servers of your organization. */
+  readonly agents = {
+    list: (filter: { status?: string; type?: string; q?: string; limit?: number; cursor?: string } = {}) =>
+      this.request<Page<'agents', AgentView>>('GET', '/api/v1/agents', { query: filter }),
+    get: (id: string) => this.request<AgentView>('GET', `/api/v1/agents/${encodeURIComponent(id)}`),
+    /**
+     * Registers an agent with a key pair generated here: only the public key is sent. The returned `Agent` signs
+     * with the private key; persist `agent.identity` (or use `secure()` from `@aim/sdk/node`, which does).
+     *
+     * @example
+     * ```ts
+     * const agent = await aim.agents.register({ name: 'crawler', capabilities: ['web:fetch'] });
+     * await saveSomewhereSafe(agent.identity); // holds the private key
+     * ```
+     */
+    register: (input: RegisterAgentInput, options: AgentOptions = {}) => Agent.register(this, input, options),
+    suspend: (id: string) => this.request<AgentView>('POST', `/api/v1/agents/${encodeURIComponent(id)}/suspend`),
+    reactivate: (id: string) => this.request<AgentView>('POST', `/api/v1/agents/${encodeURIComponent(id)}/reactivate`),
+    remove: (id: string) => this.request<AgentView>('DELETE', `/api/v1/agents/${encodeURIComponent(id)}`),
+  };
+
+  /** API keys: the key itself is only in `create`'s (and `rotate`'s) answer. */
+  readonly apiKeys = {
+    create: (input: { name: string; scopes?: string[]; expiresInDays?: number; rateLimitPerMinute?: number }) =>
+      this.request<IssuedApiKey>('POST', '/api/v1/api-keys', {
+        json: {
+          name: input.name,
+          ...(input.scopes && { scopes: input.scopes }),
+          ...(input.expiresInDays !== undefined && { expires_in_days: input.expiresInDays }),
+          ...(input.rateLimitPerMinute !== undefined && { rate_limit_per_minute: input.rateLimitPerMinute }),
+        },
+      }),
+    list: (page: { limit?: number; cursor?: string } = {}) => this.request<Page<'api_keys', ApiKeyView>>('GET', '/api/v1/api-keys', { query: page }),
+    revoke: (id: string) => this.request<ApiKeyView>('DELETE', `/api/v1/api-keys/${encodeURIComponent(id)}`),
+    rotate: (id: string) => this.request<IssuedApiKey>('POST', `/api/v1/api-keys/${encodeURIComponent(id)}/rotate`),
+  };
+
+  /** SDK tokens: long-lived refresh tokens for `{ sdkToken }` clients, shown once. */
+  readonly sdkTokens = {
+    create: (input: { name: string; scopes?: string[]; expiresInDays?: number }) =>
+      this.request<IssuedSdkToken>('POST', '/api/v1/sdk-tokens', {
+        json: { name: input.name, ...(input.scopes && { scopes: input.scopes }), ...(input.expiresInDays !== undefined && { expires_in_days: input.expiresInDays }) },
+      }),
+    list: () => this.request<{ sdk_tokens: Array<Record<string, unknown>> }>('GET', '/api/v1/sdk-tokens'),
+    revoke: (id: string) => this.request<Record<string, unknown>>('POST', `/api/v1/sdk-tokens/${encodeURIComponent(id)}/revoke`),
+  };
+
+  /**
+   * Sends an already-signed action for any agent (most code uses `agent.verifyAction`, which signs too).
+   * Answers the decision, allowed or not; errors are thrown typed.
+   */
+  verifySigned(agentId: string, signed: { action: string; resource: string; signature: string; timestamp: number; nonce: string }): Promise<VerifyDecision> {
+    return this.request<VerifyDecision>('POST', `/api/v1/agents/${encodeURIComponent(agentId)}/verify-action`, { json: signed });
+  }
+
+  /** Ends a password or session login on the server (`POST /api/v1/auth/logout`). */
+  async logout(): Promise<void> {
+    await this.request('POST', '/api/v1/auth/logout');
+  }
+}
+
+function queryString(query: Query | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}

@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+
+/** `$AIM_HOME`, or `~/.aim`: where the CLI keeps its session and agents keep their identities. */
+export function aimHome(env: Record<string, string | undefined> = process.env): string {
+  return env.AIM_HOME || join(homedir(), '.aim');
+}
+
+/** `$AIM_CREDENTIALS_DIR`, or `<aimHome>/credentials`: one 0600 file per agent identity. */
+export function credentialsDir(env: Record<string, string | undefined> = process.env): string {
+  return env.AIM_CREDENTIALS_DIR || join(aimHome(env), 'credentials');
+}
+
+/**
+ * Replaces `path` with `data` atomically: written to a temporary file in the same directory (created 0600, so the
+ * secret is never readable by others, not even for a moment), flushed, then renamed over the target. A reader sees
+ * the old file or the new one, never half of either; a crash leaves the old one.
+ */
+export async function writeFileAtomic(path: string, data: string): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(temp, 'wx', 0o600);
+  try {
+    await handle.writeFile(data, 'utf8');
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+  try {
+    await rename(temp, path);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  // An umask or an older file cannot leave it wider than 0600.
+  await chmod(path, 0o600);
+}
+
+/** A JSON file holding secrets: read only when nobody else can read it, replaced atomically, updates serialized. */
+export class CredentialFile<T extends object> {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly path: string) {}
+
+  /** The contents, or undefined when the file does not exist. Refuses a file others can read (like ssh does). */
+  async read(): Promise<T | undefined> {
+    let text: string;
+    try {
+      const info = await stat(this.path);
+      if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
+        throw new Error(`${this.path} is readable by others (mode ${(info.mode & 0o777).toString(8)}); run chmod 600 on it`);
+      }
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    return JSON.parse(text) as T;
+  }
+
+  /** Replaces the file with `value` (atomically, 0600). */
+  write(value: T): Promise<void> {
+    return this.serial(() => writeFileAtomic(this.path, `${JSON.stringify(value, null, 2)}\n`));
+  }
+
+  /** Reads, changes and writes back, one update at a time within this process. */
+  update(change: (current: T | undefined) => T): Promise<T> {
+    return this.serial(async () => {
+      const next = change(await this.read());
+      await writeFileAtomic(this.path, `${JSON.stringify(next, null, 2)}\n`);
+      return next;
+    });
+  }
+
+  async remove(): Promise<boolean> {
+    return this.serial(async () => {
+      try {
+        await unlink(this.path);
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+        throw error;
+      }
+    });
+  }
+
+  private serial<R>(task: () => Promise<R>): Promise<R> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/**
+ * A refresh token (SDK token or session) kept in a 0600 JSON file, replaced atomically on every rotation: give it
+ * as the client's `store`, and `load()` it in the next process.
+ *
+ * @example
+ * ```ts
+ * const file = refreshTokenFile(join(aimHome(), 'sdk-token.json'));
+ * const aim = new AIMClient({ baseUrl, auth: { sdkToken: (await file.load()) ?? process.env.AIM_SDK_TOKEN!, store: file } });
+ * ```
+ */
+export function refreshTokenFile(path: string): { path: string; load(): Promise<string | undefined>; save(refreshToken: string): Promise<void> } {
+  const file = new CredentialFile<{ refresh_token: string; saved_at: number }>(path);
+  return {
+    path,
+    load: async () => (await file.read())?.refresh_token,
+    save: (refreshToken) => file.write({ refresh_token: refreshToken, saved_at: Date.now() }),
+  };
+}

@@ -1,0 +1,7 @@
+/**
+ * `@aim/sdk/node`: the Node-only parts (files under `~/.aim`, 0600, atomic writes) and `secure()`.
+ * Everything from `@aim/sdk` is re-exported, so Node programs need one import.
+ */
+export * from '../index.js';
+export { aimHome, credentialsDir, CredentialFile, refreshTokenFile, writeFileAtomic } from './files.js';
+export { identityFile, secure, type SecureOptions } from './secure.js';

@@ -1,0 +1,166 @@
+import { InvalidResponseError, NetworkError, RateLimitedError, errorFromResponse } from './errors.js';
+
+/** How hard the SDK tries again when the server says "slow down". */
+export interface RetryPolicy {
+  /** Retries after a 429 (or before a request the last answer said would be refused). Default 2. */
+  maxRetries?: number;
+  /** The longest single wait, seconds. A longer `Retry-After` is thrown as `RateLimitedError` at once. Default 30. */
+  maxWaitSeconds?: number;
+}
+
+/** Options every client shares: where the server is, and the environment's fetch, clock and sleep. */
+export interface TransportOptions {
+  /** The server's base URL, e.g. `https://aim.example.com`. */
+  baseUrl: string;
+  /** A fetch implementation; defaults to `globalThis.fetch`. */
+  fetch?: typeof fetch;
+  retry?: RetryPolicy;
+  /** Milliseconds since the epoch; defaults to `Date.now`. Signed timestamps and token expiry use it. */
+  now?: () => number;
+  /** Waits for rate limits; defaults to a timer. Tests give a fake clock's `advance`. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** What the last answer's rate-limit headers said (draft-ietf-httpapi-ratelimit-headers). */
+export interface RateLimitState {
+  policy: string | undefined;
+  limit: number;
+  remaining: number;
+  /** Seconds from `observedAt` until quota starts coming back. */
+  reset: number;
+  observedAt: number;
+}
+
+export interface RequestSpec {
+  method: string;
+  path: string;
+  json?: unknown;
+  form?: Record<string, string>;
+  headers?: Record<string, string>;
+}
+
+export interface Answer<T> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** fetch plus AIM's conventions: JSON in and out, typed errors, and rate-limit awareness with bounded retries. */
+export class Transport {
+  readonly baseUrl: string;
+  readonly now: () => number;
+  private readonly fetchImpl: typeof fetch;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly maxRetries: number;
+  private readonly maxWaitSeconds: number;
+  /** The rate-limit state from the most recent answer, if the route was limited. */
+  rateLimit: RateLimitState | undefined;
+  /**
+   * The last state per bucket: requests with a credential count against its principal, those without against the
+   * client address (public routes such as the token endpoint), so one bucket running dry does not hold up the other.
+   */
+  private readonly buckets = new Map<string, RateLimitState>();
+
+  constructor(options: TransportOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.now = options.now ?? (() => Date.now());
+    this.sleep = options.sleep ?? defaultSleep;
+    this.maxRetries = options.retry?.maxRetries ?? 2;
+    this.maxWaitSeconds = options.retry?.maxWaitSeconds ?? 30;
+  }
+
+  async send<T>(spec: RequestSpec): Promise<Answer<T>> {
+    const bucket = spec.headers && ('authorization' in spec.headers || 'x-api-key' in spec.headers) ? 'principal' : 'public';
+    for (let attempt = 0; ; attempt += 1) {
+      await this.waitForQuota(bucket, attempt);
+      const response = await this.fetchOnce(spec);
+      this.observe(bucket, response.headers);
+      const body = await readBody(response);
+      if (response.ok) return { status: response.status, headers: response.headers, body: body as T };
+      const retryAfter = response.status === 429 ? retryAfterSeconds(response.headers) : undefined;
+      const error = errorFromResponse(response.status, body, retryAfter);
+      // RFC 6585 §4 / RFC 9110 §10.2.3: wait what the server asks, within our bounds, then try again.
+      if (error instanceof RateLimitedError && attempt < this.maxRetries && error.retryAfter <= this.maxWaitSeconds) {
+        await this.sleep(error.retryAfter * 1000);
+        continue;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * When the last answer left no quota, the next request would be refused: wait for the reset instead of
+   * spending a request on a 429 (bounded like a retry), or say so at once.
+   */
+  private async waitForQuota(bucket: string, attempt: number): Promise<void> {
+    const state = this.buckets.get(bucket);
+    if (!state || state.remaining > 0) return;
+    const waitMs = state.observedAt + state.reset * 1000 - this.now();
+    if (waitMs <= 0) return;
+    if (attempt >= this.maxRetries || waitMs > this.maxWaitSeconds * 1000) {
+      throw new RateLimitedError('rate_limited', 'no quota left until the rate-limit window resets (from RateLimit headers)', 429, {
+        retryAfter: Math.ceil(waitMs / 1000),
+      });
+    }
+    await this.sleep(waitMs);
+    this.buckets.delete(bucket);
+  }
+
+  private async fetchOnce(spec: RequestSpec): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json', ...spec.headers };
+    let body: string | undefined;
+    if (spec.form) {
+      body = new URLSearchParams(spec.form).toString();
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    } else if (spec.json !== undefined) {
+      body = JSON.stringify(spec.json);
+      headers['content-type'] = 'application/json';
+    }
+    try {
+      return await this.fetchImpl(this.baseUrl + spec.path, { method: spec.method, headers, ...(body !== undefined && { body }) });
+    } catch (cause) {
+      throw new NetworkError('network_error', `cannot reach ${this.baseUrl}: ${cause instanceof Error ? cause.message : String(cause)}`, 0, { cause });
+    }
+  }
+
+  private observe(bucket: string, headers: Headers): void {
+    const limit = intHeader(headers, 'ratelimit-limit');
+    const remaining = intHeader(headers, 'ratelimit-remaining');
+    const reset = intHeader(headers, 'ratelimit-reset');
+    if (limit === undefined || remaining === undefined || reset === undefined) return;
+    const policy = /^"([^"]+)"/.exec(headers.get('ratelimit-policy') ?? '')?.[1];
+    this.rateLimit = { policy, limit, remaining, reset, observedAt: this.now() };
+    this.buckets.set(bucket, this.rateLimit);
+  }
+}
+
+async function readBody(response: Response): Promise<unknown> {
+  const text = await response.text();
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (cause) {
+    if (!response.ok) return undefined;
+    throw new InvalidResponseError('invalid_response', `expected JSON from the server, got ${response.headers.get('content-type') ?? 'nothing'}`, response.status, { cause });
+  }
+}
+
+function intHeader(headers: Headers, name: string): number | undefined {
+  const value = headers.get(name);
+  if (value === null || !/^\d+$/.test(value.trim())) return undefined;
+  return Number(value);
+}
+
+/** `Retry-After` in seconds (delta-seconds or an HTTP date), falling back to `RateLimit-Reset`. */
+function retryAfterSeconds(headers: Headers): number {
+  const value = headers.get('retry-after');
+  if (value !== null) {
+    if (/^\d+$/.test(value.trim())) return Number(value);
+    const date = Date.parse(value);
+    if (!Number.isNaN(date)) return Math.max(0, Math.ceil((date - Date.now()) / 1000));
+  }
+  return intHeader(headers, 'ratelimit-reset') ?? 1;
+}

@@ -1,0 +1,97 @@
+/** Wire shapes, as the server sends them (snake_case, times in milliseconds since the epoch). */
+
+/** One page of a list: `{agents: [...], total, next_cursor}` and the like. */
+export type Page<K extends string, T> = { [key in K]: T[] } & { total?: number; next_cursor: string | null };
+
+export interface AgentView {
+  agent_id: string;
+  id: string;
+  organization_id: string;
+  name: string;
+  type: string;
+  description: string | null;
+  capabilities: string[];
+  status: 'active' | 'suspended' | 'revoked' | string;
+  public_key: string | null;
+  key_id: string | null;
+  key_expires_at: number | null;
+  rotation_due: boolean;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RegisteredAgent {
+  agent_id: string;
+  name: string;
+  type: string;
+  capabilities: string[];
+  status: string;
+  public_key: string;
+  key_id: string;
+  key_expires_at: number;
+  created_at: number;
+}
+
+export interface AgentKeyView {
+  key_id: string;
+  public_key: string;
+  public_key_pem: string;
+  status: 'active' | 'grace' | 'retired' | 'revoked' | string;
+  created_at: number;
+  expires_at: number;
+  grace_until: number | null;
+  replaced_by: string | null;
+  revoked_at: number | null;
+  rotation_due: boolean;
+}
+
+/** The answer of verify-action: a valid signature and the decision on it. */
+export interface VerifyDecision {
+  verified: true;
+  allowed: boolean;
+  reason: string;
+  verification_id: string;
+  key_id: string;
+  agent_id: string;
+  action: string;
+  resource: string;
+  key_expires_at: number;
+  /** The key is within the server's notice period before expiry: rotate it (`Agent` does so by itself). */
+  rotation_due: boolean;
+}
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  status: string;
+  expires_at: number;
+  created_at: number;
+  last_used_at: number | null;
+  [field: string]: unknown;
+}
+
+/** A new API key: `key` appears in this answer only. */
+export interface IssuedApiKey extends ApiKeyView {
+  key: string;
+}
+
+/** A new SDK token: `refresh_token` appears in this answer only. */
+export interface IssuedSdkToken {
+  id: string;
+  name: string;
+  scopes: string[];
+  expires_at: number;
+  refresh_token: string;
+  client_id: string;
+  token_endpoint: string;
+}
+
+export interface Me {
+  id: string;
+  email: string;
+  role: string;
+  organization_id: string;
+  [field: string]: unknown;
+}

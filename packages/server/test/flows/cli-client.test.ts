@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Secret, TOTP } from 'otpauth';
+import { runCli, type CliResult } from '../support/cli.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { startServerProcess, type ServerProcess } from '../support/process.js';
+
+const EXIT = { ok: 0, failure: 1, usage: 2, auth: 4, denied: 5, notFound: 6 };
+
+/** The client side of the CLI, through its binary, against a server process: from `aim login` to `aim verify`. */
+describe('aim client commands: a whole journey', () => {
+  const admin = { email: 'cli-journey@example.test', password: 'cli-journey-correct-horse-battery' };
+  let database: TestDatabase;
+  let server: ServerProcess;
+  let home: string;
+  const aim = (args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) =>
+    runCli(args, { ...options, env: { AIM_HOME: home, AIM_API_KEY: '', AIM_URL: '', ...options.env } });
+  const json = <T = Record<string, unknown>>(r: CliResult): T => {
+    assert.equal(r.code, EXIT.ok, `exit ${r.code}: ${r.stderr}${r.stdout}`);
+    return JSON.parse(r.stdout) as T;
+  };
+
+  before(async () => {
+    database = await createTestDatabase('sqlite');
+    server = await startServerProcess({ AIM_DATA_DIR: database.dataDir, AIM_ADMIN_EMAIL: admin.email, AIM_ADMIN_PASSWORD: admin.password });
+    home = mkdtempSync(join(tmpdir(), 'aim-home-'));
+  });
+  after(async () => {
+    await server?.stop();
+    await database?.drop();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('keygen writes an Ed25519 pair as PEM, the private key 0600, and refuses to overwrite', async () => {
+    const r = json<{ private_key_file: string; public_key_file: string; public_key: string }>(await aim(['keygen', '--out', home, '--json']));
+    assert.match(readFileSync(r.private_key_file, 'utf8'), /^-----BEGIN PRIVATE KEY-----/);
+    assert.match(readFileSync(r.public_key_file, 'utf8'), /^-----BEGIN PUBLIC KEY-----/);
+    assert.equal(statSync(r.private_key_file).mode & 0o777, 0o600);
+    assert.equal(Buffer.from(r.public_key, 'base64').length, 32);
+    assert.equal((await aim(['keygen', '--out', home])).code, EXIT.failure);
+  });
+
+  it('commands that need a session say so before login (exit 4)', async () => {
+    const r = await aim(['agents', 'list']);
+    assert.equal(r.code, EXIT.auth);
+    assert.match(r.stderr, /aim login/);
+  });
+
+  it('login: a wrong password exits 4; the right one keeps a 0600 session and prints no token', async () => {
+    const wrong = await aim(['login', '--url', server.url, '--email', admin.email, '--password-stdin', '--json'], { stdin: 'wrong-password-entirely\n' });
+    assert.equal(wrong.code, EXIT.auth);
+    assert.equal(JSON.parse(wrong.stdout).error, 'invalid_credentials');
+
+    const ok = await aim(['login', '--url', server.url, '--email', admin.email, '--password-stdin'], { stdin: `${admin.password}\n` });
+    assert.equal(ok.code, EXIT.ok, ok.stderr);
+    assert.match(ok.stdout, /signed in to .* as cli-journey@example.test \(admin\)/);
+    assert.doesNotMatch(ok.stdout + ok.stderr, /rt_|eyJ/);
+    assert.equal(statSync(join(home, 'session.json')).mode & 0o777, 0o600);
+  });
+
+  let apiKey: { id: string; key: string };
+  it('api-keys create shows the key once; list shows prefixes only', async () => {
+    apiKey = json(await aim(['api-keys', 'create', '--name', 'ci', '--scopes', 'agents:read,agents:write,verify', '--json']));
+    assert.match(apiKey.key, /^ak_live_/);
+    const human = await aim(['api-keys', 'list']);
+    assert.equal(human.code, EXIT.ok);
+    assert.match(human.stdout, /ci/);
+    assert.doesNotMatch(human.stdout, new RegExp(apiKey.key));
+    const listed = json<{ api_keys: Array<{ id: string; key?: string }> }>(await aim(['api-keys', 'list', '--json']));
+    assert.ok(listed.api_keys.some((k) => k.id === apiKey.id && k.key === undefined));
+  });
+
+  let agentId: string;
+  it('agents register generates the key here and keeps the identity 0600; agents list shows it', async () => {
+    const r = json<{ agent_id: string; identity_file: string }>(await aim(['agents', 'register', '--name', 'bot', '--capabilities', 'search,files:*', '--json']));
+    agentId = r.agent_id;
+    assert.equal(r.identity_file, join(home, 'credentials', 'bot.json'));
+    assert.equal(statSync(r.identity_file).mode & 0o777, 0o600);
+    const human = await aim(['agents', 'list']);
+    assert.match(human.stdout, new RegExp(`${agentId}\\s+bot\\s+agent\\s+active\\s+files:\\*,search`));
+    assert.equal((await aim(['agents', 'register', '--name', 'bot'])).code, EXIT.failure, 'an existing identity is not replaced');
+  });
+
+  it('verify: exit 0 when allowed, 5 when denied', async () => {
+    const allowed = await aim(['verify', 'files:read', '/reports/q3.pdf', '--agent', 'bot']);
+    assert.equal(allowed.code, EXIT.ok, allowed.stderr);
+    assert.match(allowed.stdout, /^allowed: files:read on \/reports\/q3.pdf by bot; evidence /);
+    const denied = await aim(['verify', 'payments:create', 'invoice/1', '--agent', 'bot', '--json']);
+    assert.equal(denied.code, EXIT.denied);
+    assert.equal(JSON.parse(denied.stdout).reason, 'capability_missing');
+    assert.equal((await aim(['verify', 'search', 'x', '--agent', 'nobody'])).code, EXIT.notFound);
+  });
+
+  it('keys rotate: a new key, saved; verify keeps working with it', async () => {
+    const before = JSON.parse(readFileSync(join(home, 'credentials', 'bot.json'), 'utf8')) as { private_key: string };
+    const r = json<{ key_id: string }>(await aim(['keys', 'rotate', '--agent', 'bot', '--json']));
+    const after = JSON.parse(readFileSync(join(home, 'credentials', 'bot.json'), 'utf8')) as { private_key: string; key_id: string };
+    assert.notEqual(after.private_key, before.private_key);
+    assert.equal(after.key_id, r.key_id);
+    const verified = json<{ key_id: string }>(await aim(['verify', 'search', 'after-rotation', '--agent', 'bot', '--json']));
+    assert.equal(verified.key_id, r.key_id);
+  });
+
+  it('commands run side by side with an expired access token refresh once: no reuse alarm, the session lives on', async () => {
+    const file = join(home, 'session.json');
+    const session = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    writeFileSync(file, JSON.stringify({ ...session, access_expires_at: 0 }), { mode: 0o600 });
+    const results = await Promise.all(Array.from({ length: 4 }, () => aim(['agents', 'list', '--json'])));
+    for (const r of results) assert.equal(r.code, EXIT.ok, r.stderr + r.stdout);
+    const after = JSON.parse(readFileSync(file, 'utf8')) as { refresh_token: string };
+    assert.notEqual(after.refresh_token, session.refresh_token, 'rotated once and stored');
+    const alerts = json<{ alerts: Array<{ type: string }> }>(await aim(['--json', 'agents', 'list']));
+    assert.ok(alerts);
+    const me = await server.http.post<{ access_token: string }>('/api/v1/public/login', admin);
+    const open = await server.http.get<{ alerts: Array<{ type: string }> }>('/api/v1/alerts', { token: me.body.access_token });
+    assert.deepEqual(open.body.alerts.filter((a) => a.type === 'refresh_token_reused'), []);
+  });
+
+  it('agents suspend (by local name): verify is then refused (exit 5); reactivate restores it', async () => {
+    const suspended = await aim(['agents', 'suspend', 'bot']);
+    assert.equal(suspended.code, EXIT.ok, suspended.stderr);
+    assert.match(suspended.stdout, /is suspended/);
+    assert.equal((await aim(['verify', 'search', 'x', '--agent', 'bot'])).code, EXIT.denied);
+    assert.equal((await aim(['agents', 'reactivate', agentId])).code, EXIT.ok);
+    assert.equal((await aim(['verify', 'search', 'y', '--agent', 'bot'])).code, EXIT.ok);
+  });
+
+  it('AIM_API_KEY works without a session (CI); a revoked key exits 4', async () => {
+    const ci = { AIM_API_KEY: apiKey.key, AIM_URL: server.url, AIM_HOME: mkdtempSync(join(tmpdir(), 'aim-ci-')) };
+    const listed = json<{ agents: Array<{ agent_id: string }> }>(await aim(['agents', 'list', '--json'], { env: ci }));
+    assert.ok(listed.agents.some((a) => a.agent_id === agentId));
+    assert.equal((await aim(['api-keys', 'revoke', apiKey.id])).code, EXIT.ok);
+    const refused = await aim(['agents', 'list', '--json'], { env: ci });
+    assert.equal(refused.code, EXIT.auth);
+    assert.equal(JSON.parse(refused.stdout).error, 'invalid_api_key');
+  });
+
+  it('login with 2FA: mfa_required (exit 4) without --totp, signed in with it', async () => {
+    const member = { email: 'cli-mfa@example.test', password: 'cli-mfa-correct-horse-battery' };
+    const adminToken = (await server.http.post<{ access_token: string }>('/api/v1/public/login', admin)).body.access_token;
+    await server.http.post('/api/v1/users', { ...member, role: 'member' }, { token: adminToken });
+    const token = (await server.http.post<{ access_token: string }>('/api/v1/public/login', member)).body.access_token;
+    const setup = await server.http.post<{ secret: string }>('/api/v1/auth/mfa/totp/setup', undefined, { token });
+    const secret = Secret.fromBase32(setup.body.secret);
+    await server.http.post('/api/v1/auth/mfa/totp/enable', { code: TOTP.generate({ secret, timestamp: Date.now() }) }, { token });
+
+    const env = { AIM_HOME: mkdtempSync(join(tmpdir(), 'aim-mfa-')), AIM_PASSWORD: member.password };
+    const args = ['login', '--url', server.url, '--email', member.email, '--json'];
+    const asked = await aim(args, { env });
+    assert.equal(asked.code, EXIT.auth);
+    assert.equal(JSON.parse(asked.stdout).error, 'mfa_required');
+    // The enabling code's step is used up; the next step's code is accepted (±1 step).
+    const signedIn = await aim([...args, '--totp', TOTP.generate({ secret, timestamp: Date.now() + 30_000 })], { env });
+    assert.equal(signedIn.code, EXIT.ok, signedIn.stderr + signedIn.stdout);
+    assert.equal(JSON.parse(signedIn.stdout).role, 'member');
+    assert.equal(json<{ agents: unknown[] }>(await aim(['agents', 'list', '--json'], { env })).agents.length >= 0, true);
+  });
+
+  it('logout ends the session here and on the server', async () => {
+    const session = JSON.parse(readFileSync(join(home, 'session.json'), 'utf8')) as { refresh_token: string };
+    assert.equal((await aim(['logout'])).code, EXIT.ok);
+    assert.equal((await aim(['agents', 'list'])).code, EXIT.auth);
+    const refreshed = await server.http.post('/api/v1/auth/refresh', { refresh_token: session.refresh_token });
+    assert.equal(refreshed.status, 401);
+  });
+});
