@@ -34,9 +34,9 @@ export function watchErrors(page: Page): string[] {
 
 export const WIDTHS = [1280, 390] as const;
 
-/** A full-page screenshot for reviewers, at the current viewport width. */
-export async function screenshot(page: Page, name: string): Promise<void> {
+/** A screenshot for reviewers at the current viewport width: the whole page, or the viewport when a dialog is open. */
+export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const width = page.viewportSize()?.width ?? 0;
-  await page.screenshot({ path: `${SCREENSHOTS}${name}-${width}.png`, fullPage: true });
+  await page.screenshot({ path: `${SCREENSHOTS}${name}-${width}.png`, fullPage: options.fullPage ?? true });
 }

@@ -147,7 +147,7 @@ describe('admin web UI in Chromium', () => {
     apiKey = (await secret.innerText()).trim();
     assert.match(apiKey, /^ak_(live|test)_[0-9A-Za-z]{49}$/);
     await page.getByRole('button', { name: 'Copy to clipboard' }).waitFor();
-    await screenshot(page, 'api-key-created');
+    await screenshot(page, 'api-key-created', { fullPage: false });
     await page.getByRole('button', { name: 'I have saved it' }).click();
     const row = page.getByTestId(`api-key-${apiKey.slice(0, 16)}`);
     await row.waitFor();
@@ -219,7 +219,7 @@ describe('admin web UI in Chromium', () => {
     const dialog = page.getByRole('dialog', { name: 'Verification evidence' });
     await dialog.waitFor();
     assert.ok((await dialog.innerText()).includes(`${agentId}:files:read:/invoices/2026-11.pdf:`), 'the signed message is shown');
-    await screenshot(page, 'verification-evidence');
+    await screenshot(page, 'verification-evidence', { fullPage: false });
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
   });
@@ -270,7 +270,7 @@ describe('admin web UI in Chromium', () => {
     const usage = page.getByRole('dialog', { name: 'Usage of browser-ci' });
     await usage.getByText('requests in the last 30 days').waitFor();
     await usage.getByRole('img', { name: /Requests per day/ }).waitFor();
-    await screenshot(page, 'api-key-usage');
+    await screenshot(page, 'api-key-usage', { fullPage: false });
     await page.keyboard.press('Escape');
     await usage.waitFor({ state: 'hidden' });
     await row.getByRole('button', { name: /Actions for/ }).click();

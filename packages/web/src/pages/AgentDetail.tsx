@@ -10,6 +10,9 @@ import { StatusBadge } from '../components/StatusBadge.js';
 import { daysUntil, formatDateTime, fromNow, shortId } from '../lib/format.js';
 import { useNarrow } from '../lib/useNarrow.js';
 
+/** Long single-line values (messages, signatures) wrap instead of running out of the dialog. */
+const WRAP = { whiteSpace: 'pre-wrap', wordBreak: 'break-all' } as const;
+
 function Field({ label, children }: { label: string; children: React.ReactNode }) {
   return (
     <div>
@@ -34,10 +37,10 @@ function Evidence({ verification, keys, onClose }: { verification: Verification 
             <Text size="sm">{verification.reason.replace(/_/g, ' ')}</Text>
           </Group>
           <Field label="Signed message (UTF-8)">
-            <Code block>{verification.message}</Code>
+            <Code block style={WRAP}>{verification.message}</Code>
           </Field>
           <Field label="Signature (base64 Ed25519)">
-            <Code block>{verification.signature}</Code>
+            <Code block style={WRAP}>{verification.signature}</Code>
           </Field>
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
             <Field label="Verification id">{verification.id}</Field>
