@@ -25,6 +25,10 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', AIM_HOST: '127.0.0.1', AIM_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // A test file that ends (or crashes) never leaves a server behind.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.removeListener('exit', reap));
   const lines: string[] = [];
   const logFile = process.env.AIM_TEST_LOG_FILE;
   const collect = (line: string) => {
@@ -33,7 +37,11 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   };
   createInterface({ input: child.stderr! }).on('line', collect);
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${lines.join('\n')}`)), 20_000);
+    // A server that never says it listens is killed, or its pipes would keep the test file alive forever.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start:\n${lines.join('\n')}`));
+    }, 60_000);
     child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${lines.join('\n')}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       collect(line);
