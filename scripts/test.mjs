@@ -51,6 +51,8 @@ const FILES = [
   'packages/sdk/test/browser.test.ts',
   'packages/server/test/flows/cli-client.test.ts',
   'packages/server/test/flows/seed-examples.test.ts',
+  'packages/server/test/flows/web-ui.test.ts',
+  'packages/web/test/browser.test.ts',
   // Runs last: scans every log line the suite wrote for secrets it created.
   'packages/server/test/flows/log-secrets.test.ts',
 ];

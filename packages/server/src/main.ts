@@ -64,6 +64,8 @@ export interface ServerOverrides {
   random?: Random;
   logger?: Logger;
   logDestination?: DestinationStream;
+  /** Where the built web UI is (default: packages/web/dist next to this package). */
+  webDir?: string;
 }
 
 export interface AimServer {
@@ -231,7 +233,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     const app = await buildApp({
       config,
       logger,
-      webDir: WEB_DIR,
+      webDir: overrides.webDir ?? WEB_DIR,
       metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() },
       onResponse: recordResponse(metrics),
       routes: routeTable({

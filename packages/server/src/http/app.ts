@@ -1,9 +1,6 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
-import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -15,6 +12,7 @@ import { toErrorResponse } from './errors.js';
 import type { Route } from './handler.js';
 import type { Principal } from './principal.js';
 import { validatorCompiler } from './validation.js';
+import { registerWebUi } from './web-ui.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -166,16 +164,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.render()));
   }
 
-  if (options.webDir && existsSync(join(options.webDir, 'index.html'))) {
-    await app.register(fastifyStatic, { root: options.webDir, prefix: '/', wildcard: false, index: ['index.html'] });
-  }
+  const webUi = await registerWebUi(app, options.webDir);
 
   app.setNotFoundHandler((request, reply) => {
-    // The web UI routes client-side: unknown non-API GETs get its page.
-    const isPage = request.method === 'GET' && !request.url.startsWith('/api/') && !request.url.startsWith('/oauth/');
-    if (isPage && options.webDir && existsSync(join(options.webDir, 'index.html')) && request.headers.accept?.includes('text/html')) {
-      return reply.type('text/html').sendFile('index.html');
-    }
+    if (webUi.fallback(request, reply)) return reply;
     return reply.status(404).send({ error: 'not_found', error_description: `no route for ${request.method} ${request.url.split('?')[0]}` });
   });
 

@@ -45,7 +45,9 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startTestServer(options: { store?: StoreKind; clock?: Clock; env?: Record<string, string> } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { store?: StoreKind; clock?: Clock; env?: Record<string, string>; webDir?: string } = {},
+): Promise<TestServer> {
   const database = await createTestDatabase(options.store ?? 'sqlite');
   const port = await freePort();
   const config = loadConfig({
@@ -57,7 +59,11 @@ export async function startTestServer(options: { store?: StoreKind; clock?: Cloc
     ...options.env,
   });
   const logs = new LogCapture();
-  const server = await createServer(config, { ...(options.clock && { clock: options.clock }), logger: createLogger('info', logs) });
+  const server = await createServer(config, {
+    ...(options.clock && { clock: options.clock }),
+    ...(options.webDir !== undefined && { webDir: options.webDir }),
+    logger: createLogger('info', logs),
+  });
   await server.app.listen({ host: '127.0.0.1', port: config.port });
   const address = server.app.server.address();
   if (!address || typeof address === 'string') throw new Error('server did not bind');

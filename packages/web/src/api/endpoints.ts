@@ -1,0 +1,84 @@
+import { request, requestBlob } from './client.js';
+import type {
+  Agent,
+  AgentKey,
+  AgentList,
+  Alert,
+  AlertStatus,
+  ApiKey,
+  ApiKeyUsage,
+  AuditEntry,
+  AuditVerification,
+  CreatedApiKey,
+  RegisteredAgent,
+  Role,
+  SdkToken,
+  User,
+  Verification,
+} from './types.js';
+
+// Every API call the UI makes, typed. The @aim/sdk package could replace this module once it has a browser entry.
+
+const id = encodeURIComponent;
+
+export const auth = {
+  me: () => request<User>('GET', '/api/v1/auth/me'),
+  changePassword: (current_password: string, new_password: string) =>
+    request<{ sessions_revoked: number }>('POST', '/api/v1/auth/password', { body: { current_password, new_password } }),
+  totpSetup: () => request<{ secret: string; otpauth_url: string }>('POST', '/api/v1/auth/mfa/totp/setup'),
+  totpEnable: (code: string) => request<{ recovery_codes: string[] }>('POST', '/api/v1/auth/mfa/totp/enable', { body: { code } }),
+  totpDisable: (code: string) => request<{ mfa_enabled: boolean }>('POST', '/api/v1/auth/mfa/totp/disable', { body: { code } }),
+};
+
+export const agents = {
+  list: (query: { q?: string; status?: string; type?: string; limit?: number; cursor?: string | null }) =>
+    request<AgentList>('GET', '/api/v1/agents', { query }),
+  get: (agentId: string) => request<Agent>('GET', `/api/v1/agents/${id(agentId)}`),
+  register: (body: { name: string; type: string; capabilities: string[]; description?: string; public_key: string }) =>
+    request<RegisteredAgent>('POST', '/api/v1/agents', { body }),
+  update: (agentId: string, body: { capabilities?: string[]; description?: string | null; name?: string }) =>
+    request<Agent>('PATCH', `/api/v1/agents/${id(agentId)}`, { body }),
+  suspend: (agentId: string) => request<Agent>('POST', `/api/v1/agents/${id(agentId)}/suspend`),
+  reactivate: (agentId: string) => request<Agent>('POST', `/api/v1/agents/${id(agentId)}/reactivate`),
+  keys: (agentId: string) => request<{ keys: AgentKey[] }>('GET', `/api/v1/agents/${id(agentId)}/keys`),
+  verifications: (agentId: string, limit = 25) =>
+    request<{ verifications: Verification[]; next_cursor: string | null }>('GET', `/api/v1/agents/${id(agentId)}/verifications`, { query: { limit } }),
+};
+
+export const verifications = {
+  list: (query: { decision?: string; limit?: number; cursor?: string | null }) =>
+    request<{ verifications: Verification[]; next_cursor: string | null }>('GET', '/api/v1/verifications', { query }),
+};
+
+export const apiKeys = {
+  list: () => request<{ api_keys: ApiKey[]; total: number; next_cursor: string | null }>('GET', '/api/v1/api-keys', { query: { limit: 100 } }),
+  create: (body: { name: string; scopes: string[]; expires_in_days?: number }) => request<CreatedApiKey>('POST', '/api/v1/api-keys', { body }),
+  rotate: (keyId: string) => request<CreatedApiKey>('POST', `/api/v1/api-keys/${id(keyId)}/rotate`),
+  revoke: (keyId: string) => request<ApiKey>('DELETE', `/api/v1/api-keys/${id(keyId)}`),
+  usage: (keyId: string, days = 30) => request<ApiKeyUsage>('GET', `/api/v1/api-keys/${id(keyId)}/usage`, { query: { days } }),
+};
+
+export const sdkTokens = {
+  list: () => request<{ sdk_tokens: SdkToken[] }>('GET', '/api/v1/sdk-tokens'),
+  revoke: (tokenId: string) => request<SdkToken>('POST', `/api/v1/sdk-tokens/${id(tokenId)}/revoke`),
+  revokeAll: () => request<{ revoked: number }>('POST', '/api/v1/sdk-tokens/revoke-all'),
+};
+
+export const audit = {
+  list: (query: { event?: string; actor?: string; since?: number; until?: number; limit?: number; cursor?: string | null }) =>
+    request<{ entries: AuditEntry[]; next_cursor: string | null }>('GET', '/api/v1/audit-logs', { query }),
+  verify: () => request<AuditVerification>('GET', '/api/v1/audit-logs/verify'),
+  export: () => requestBlob('/api/v1/audit-logs/export', { format: 'jsonl' }),
+};
+
+export const alerts = {
+  list: (query: { status?: AlertStatus | ''; limit?: number }) => request<{ alerts: Alert[]; next_cursor: string | null }>('GET', '/api/v1/alerts', { query }),
+  acknowledge: (alertId: string) => request<Alert>('POST', `/api/v1/alerts/${id(alertId)}/acknowledge`),
+  resolve: (alertId: string) => request<Alert>('POST', `/api/v1/alerts/${id(alertId)}/resolve`),
+};
+
+export const users = {
+  list: () => request<{ users: User[] }>('GET', '/api/v1/users'),
+  create: (body: { email: string; password: string; role: Role }) => request<User>('POST', '/api/v1/users', { body }),
+  setRole: (userId: string, role: Role) => request<User>('PATCH', `/api/v1/users/${id(userId)}`, { body: { role } }),
+};

@@ -1,0 +1,158 @@
+import { ApiError, toApiError } from './errors.js';
+import type { SessionAnswer, User } from './types.js';
+
+// The browser session (README "Browser sessions"): the access token lives in this module's memory only; the refresh
+// token is an HttpOnly cookie the page never sees. Nothing is written to localStorage or sessionStorage.
+
+type Listener = (user: User | null) => void;
+
+let accessToken: string | null = null;
+let expiresAt = 0;
+let currentUser: User | null = null;
+let renewTimer: ReturnType<typeof setTimeout> | undefined;
+let inFlight: Promise<boolean> | null = null;
+let signedOutOnPurpose = false;
+const listeners = new Set<Listener>();
+
+const WEB_CLIENT = { 'X-AIM-Client': 'web' };
+
+export function accessTokenValue(): string | null {
+  return accessToken;
+}
+
+export function sessionUser(): User | null {
+  return currentUser;
+}
+
+export function onSessionChange(listener: Listener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** The CSRF token the server set in the readable `aim_csrf` cookie (it survives a reload; the access token does not). */
+function csrfCookie(): string | null {
+  for (const part of document.cookie.split(';')) {
+    const [name, ...rest] = part.trim().split('=');
+    if (name === 'aim_csrf') return decodeURIComponent(rest.join('='));
+  }
+  return null;
+}
+
+export function hasSessionCookie(): boolean {
+  return csrfCookie() !== null;
+}
+
+function adopt(answer: SessionAnswer): User {
+  signedOutOnPurpose = false;
+  accessToken = answer.access_token;
+  expiresAt = Date.now() + answer.expires_in * 1000;
+  currentUser = answer.user;
+  scheduleRenewal(answer.expires_in);
+  for (const listener of listeners) listener(currentUser);
+  return answer.user;
+}
+
+function clear(): void {
+  accessToken = null;
+  expiresAt = 0;
+  clearTimeout(renewTimer);
+  const had = currentUser !== null;
+  currentUser = null;
+  if (had) for (const listener of listeners) listener(null);
+}
+
+/** Renew a minute before expiry (or halfway through a short-lived token), so requests never meet an expired token. */
+function scheduleRenewal(expiresIn: number): void {
+  clearTimeout(renewTimer);
+  const lead = Math.max(expiresIn - 60, expiresIn / 2);
+  renewTimer = setTimeout(() => void renew(), lead * 1000);
+}
+
+/** Signs in; an account with 2FA answers `mfa_required` (an ApiError) until `totpCode` is given. */
+export async function login(email: string, password: string, totpCode?: string): Promise<User> {
+  const response = await fetch('/api/v1/public/login', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...WEB_CLIENT },
+    body: JSON.stringify({ email, password, ...(totpCode ? { totp_code: totpCode } : {}) }),
+    credentials: 'same-origin',
+  });
+  if (!response.ok) throw await toApiError(response);
+  return adopt((await response.json()) as SessionAnswer);
+}
+
+/**
+ * Trades the refresh cookie for a new access token. One renewal at a time, across tabs too (Web Locks): two tabs
+ * presenting the same rotating cookie at once would look like token theft and end the session (RFC 9700 §4.14).
+ */
+export function renew(): Promise<boolean> {
+  inFlight ??= withRefreshLock(doRenew).finally(() => {
+    inFlight = null;
+  });
+  return inFlight;
+}
+
+async function withRefreshLock(fn: () => Promise<boolean>): Promise<boolean> {
+  if (typeof navigator !== 'undefined' && navigator.locks) return navigator.locks.request('aim-session-refresh', fn);
+  return fn();
+}
+
+async function doRenew(): Promise<boolean> {
+  const csrf = csrfCookie();
+  if (!csrf) {
+    clear();
+    return false;
+  }
+  try {
+    const response = await fetch('/api/v1/auth/refresh', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf, ...WEB_CLIENT },
+      body: '{}',
+      credentials: 'same-origin',
+    });
+    if (!response.ok) {
+      // 5xx or 429: keep what we have and try again soon; anything else means the session is over.
+      if (response.status >= 500 || response.status === 429) {
+        scheduleRenewal(Math.max(20, (expiresAt - Date.now()) / 1000));
+        return accessToken !== null && Date.now() < expiresAt;
+      }
+      clear();
+      return false;
+    }
+    adopt((await response.json()) as SessionAnswer);
+    return true;
+  } catch {
+    scheduleRenewal(Math.max(20, (expiresAt - Date.now()) / 1000));
+    return accessToken !== null && Date.now() < expiresAt;
+  }
+}
+
+/** Ends the session on the server (refresh token and its access tokens) and clears both cookies. */
+export async function logout(): Promise<void> {
+  const csrf = csrfCookie();
+  const headers: Record<string, string> = { ...WEB_CLIENT };
+  if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
+  if (csrf) headers['X-CSRF-Token'] = csrf;
+  try {
+    await fetch('/api/v1/auth/logout', { method: 'POST', headers, credentials: 'same-origin' });
+  } finally {
+    signedOutOnPurpose = true;
+    clear();
+  }
+}
+
+/** True after the person pressed "Sign out" (not when the session expired): the next sign-in starts afresh. */
+export function signedOutByChoice(): boolean {
+  return signedOutOnPurpose;
+}
+
+/** After a long sleep the timer may have fired late: renew at once if the token has run out. */
+export function renewIfStale(): void {
+  if (currentUser && Date.now() > expiresAt - 30_000) void renew();
+}
+
+export function updateSessionUser(user: User): void {
+  currentUser = user;
+  for (const listener of listeners) listener(currentUser);
+}
+
+export { ApiError };

@@ -1,0 +1,96 @@
+import { AppShell, Badge, Burger, Button, Group, NavLink, ScrollArea, Text, UnstyledButton } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import { Link, Outlet, useLocation, useNavigate } from 'react-router';
+import type { Scope } from '@aim/protocol';
+import { useAuth } from '../auth/AuthProvider.js';
+
+interface NavItem {
+  to: string;
+  label: string;
+  /** Shown to people whose role grants one of these scopes. */
+  anyOf?: Scope[];
+}
+
+const NAV: NavItem[] = [
+  { to: '/', label: 'Dashboard' },
+  { to: '/agents', label: 'Agents', anyOf: ['agents:read'] },
+  { to: '/api-keys', label: 'API keys', anyOf: ['api_keys:manage'] },
+  { to: '/sdk-tokens', label: 'SDK tokens' },
+  { to: '/audit', label: 'Audit log', anyOf: ['audit:read'] },
+  { to: '/alerts', label: 'Alerts', anyOf: ['audit:read', 'alerts:manage'] },
+  { to: '/users', label: 'Users', anyOf: ['admin'] },
+  { to: '/settings', label: 'Settings' },
+];
+
+export function Layout() {
+  const [opened, { toggle, close }] = useDisclosure();
+  const { user, logout, can } = useAuth();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const items = NAV.filter((item) => !item.anyOf || item.anyOf.some((scope) => can(scope)));
+  const isActive = (to: string) => (to === '/' ? location.pathname === '/' : location.pathname.startsWith(to));
+
+  return (
+    <AppShell header={{ height: 56 }} navbar={{ width: 220, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="lg">
+      <a className="skip-link" href="#content">
+        Skip to content
+      </a>
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap="sm" wrap="nowrap">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={opened ? 'Close navigation' : 'Open navigation'} />
+            <UnstyledButton component={Link} to="/" aria-label="AIM dashboard">
+              <Group gap={8} wrap="nowrap">
+                <img src="/favicon.svg" width={26} height={26} alt="" />
+                <Text fw={700} size="lg">
+                  AIM
+                </Text>
+                <Text c="dimmed" size="sm" visibleFrom="xs">
+                  Agent Identity Management
+                </Text>
+              </Group>
+            </UnstyledButton>
+          </Group>
+          <Group gap="sm" wrap="nowrap">
+            <Text size="sm" visibleFrom="md" data-testid="signed-in-as">
+              {user?.email}
+            </Text>
+            {user && (
+              <Badge variant="light" visibleFrom="xs">
+                {user.role}
+              </Badge>
+            )}
+            <Button
+              variant="default"
+              size="xs"
+              onClick={() => {
+                void logout().then(() => navigate('/login', { replace: true }));
+              }}
+            >
+              Sign out
+            </Button>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" aria-label="Main">
+        <ScrollArea>
+          {items.map((item) => (
+            <NavLink
+              key={item.to}
+              component={Link}
+              to={item.to}
+              label={item.label}
+              active={isActive(item.to)}
+              onClick={close}
+              aria-current={isActive(item.to) ? 'page' : undefined}
+              styles={{ root: { borderRadius: 6 } }}
+            />
+          ))}
+        </ScrollArea>
+      </AppShell.Navbar>
+      <AppShell.Main id="content" tabIndex={-1} style={{ outline: 'none' }}>
+        <Outlet />
+      </AppShell.Main>
+    </AppShell>
+  );
+}

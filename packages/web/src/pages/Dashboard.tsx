@@ -1,0 +1,197 @@
+import { Anchor, Card, Group, Paper, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { Link } from 'react-router';
+import { agents, alerts, apiKeys, verifications } from '../api/endpoints.js';
+import { useAuth } from '../auth/AuthProvider.js';
+import { BarChart, lastDays } from '../components/BarChart.js';
+import { EmptyState } from '../components/EmptyState.js';
+import { ErrorNotice } from '../components/ErrorNotice.js';
+import { PageHeader } from '../components/PageHeader.js';
+import { StatusBadge } from '../components/StatusBadge.js';
+import { daysUntil, formatDate, fromNow } from '../lib/format.js';
+
+const CHART_DAYS = 14;
+
+function Stat({ label, value, hint, to }: { label: string; value: number | string | undefined; hint?: string; to?: string }) {
+  return (
+    <Card withBorder radius="md" padding="md">
+      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
+        {label}
+      </Text>
+      {value === undefined ? <Skeleton h={32} mt={6} w={60} /> : <Text fz={30} fw={700} data-testid={`stat-${label.toLowerCase().replace(/\W+/g, '-')}`}>{value}</Text>}
+      {hint && (
+        <Text size="xs" c="dimmed">
+          {to ? (
+            <Anchor component={Link} to={to} size="xs">
+              {hint}
+            </Anchor>
+          ) : (
+            hint
+          )}
+        </Text>
+      )}
+    </Card>
+  );
+}
+
+export function DashboardPage() {
+  const { can } = useAuth();
+  const agentList = useQuery({ queryKey: ['agents', 'dashboard'], queryFn: () => agents.list({ limit: 200 }), enabled: can('agents:read') });
+  const recent = useQuery({ queryKey: ['verifications', 'recent'], queryFn: () => verifications.list({ limit: 200 }), enabled: can('agents:read') });
+  const openAlerts = useQuery({
+    queryKey: ['alerts', 'open'],
+    queryFn: () => alerts.list({ status: 'open', limit: 100 }),
+    enabled: can('audit:read') || can('alerts:manage'),
+  });
+  const keys = useQuery({ queryKey: ['api-keys'], queryFn: () => apiKeys.list(), enabled: can('api_keys:manage') });
+
+  const days = lastDays(CHART_DAYS);
+  const byDay = new Map(days.map((d) => [d, [0, 0, 0]]));
+  for (const v of recent.data?.verifications ?? []) {
+    const bucket = byDay.get(new Date(v.created_at).toISOString().slice(0, 10));
+    if (bucket) bucket[v.decision === 'allowed' ? 0 : v.decision === 'denied' ? 1 : 2]! += 1;
+  }
+  const totals = [...byDay.values()].reduce((acc, b) => acc.map((x, i) => x + (b[i] ?? 0)), [0, 0, 0]);
+  const dueAgents = (agentList.data?.agents ?? []).filter((a) => a.rotation_due || (a.key_expires_at !== null && daysUntil(a.key_expires_at) <= 14));
+  const dueKeys = (keys.data?.api_keys ?? []).filter((k) => k.expiring_soon);
+  const active = agentList.data?.agents.filter((a) => a.status === 'active').length;
+
+  return (
+    <>
+      <PageHeader title="Dashboard" description="What your agents did lately and what needs attention." />
+      <Stack gap="lg">
+        <ErrorNotice error={agentList.error ?? recent.error ?? openAlerts.error ?? keys.error} title="Some figures could not be loaded" />
+        <SimpleGrid cols={{ base: 2, md: 4 }}>
+          <Stat label="Agents" value={agentList.data?.total} hint={active !== undefined ? `${active} active` : undefined} to="/agents" />
+          <Stat label="Allowed" value={recent.isSuccess ? totals[0] : undefined} hint={`verifications, last ${CHART_DAYS} days`} />
+          <Stat label="Denied" value={recent.isSuccess ? (totals[1] ?? 0) + (totals[2] ?? 0) : undefined} hint="denied or rejected" />
+          <Stat label="Open alerts" value={openAlerts.data?.alerts.length ?? (openAlerts.isEnabled ? undefined : '—')} hint="review alerts" to="/alerts" />
+        </SimpleGrid>
+
+        <Paper withBorder radius="md" p="md">
+          <Group justify="space-between" mb="sm">
+            <Title order={4}>Verifications per day</Title>
+            <Text size="xs" c="dimmed">
+              latest {recent.data?.verifications.length ?? 0} decisions, UTC days
+            </Text>
+          </Group>
+          {recent.isPending && recent.isEnabled ? (
+            <Skeleton h={180} />
+          ) : (recent.data?.verifications.length ?? 0) === 0 ? (
+            <Text c="dimmed" size="sm" py="xl" ta="center">
+              No signed actions verified yet. Once an agent calls verify-action, its decisions show up here.
+            </Text>
+          ) : (
+            <BarChart
+              title="Verifications per day: allowed, denied and rejected"
+              series={[
+                { name: 'allowed', color: '#40c057' },
+                { name: 'denied', color: '#fd7e14' },
+                { name: 'rejected', color: '#fa5252' },
+              ]}
+              points={days.map((d) => ({ label: d.slice(5), values: byDay.get(d) ?? [] }))}
+            />
+          )}
+        </Paper>
+
+        <SimpleGrid cols={{ base: 1, md: 2 }}>
+          <Paper withBorder radius="md" p="md">
+            <Title order={4} mb="sm">
+              Open alerts
+            </Title>
+            {(openAlerts.data?.alerts.length ?? 0) === 0 ? (
+              <Text c="dimmed" size="sm">
+                {openAlerts.isEnabled ? 'No open alerts. All quiet.' : 'Your role cannot see alerts.'}
+              </Text>
+            ) : (
+              <Table.ScrollContainer minWidth={320}>
+                <Table>
+                  <Table.Tbody>
+                    {openAlerts.data?.alerts.slice(0, 5).map((a) => (
+                      <Table.Tr key={a.id}>
+                        <Table.Td>
+                          <Anchor component={Link} to="/alerts" size="sm">
+                            {a.type.replace(/_/g, ' ')}
+                          </Anchor>
+                        </Table.Td>
+                        <Table.Td>
+                          <Text size="sm">×{a.count}</Text>
+                        </Table.Td>
+                        <Table.Td>
+                          <Text size="sm" c="dimmed">
+                            {fromNow(a.last_seen_at)}
+                          </Text>
+                        </Table.Td>
+                      </Table.Tr>
+                    ))}
+                  </Table.Tbody>
+                </Table>
+              </Table.ScrollContainer>
+            )}
+          </Paper>
+          <Paper withBorder radius="md" p="md">
+            <Title order={4} mb="sm">
+              Keys nearing rotation
+            </Title>
+            {dueAgents.length + dueKeys.length === 0 ? (
+              <Text c="dimmed" size="sm">
+                No agent key or API key expires in the next two weeks.
+              </Text>
+            ) : (
+              <Table.ScrollContainer minWidth={320}>
+                <Table>
+                  <Table.Tbody>
+                    {dueAgents.map((a) => (
+                      <Table.Tr key={a.agent_id}>
+                        <Table.Td>
+                          <Anchor component={Link} to={`/agents/${a.agent_id}`} size="sm">
+                            {a.name}
+                          </Anchor>
+                        </Table.Td>
+                        <Table.Td>
+                          <Text size="sm">agent key</Text>
+                        </Table.Td>
+                        <Table.Td>
+                          <Text size="sm" c="dimmed">
+                            expires {formatDate(a.key_expires_at)}
+                          </Text>
+                        </Table.Td>
+                      </Table.Tr>
+                    ))}
+                    {dueKeys.map((k) => (
+                      <Table.Tr key={k.id}>
+                        <Table.Td>
+                          <Anchor component={Link} to="/api-keys" size="sm">
+                            {k.name}
+                          </Anchor>
+                        </Table.Td>
+                        <Table.Td>
+                          <Text size="sm">API key</Text>
+                        </Table.Td>
+                        <Table.Td>
+                          <Text size="sm" c="dimmed">
+                            expires {formatDate(k.expires_at)}
+                          </Text>
+                        </Table.Td>
+                      </Table.Tr>
+                    ))}
+                  </Table.Tbody>
+                </Table>
+              </Table.ScrollContainer>
+            )}
+          </Paper>
+        </SimpleGrid>
+        {agentList.isSuccess && agentList.data.total === 0 && (
+          <EmptyState title="No agents yet" action={<Anchor component={Link} to="/agents/new">Register your first agent</Anchor>}>
+            Each agent holds its own Ed25519 key pair; AIM keeps the public key and verifies what the agent signs.
+          </EmptyState>
+        )}
+        {recent.data && recent.data.verifications.length > 0 && (
+          <Text size="xs" c="dimmed">
+            Latest decision: <StatusBadge status={recent.data.verifications[0]!.decision} /> {fromNow(recent.data.verifications[0]!.created_at)}
+          </Text>
+        )}
+      </Stack>
+    </>
+  );
+}

@@ -1,0 +1,92 @@
+import { Anchor, Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
+import { useState, type FormEvent } from 'react';
+import { Navigate, useNavigate, useSearchParams } from 'react-router';
+import { ApiError } from '../api/errors.js';
+import { useAuth } from '../auth/AuthProvider.js';
+import { ErrorNotice } from '../components/ErrorNotice.js';
+
+/** Password first; an account with 2FA then asks for an authenticator or recovery code (401 mfa_required). */
+export function LoginPage() {
+  const { status, login } = useAuth();
+  const navigate = useNavigate();
+  const [params] = useSearchParams();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [code, setCode] = useState('');
+  const [needsCode, setNeedsCode] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+
+  const next = params.get('next');
+  const target = next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
+  if (status === 'signed-in') return <Navigate to={target} replace />;
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await login(email, password, needsCode ? code.trim() : undefined);
+      void navigate(target, { replace: true });
+    } catch (failure) {
+      if (failure instanceof ApiError && failure.code === 'mfa_required') setNeedsCode(true);
+      else setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Center mih="100vh" p="md" bg="gray.0">
+      <Paper withBorder shadow="sm" radius="lg" p="xl" w="100%" maw={400}>
+        <form onSubmit={(e) => void submit(e)} aria-label="Sign in">
+          <Stack>
+            <Stack gap={4} align="center">
+              <img src="/favicon.svg" width={40} height={40} alt="" />
+              <Title order={2}>Sign in to AIM</Title>
+              <Text c="dimmed" size="sm">
+                {needsCode ? 'Enter the 6-digit code from your authenticator app.' : 'Agent Identity Management'}
+              </Text>
+            </Stack>
+            <ErrorNotice error={error} title="Could not sign in" />
+            {!needsCode ? (
+              <>
+                <TextInput label="Email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.currentTarget.value)} data-autofocus autoFocus />
+                <PasswordInput label="Password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
+              </>
+            ) : (
+              <TextInput
+                label="Authentication code"
+                description="Or one of your recovery codes"
+                autoComplete="one-time-code"
+                inputMode="text"
+                required
+                autoFocus
+                value={code}
+                onChange={(e) => setCode(e.currentTarget.value)}
+              />
+            )}
+            <Button type="submit" loading={busy} fullWidth>
+              {needsCode ? 'Verify' : 'Sign in'}
+            </Button>
+            {needsCode && (
+              <Anchor
+                component="button"
+                type="button"
+                size="sm"
+                ta="center"
+                onClick={() => {
+                  setNeedsCode(false);
+                  setCode('');
+                  setError(null);
+                }}
+              >
+                Use a different account
+              </Anchor>
+            )}
+          </Stack>
+        </form>
+      </Paper>
+    </Center>
+  );
+}

@@ -1,0 +1,11 @@
+import { Button } from '@mantine/core';
+import { Link } from 'react-router';
+import { EmptyState } from '../components/EmptyState.js';
+
+export function NotFoundPage() {
+  return (
+    <EmptyState title="Page not found" action={<Button component={Link} to="/">Go to the dashboard</Button>}>
+      There is nothing at this address.
+    </EmptyState>
+  );
+}

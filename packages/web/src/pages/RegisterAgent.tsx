@@ -1,0 +1,143 @@
+import { Alert, Button, Code, Group, Paper, Select, Stack, TagsInput, Text, TextInput, Textarea } from '@mantine/core';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { Link } from 'react-router';
+import { agents } from '../api/endpoints.js';
+import type { RegisteredAgent } from '../api/types.js';
+import { ErrorNotice } from '../components/ErrorNotice.js';
+import { PageHeader } from '../components/PageHeader.js';
+import { downloadFile } from '../lib/download.js';
+import { generateAgentKeyPair } from '../lib/keys.js';
+
+/**
+ * The key pair is generated here, in the browser (WebCrypto Ed25519). Only the public key is sent; the private key
+ * is offered as a download and dropped from memory when the person leaves the page.
+ */
+export function RegisterAgentPage() {
+  const queryClient = useQueryClient();
+  const [name, setName] = useState('');
+  const [type, setType] = useState<string | null>('agent');
+  const [description, setDescription] = useState('');
+  const [capabilities, setCapabilities] = useState<string[]>([]);
+  const [result, setResult] = useState<{ agent: RegisteredAgent; privateKeyPem: string } | null>(null);
+  const [downloaded, setDownloaded] = useState(false);
+
+  const register = useMutation({
+    mutationFn: async () => {
+      const pair = await generateAgentKeyPair();
+      const agent = await agents.register({
+        name: name.trim(),
+        type: type ?? 'agent',
+        capabilities,
+        ...(description.trim() ? { description: description.trim() } : {}),
+        public_key: pair.publicKey,
+      });
+      return { agent, privateKeyPem: pair.privateKeyPem };
+    },
+    onSuccess: (value) => {
+      setResult(value);
+      void queryClient.invalidateQueries({ queryKey: ['agents'] });
+    },
+  });
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    register.mutate();
+  };
+
+  if (result) {
+    const fileName = `${result.agent.name.replace(/[^\w.-]+/g, '_')}.private.pem`;
+    return (
+      <>
+        <PageHeader title="Agent registered" description={result.agent.name} />
+        <Paper withBorder radius="md" p="lg" maw={720}>
+          <Stack>
+            <Alert color="yellow" variant="light" title="Download the private key now" role="status">
+              The private key was generated in this browser and never sent to AIM. This is the only chance to save it: AIM cannot show or recover it.
+            </Alert>
+            <Group>
+              <Button
+                onClick={() => {
+                  downloadFile(fileName, result.privateKeyPem, 'application/x-pem-file');
+                  setDownloaded(true);
+                }}
+              >
+                Download private key
+              </Button>
+              {downloaded && (
+                <Text size="sm" c="teal">
+                  Saved as {fileName}
+                </Text>
+              )}
+            </Group>
+            <Text size="sm">
+              Agent id: <Code data-testid="agent-id">{result.agent.agent_id}</Code>
+            </Text>
+            <Text size="sm">
+              Public key: <Code>{result.agent.public_key}</Code>
+            </Text>
+            <Group>
+              <Button component={Link} to={`/agents/${result.agent.agent_id}`} variant="light">
+                Open the agent
+              </Button>
+              <Button
+                variant="default"
+                onClick={() => {
+                  setResult(null);
+                  setDownloaded(false);
+                  setName('');
+                  setDescription('');
+                  setCapabilities([]);
+                  register.reset();
+                }}
+              >
+                Register another
+              </Button>
+            </Group>
+          </Stack>
+        </Paper>
+      </>
+    );
+  }
+
+  return (
+    <>
+      <PageHeader title="Register an agent" description="A new Ed25519 key pair is generated in your browser; only its public key is sent." />
+      <Paper withBorder radius="md" p="lg" maw={720}>
+        <form onSubmit={submit} aria-label="Register an agent">
+          <Stack>
+            <ErrorNotice error={register.error} title="Could not register the agent" />
+            <TextInput label="Name" required value={name} onChange={(e) => setName(e.currentTarget.value)} description="Unique in your organization" />
+            <Select
+              label="Type"
+              value={type}
+              onChange={setType}
+              allowDeselect={false}
+              data={[
+                { value: 'agent', label: 'Agent' },
+                { value: 'mcp_server', label: 'MCP server' },
+              ]}
+            />
+            <Textarea label="Description" value={description} onChange={(e) => setDescription(e.currentTarget.value)} autosize minRows={2} />
+            <TagsInput
+              label="Capabilities"
+              description="Actions it may perform: exact names (search), namespaces (files:*) or *. Press Enter after each."
+              value={capabilities}
+              onChange={setCapabilities}
+              placeholder="files:read"
+              splitChars={[',', ' ']}
+            />
+            <Group justify="flex-end">
+              <Button variant="default" component={Link} to="/agents">
+                Cancel
+              </Button>
+              <Button type="submit" loading={register.isPending}>
+                Generate key and register
+              </Button>
+            </Group>
+          </Stack>
+        </form>
+      </Paper>
+    </>
+  );
+}

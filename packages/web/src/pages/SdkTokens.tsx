@@ -1,0 +1,128 @@
+import { Badge, Button, Code, Group, Paper, Skeleton, Table, Text } from '@mantine/core';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { sdkTokens } from '../api/endpoints.js';
+import type { SdkToken } from '../api/types.js';
+import { ConfirmModal } from '../components/ConfirmModal.js';
+import { EmptyState } from '../components/EmptyState.js';
+import { ErrorNotice } from '../components/ErrorNotice.js';
+import { PageHeader } from '../components/PageHeader.js';
+import { StatusBadge } from '../components/StatusBadge.js';
+import { formatDate, fromNow } from '../lib/format.js';
+import { useNarrow } from '../lib/useNarrow.js';
+
+export function SdkTokensPage() {
+  const narrow = useNarrow();
+  const queryClient = useQueryClient();
+  const list = useQuery({ queryKey: ['sdk-tokens'], queryFn: () => sdkTokens.list() });
+  const [pending, setPending] = useState<SdkToken | 'all' | null>(null);
+  const revoke = useMutation({
+    mutationFn: async (target: SdkToken | 'all') => {
+      if (target === 'all') await sdkTokens.revokeAll();
+      else await sdkTokens.revoke(target.id);
+    },
+    onSuccess: () => {
+      setPending(null);
+      void queryClient.invalidateQueries({ queryKey: ['sdk-tokens'] });
+    },
+  });
+  const live = list.data?.sdk_tokens.filter((t) => t.status === 'active') ?? [];
+
+  return (
+    <>
+      <PageHeader
+        title="SDK tokens"
+        description={
+          <>
+            OAuth refresh tokens your SDKs and CI trade at <Code>/oauth/token</Code>. Create them with the CLI or <Code>POST /api/v1/sdk-tokens</Code>.
+          </>
+        }
+        actions={
+          live.length > 0 && (
+            <Button color="red" variant="light" onClick={() => setPending('all')}>
+              Revoke all
+            </Button>
+          )
+        }
+      />
+      <ErrorNotice error={list.error} title="Could not load SDK tokens" />
+      {list.isPending ? (
+        <Skeleton h={160} />
+      ) : list.data && list.data.sdk_tokens.length === 0 ? (
+        <EmptyState title="No SDK tokens">
+          When you connect an SDK with your account, its token shows up here, with when and where it was last used, so you can revoke it.
+        </EmptyState>
+      ) : (
+        list.data && (
+          <Paper withBorder radius="md">
+            <Table.ScrollContainer minWidth={narrow ? 0 : 720}>
+              <Table verticalSpacing="sm">
+                <Table.Thead>
+                  <Table.Tr>
+                    <Table.Th>Name</Table.Th>
+                    <Table.Th visibleFrom="sm">Scopes</Table.Th>
+                    <Table.Th>Status</Table.Th>
+                    <Table.Th visibleFrom="sm">Created</Table.Th>
+                    <Table.Th>Last used</Table.Th>
+                    <Table.Th visibleFrom="sm">Expires</Table.Th>
+                    <Table.Th />
+                  </Table.Tr>
+                </Table.Thead>
+                <Table.Tbody>
+                  {list.data.sdk_tokens.map((t) => (
+                    <Table.Tr key={t.id}>
+                      <Table.Td fw={500}>{t.name}</Table.Td>
+                      <Table.Td visibleFrom="sm">
+                        <Group gap={4}>
+                          {t.scopes.map((s) => (
+                            <Badge key={s} variant="outline" color="gray" radius="sm" tt="none">
+                              {s}
+                            </Badge>
+                          ))}
+                        </Group>
+                      </Table.Td>
+                      <Table.Td>
+                        <StatusBadge status={t.status} />
+                      </Table.Td>
+                      <Table.Td visibleFrom="sm">{formatDate(t.created_at)}</Table.Td>
+                      <Table.Td>
+                        <Text size="sm">{fromNow(t.last_used_at)}</Text>
+                        {t.last_used_ip && (
+                          <Text size="xs" c="dimmed">
+                            {t.last_used_ip}
+                          </Text>
+                        )}
+                      </Table.Td>
+                      <Table.Td visibleFrom="sm">{formatDate(t.expires_at)}</Table.Td>
+                      <Table.Td>
+                        {t.status === 'active' && (
+                          <Button size="compact-sm" color="red" variant="subtle" onClick={() => setPending(t)} aria-label={`Revoke ${t.name}`}>
+                            Revoke
+                          </Button>
+                        )}
+                      </Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+            </Table.ScrollContainer>
+          </Paper>
+        )
+      )}
+      <ConfirmModal
+        opened={pending !== null}
+        title={pending === 'all' ? 'Revoke every SDK token?' : 'Revoke this SDK token?'}
+        confirmLabel="Revoke"
+        busy={revoke.isPending}
+        error={revoke.error}
+        onConfirm={() => pending && revoke.mutate(pending)}
+        onClose={() => {
+          setPending(null);
+          revoke.reset();
+        }}
+      >
+        {pending === 'all' ? 'Every SDK signed in with your account stops at once and must be given a new token.' : `${pending?.name ?? ''} stops at once. This cannot be undone.`}
+      </ConfirmModal>
+    </>
+  );
+}

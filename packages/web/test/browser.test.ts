@@ -1,0 +1,400 @@
+import assert from 'node:assert/strict';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import * as OTPAuth from 'otpauth';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { signedAction } from '../../server/test/support/agents.js';
+import { startTestServer, type TestServer, type TestUser } from '../../server/test/support/server.js';
+import { ensureBuilt, launchChromium, screenshot, watchErrors, WEB_DIR, WIDTHS } from './browser-support.js';
+
+/** A code for the next 30-second step: the step that enabled 2FA is spent, and the server accepts ±1 step. */
+function nextTotp(secret: string): string {
+  return new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' }).generate({ timestamp: Date.now() + 30_000 });
+}
+
+function totpNow(secret: string): string {
+  return new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' }).generate();
+}
+
+async function heading(page: Page, name: string | RegExp): Promise<void> {
+  await page.getByRole('heading', { level: 2, name }).waitFor();
+}
+
+describe('admin web UI in Chromium', () => {
+  let t: TestServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let admin: TestUser;
+  let errors: string[];
+  let totpSecret = '';
+  let apiKey = '';
+  let agentId = '';
+  let agentPrivateKeyPem = '';
+  let sdkRefreshToken = '';
+
+  before(async () => {
+    ensureBuilt();
+    [t, browser] = await Promise.all([startTestServer({ webDir: WEB_DIR }), launchChromium()]);
+    admin = await t.createUser({ role: 'admin' });
+    context = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
+    page = await context.newPage();
+    errors = watchErrors(page);
+  });
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('signs in with the keyboard and lands on the dashboard', async () => {
+    await page.goto(t.url);
+    await page.waitForURL(/\/login$/);
+    await page.getByRole('heading', { name: 'Sign in to AIM' }).waitFor();
+    await screenshot(page, 'login');
+    await page.getByLabel('Email').focus();
+    await page.keyboard.type(admin.email);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(admin.password);
+    await page.keyboard.press('Enter');
+    await heading(page, 'Dashboard');
+    assert.match(await page.getByTestId('signed-in-as').innerText(), new RegExp(admin.email.replace(/[.+]/g, '\\$&')));
+    // The first Tab reaches the skip link, which jumps past the navigation.
+    await page.evaluate('document.activeElement && document.activeElement.blur()');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate<string>('document.activeElement.textContent'), 'Skip to content');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate<string>('document.activeElement.id'), 'content');
+    // An SDK token made elsewhere (the CLI), for the SDK tokens page to list and revoke.
+    const session = await t.http.post<{ access_token: string }>('/api/v1/public/login', { email: admin.email, password: admin.password });
+    const created = await t.http.post<{ refresh_token: string }>('/api/v1/sdk-tokens', { name: 'laptop-cli' }, { token: session.body.access_token });
+    assert.equal(created.status, 201, created.text);
+    sdkRefreshToken = created.body.refresh_token;
+  });
+
+  it('shows the API error_description on a wrong password', async () => {
+    const other = await browser.newContext();
+    const p = await other.newPage();
+    await p.goto(`${t.url}/login`);
+    await p.getByLabel('Email').fill(admin.email);
+    await p.getByLabel('Password').fill('not the right password');
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    const alert = p.getByRole('alert');
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /Could not sign in/);
+    await other.close();
+  });
+
+  it('enrols 2FA from the QR code page and shows recovery codes once', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await heading(page, 'Settings');
+    // A refused call shows the API's description and leaves the session alone (a 401 that is not invalid_token).
+    const refreshes: string[] = [];
+    const onResponse = (r: { url(): string }) => void (r.url().endsWith('/api/v1/auth/refresh') && refreshes.push(r.url()));
+    page.on('response', onResponse);
+    await page.getByLabel('Current password').fill('this is not my password');
+    await page.getByRole('textbox', { name: 'New password', exact: true }).fill('a brand new long passphrase');
+    await page.getByLabel('Repeat the new password').fill('a brand new long passphrase');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    const refused = page.getByRole('alert').filter({ hasText: 'Password not changed' });
+    await refused.waitFor();
+    page.off('response', onResponse);
+    assert.deepEqual(refreshes, [], 'a wrong password does not trigger a token renewal');
+    assert.equal(await page.getByTestId('mfa-status').textContent(), 'off');
+    await page.getByRole('button', { name: 'Set up 2FA' }).click();
+    const qr = page.getByRole('img', { name: 'QR code for your authenticator app' });
+    await qr.waitFor();
+    assert.match((await qr.getAttribute('src')) ?? '', /^data:image\/png;base64,/, 'the QR code is drawn locally');
+    totpSecret = (await page.getByTestId('totp-secret').innerText()).trim();
+    assert.match(totpSecret, /^[A-Z2-7]+=*$/);
+    await screenshot(page, 'settings-2fa-setup');
+    await page.getByLabel('Code from the app').fill(totpNow(totpSecret));
+    await page.getByRole('button', { name: 'Turn on 2FA' }).click();
+    await page.getByTestId('recovery-codes').waitFor();
+    assert.equal(await page.getByTestId('recovery-codes').locator('code').count(), 10);
+    assert.equal(await page.getByTestId('mfa-status').textContent(), 'on');
+    await screenshot(page, 'settings-recovery-codes');
+  });
+
+  it('signs out, then signs in again with a TOTP code', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to AIM' }).waitFor();
+    assert.equal((await context.cookies()).filter((c) => c.name === 'aim_rt').length, 0, 'logout clears the session cookie');
+    await page.getByLabel('Email').fill(admin.email);
+    await page.getByLabel('Password').fill(admin.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const code = page.getByLabel('Authentication code');
+    await code.waitFor();
+    await screenshot(page, 'login-2fa');
+    await code.fill('000000');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Could not sign in' }).waitFor();
+    await code.fill(nextTotp(totpSecret));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await heading(page, 'Dashboard');
+  });
+
+  it('creates an API key and shows it exactly once', async () => {
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await heading(page, 'API keys');
+    await page.getByTestId('empty-state').waitFor();
+    await screenshot(page, 'api-keys-empty');
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    await page.getByLabel('Name').fill('browser-ci');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secret = page.getByTestId('secret-value');
+    await secret.waitFor();
+    apiKey = (await secret.innerText()).trim();
+    assert.match(apiKey, /^ak_(live|test)_[0-9A-Za-z]{49}$/);
+    await page.getByRole('button', { name: 'Copy to clipboard' }).waitFor();
+    await screenshot(page, 'api-key-created', { fullPage: false });
+    await page.getByRole('button', { name: 'I have saved it' }).click();
+    const row = page.getByTestId(`api-key-${apiKey.slice(0, 16)}`);
+    await row.waitFor();
+    assert.match(await row.innerText(), /browser-ci/);
+    assert.equal((await page.content()).includes(apiKey), false, 'the key is gone from the page once closed');
+    await page.reload();
+    await row.waitFor();
+    assert.equal((await page.content()).includes(apiKey), false, 'and never shown again');
+  });
+
+  it('registers an agent with a key pair made in the browser, sending only the public key', async () => {
+    const sent: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && request.url().endsWith('/api/v1/agents')) sent.push(request.postData() ?? '');
+    });
+    await page.getByRole('link', { name: 'Agents' }).click();
+    await heading(page, 'Agents');
+    await screenshot(page, 'agents-empty');
+    await page.getByRole('link', { name: 'Register agent' }).click();
+    await heading(page, 'Register an agent');
+    await page.getByLabel('Name').fill('invoice-bot');
+    await page.getByLabel('Description').fill('Reads invoices and files them');
+    const capabilities = page.getByRole('textbox', { name: 'Capabilities' });
+    await capabilities.fill('files:read');
+    await capabilities.press('Enter');
+    await capabilities.fill('search');
+    await capabilities.press('Enter');
+    await screenshot(page, 'agent-register');
+    await page.getByRole('button', { name: 'Generate key and register' }).click();
+    await heading(page, 'Agent registered');
+    agentId = (await page.getByTestId('agent-id').innerText()).trim();
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download private key' }).click()]);
+    assert.equal(download.suggestedFilename(), 'invoice-bot.private.pem');
+    agentPrivateKeyPem = await readFile((await download.path())!, 'utf8');
+    assert.match(agentPrivateKeyPem, /^-----BEGIN PRIVATE KEY-----\n/);
+    await screenshot(page, 'agent-registered');
+
+    assert.equal(sent.length, 1);
+    const body = JSON.parse(sent[0]!) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(body).sort(), ['capabilities', 'description', 'name', 'public_key', 'type']);
+    assert.ok(!sent[0]!.includes('PRIVATE'), 'the private key never leaves the browser');
+    // The downloaded private key is the one whose public half AIM now holds.
+    const derived = createPublicKey(createPrivateKey(agentPrivateKeyPem)).export({ format: 'der', type: 'spki' }).subarray(12).toString('base64');
+    assert.equal(derived, body.public_key);
+    const keys = await t.http.get<{ keys: Array<{ public_key: string; status: string }> }>(`/api/v1/agents/${agentId}/keys`, { apiKey });
+    assert.equal(keys.body.keys[0]?.public_key, derived);
+  });
+
+  it('shows a verification and its evidence after a signed call', async () => {
+    const privateKey = createPrivateKey(agentPrivateKeyPem);
+    const allowed = await t.http.post(`/api/v1/agents/${agentId}/verify-action`, signedAction(agentId, privateKey, 'files:read', '/invoices/2026-11.pdf'), { apiKey });
+    assert.equal(allowed.status, 200, allowed.text);
+    assert.equal(allowed.body.allowed, true);
+    const denied = await t.http.post(`/api/v1/agents/${agentId}/verify-action`, signedAction(agentId, privateKey, 'payments:send', 'acct-42'), { apiKey });
+    assert.equal(denied.body.allowed, false);
+    // Five replays of one nonce raise a nonce_replays alert for the alerts page.
+    const replayed = signedAction(agentId, privateKey, 'search', 'quarterly-report');
+    for (let i = 0; i < 6; i += 1) await t.http.post(`/api/v1/agents/${agentId}/verify-action`, replayed, { apiKey });
+
+    await page.goto(`${t.url}/agents/${agentId}`);
+    await heading(page, 'invoice-bot');
+    const table = page.getByTestId('verifications');
+    await table.getByText('files:read').waitFor();
+    assert.match((await table.textContent()) ?? '', /allowed/);
+    assert.match((await table.textContent()) ?? '', /denied/);
+    await screenshot(page, 'agent-detail');
+    await table.getByRole('row').filter({ hasText: 'files:read' }).getByRole('button', { name: 'View' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Verification evidence' });
+    await dialog.waitFor();
+    assert.ok((await dialog.innerText()).includes(`${agentId}:files:read:/invoices/2026-11.pdf:`), 'the signed message is shown');
+    await screenshot(page, 'verification-evidence', { fullPage: false });
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+  });
+
+  it('edits capabilities and suspends the agent', async () => {
+    const capabilities = page.getByRole('textbox', { name: 'Capabilities' });
+    await capabilities.fill('payments:send');
+    await capabilities.press('Enter');
+    await page.getByRole('button', { name: 'Save capabilities' }).click();
+    await page.getByRole('button', { name: 'Save capabilities' }).and(page.locator(':disabled')).waitFor();
+    const agent = await t.http.get<{ capabilities: string[] }>(`/api/v1/agents/${agentId}`, { apiKey });
+    assert.deepEqual([...agent.body.capabilities].sort(), ['files:read', 'payments:send', 'search']);
+    await page.getByRole('button', { name: 'Suspend' }).click();
+    await page.getByRole('button', { name: 'Reactivate' }).waitFor();
+    const answer = await t.http.post(`/api/v1/agents/${agentId}/verify-action`, signedAction(agentId, createPrivateKey(agentPrivateKeyPem), 'files:read', 'x'), { apiKey });
+    assert.equal(answer.body.error, 'agent_suspended');
+    await page.getByRole('button', { name: 'Reactivate' }).click();
+    await page.getByRole('button', { name: 'Suspend' }).waitFor();
+  });
+
+  it('acknowledges an alert', async () => {
+    await page.getByRole('link', { name: 'Alerts' }).click();
+    await heading(page, 'Alerts');
+    await page.getByText('nonce replays').waitFor();
+    await screenshot(page, 'alerts-open');
+    await page.getByRole('button', { name: 'Acknowledge' }).click();
+    await page.getByText('No open alerts').waitFor();
+  });
+
+  it('shows the audit log with a verified chain and exports it', async () => {
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await heading(page, 'Audit log');
+    assert.match((await page.getByTestId('chain-status').textContent()) ?? '', /Chain intact/);
+    await page.getByRole('cell', { name: 'agent.registered' }).waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSONL' }).click()]);
+    const lines = (await readFile((await download.path())!, 'utf8')).trim().split('\n');
+    assert.ok(lines.length > 5);
+    assert.ok(lines.some((line) => (JSON.parse(line) as { event?: string }).event === 'mfa.totp_enabled'));
+    await screenshot(page, 'audit');
+  });
+
+  it('revokes the API key, which then stops working', async () => {
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await heading(page, 'API keys');
+    const row = page.getByTestId(`api-key-${apiKey.slice(0, 16)}`);
+    await row.getByRole('button', { name: /Actions for/ }).click();
+    await page.getByRole('menuitem', { name: 'Usage' }).click();
+    const usage = page.getByRole('dialog', { name: 'Usage of browser-ci' });
+    await usage.getByText('requests in the last 30 days').waitFor();
+    await usage.getByRole('img', { name: /Requests per day/ }).waitFor();
+    await screenshot(page, 'api-key-usage', { fullPage: false });
+    await page.keyboard.press('Escape');
+    await usage.waitFor({ state: 'hidden' });
+    await row.getByRole('button', { name: /Actions for/ }).click();
+    await page.getByRole('menuitem', { name: 'Revoke' }).click();
+    await page.getByRole('dialog', { name: 'Revoke this key?' }).getByRole('button', { name: 'Revoke' }).click();
+    await row.getByText('revoked').waitFor();
+    await screenshot(page, 'api-keys');
+    const refused = await t.http.get('/api/v1/agents', { apiKey });
+    assert.equal(refused.status, 401);
+    assert.equal(refused.body.error, 'invalid_api_key');
+  });
+
+  it('lists SDK tokens and revokes one, which then cannot be traded', async () => {
+    await page.getByRole('link', { name: 'SDK tokens' }).click();
+    await heading(page, 'SDK tokens');
+    await page.getByRole('cell', { name: 'laptop-cli', exact: true }).waitFor();
+    await screenshot(page, 'sdk-tokens-listed');
+    await page.getByRole('button', { name: 'Revoke laptop-cli' }).click();
+    await page.getByRole('dialog', { name: 'Revoke this SDK token?' }).getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('row').filter({ hasText: 'laptop-cli' }).getByText('revoked').waitFor();
+    const traded = await t.http.request('/oauth/token', {
+      method: 'POST',
+      raw: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: sdkRefreshToken, client_id: 'aim-sdk' }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    assert.equal(traded.status, 400, traded.text);
+    assert.equal(traded.body.error, 'invalid_grant');
+  });
+
+  it('keeps no token in localStorage or sessionStorage, and the refresh cookie out of reach of scripts', async () => {
+    // Evaluated as page source: these tests compile without the DOM library.
+    const storage = await page.evaluate<{ local: string[]; session: string[]; cookie: string }>(`(() => {
+      const dump = (s) => Array.from({ length: s.length }, (_, i) => s.key(i) + '=' + s.getItem(s.key(i)));
+      return { local: dump(localStorage), session: dump(sessionStorage), cookie: document.cookie };
+    })()`);
+    for (const entry of [...storage.local, ...storage.session]) {
+      assert.doesNotMatch(entry, /eyJ|rt_|ak_(live|test)_|token/i, `web storage holds no token: ${entry}`);
+    }
+    assert.doesNotMatch(storage.cookie, /aim_rt/, 'the refresh cookie is HttpOnly');
+    const rt = (await context.cookies()).find((c) => c.name === 'aim_rt');
+    assert.ok(rt?.httpOnly);
+    assert.equal(rt?.sameSite, 'Strict');
+  });
+
+  it('survives a reload by renewing through the cookie', async () => {
+    const renewed = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/refresh') && r.status() === 200);
+    await page.reload();
+    await renewed;
+    await heading(page, 'SDK tokens');
+  });
+
+  it('looks right at 1280 and 390 pixels on every main page', async () => {
+    const pages: Array<[string, string, string | RegExp]> = [
+      ['dashboard', '/', 'Dashboard'],
+      ['agents', '/agents', 'Agents'],
+      ['agent-detail', `/agents/${agentId}`, 'invoice-bot'],
+      ['api-keys', '/api-keys', 'API keys'],
+      ['sdk-tokens', '/sdk-tokens', 'SDK tokens'],
+      ['audit', '/audit', 'Audit log'],
+      ['alerts', '/alerts', 'Alerts'],
+      ['users', '/users', 'Users and roles'],
+      ['settings', '/settings', 'Settings'],
+    ];
+    for (const width of WIDTHS) {
+      await page.setViewportSize({ width, height: width > 800 ? 860 : 844 });
+      for (const [name, path, title] of pages) {
+        await page.goto(`${t.url}${path}`);
+        await heading(page, title);
+        // Loaded once no placeholder is left.
+        await page.locator('.mantine-Skeleton-root').first().waitFor({ state: 'detached' });
+        const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+        assert.ok(overflow <= 0, `${name} fits ${width}px without sideways scrolling (${overflow}px over)`);
+        await screenshot(page, name);
+      }
+    }
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole('button', { name: 'Open navigation' }).click();
+    await page.getByRole('link', { name: 'Agents' }).click();
+    await heading(page, 'Agents');
+  });
+
+  it('ran without a console error or CSP violation', () => {
+    assert.deepEqual(errors, []);
+  });
+});
+
+describe('silent renewal', () => {
+  let t: TestServer;
+  let browser: Browser;
+  before(async () => {
+    ensureBuilt();
+    [t, browser] = await Promise.all([startTestServer({ webDir: WEB_DIR }), launchChromium()]);
+  });
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('renews the access token before it expires, on a fake clock', async () => {
+    const viewer = await t.createUser({ role: 'viewer' });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await page.clock.install();
+    await page.goto(`${t.url}/login`);
+    await page.getByLabel('Email').fill(viewer.email);
+    await page.getByLabel('Password').fill(viewer.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await heading(page, 'Dashboard');
+    // A viewer sees no admin pages.
+    assert.equal(await page.getByRole('link', { name: 'Users' }).count(), 0);
+    assert.equal(await page.getByRole('link', { name: 'API keys' }).count(), 0);
+
+    const refreshes: number[] = [];
+    page.on('response', (r) => r.url().endsWith('/api/v1/auth/refresh') && refreshes.push(r.status()));
+    await page.clock.runFor(13 * 60 * 1000);
+    assert.deepEqual(refreshes, [], 'no renewal long before expiry');
+    const renewed = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/refresh'));
+    await page.clock.runFor(2 * 60 * 1000);
+    assert.equal((await renewed).status(), 200);
+    await page.getByRole('link', { name: 'Agents' }).click();
+    await heading(page, 'Agents');
+    await page.getByTestId('empty-state').waitFor();
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+});
