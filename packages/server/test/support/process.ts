@@ -8,23 +8,34 @@ const BIN = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
 
 export interface ServerProcess {
   url: string;
+  pid: number;
   http: HttpClient;
   lines: string[];
   stop(): Promise<void>;
+}
+
+export interface ProcessOptions {
+  /** Flags for node before the script, such as `--cpu-prof`. */
+  nodeArgs?: string[];
+  /** false: drop log lines once the server listens (benchmarks). Default true. */
+  keepLines?: boolean;
 }
 
 /**
  * Starts the built server (`node packages/server/dist/bin.js`, what `npm start` runs) as a process of its own with
  * only the given environment, and waits until it listens. Its log lines join the suite's log for the secret scan.
  */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [BIN], {
+export async function startServerProcess(env: Record<string, string>, options: ProcessOptions = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN], {
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', AIM_HOST: '127.0.0.1', AIM_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
   const logFile = process.env.AIM_TEST_LOG_FILE;
+  let listening = false;
   const collect = (line: string) => {
+    // Benchmarks keep only the start-up lines: a long load would otherwise pile up every request's log line.
+    if (listening && options.keepLines === false) return;
     lines.push(line);
     if (logFile) appendFileSync(logFile, `${line}\n`);
   };
@@ -37,11 +48,12 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
       const parsed = parse(line);
       if (parsed?.msg === 'AIM is listening' && typeof parsed.address === 'string') {
         clearTimeout(timer);
+        listening = true;
         resolve(parsed.address);
       }
     });
   });
-  return { url, http: new HttpClient(url), lines, stop: () => stop(child) };
+  return { url, pid: child.pid!, http: new HttpClient(url), lines, stop: () => stop(child) };
 }
 
 function parse(line: string): Record<string, unknown> | undefined {
