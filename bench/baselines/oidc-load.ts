@@ -21,7 +21,7 @@ export async function measureOidcProvider(config: BenchConfig): Promise<OidcResu
     const measure = async (make: () => LoadRequest) => {
       if (warmup > 0) await runLoad(oidc.url, { connections: config.connections, duration: warmup, requests: [make()] });
       await settle();
-      return runLoad(oidc.url, { connections: config.connections, duration: config.duration, requests: [make()] });
+      return runLoad(oidc.url, { connections: config.connections, duration: config.duration, requests: [make()], pid: oidc.pid });
     };
     const pool = new TokenPool([...oidc.refreshTokens]);
     const refresh = await measure(() => ({

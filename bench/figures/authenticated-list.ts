@@ -1,6 +1,6 @@
 import { createApiKey, login, registerAgent, startAim } from '../lib/aim.js';
 import type { BenchConfig } from '../lib/config.js';
-import { figure, settle, type Figure } from '../lib/figure.js';
+import { cpuDetails, figure, settle, type Figure } from '../lib/figure.js';
 import { runLoad, type LoadRequest } from '../lib/load.js';
 
 /**
@@ -18,7 +18,7 @@ export async function authenticatedListFigures(config: BenchConfig): Promise<Fig
     const measure = async (request: LoadRequest) => {
       if (warmup > 0) await runLoad(url, { connections: config.connections, duration: warmup, requests: [request] });
       await settle();
-      return runLoad(url, { connections: config.connections, duration: config.duration, requests: [request] });
+      return runLoad(url, { connections: config.connections, duration: config.duration, requests: [request], pid: aim.server.pid });
     };
     const health = await measure({ method: 'GET', path: '/health' });
     const byKey = await measure({ method: 'GET', path: '/api/v1/agents', headers: { 'x-api-key': apiKey } });
@@ -27,6 +27,8 @@ export async function authenticatedListFigures(config: BenchConfig): Promise<Fig
     const details = (load: typeof health) => ({
       p99_ms: load.p99,
       errors: load.errors,
+      ...cpuDetails(load),
+      health_cpu_ms_per_request: health.cpuMsPerRequest ?? 0,
       health_p99_ms: health.p99,
       page_size: 10,
       statuses: JSON.stringify(load.statuses),

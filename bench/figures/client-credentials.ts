@@ -1,6 +1,6 @@
 import { login, PUBLIC_URL, registerAgent, startAim } from '../lib/aim.js';
 import type { BenchConfig } from '../lib/config.js';
-import { figure, settle, type Figure } from '../lib/figure.js';
+import { cpuDetails, figure, settle, type Figure } from '../lib/figure.js';
 import { runLoad, type LoadResult } from '../lib/load.js';
 import { clientAssertions } from '../lib/signed.js';
 
@@ -18,7 +18,7 @@ export async function clientCredentialsFigure(config: BenchConfig, oidc: LoadRes
     const request = { method: 'POST' as const, path: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, next: () => ({ body: assertions.next() }) };
     if (warmup > 0) await runLoad(url, { connections: config.connections, duration: warmup, requests: [request] });
     await settle();
-    const load = await runLoad(url, { connections: config.connections, duration: config.duration, requests: [request] });
+    const load = await runLoad(url, { connections: config.connections, duration: config.duration, requests: [request], pid: aim.server.pid });
     return figure({
       id: 'client-credentials',
       name: 'client_credentials, private_key_jwt (EdDSA)',
@@ -26,7 +26,7 @@ export async function clientCredentialsFigure(config: BenchConfig, oidc: LoadRes
       unit: 'req/s',
       baseline: { name: 'oidc-provider, same grant and client auth', value: oidc.rps, unit: 'req/s' },
       goal: 2,
-      details: { p99_ms: load.p99, errors: load.errors, baseline_p99_ms: oidc.p99, baseline_errors: oidc.errors, statuses: JSON.stringify(load.statuses) },
+      details: { p99_ms: load.p99, errors: load.errors, ...cpuDetails(load), baseline_cpu_ms_per_request: oidc.cpuMsPerRequest ?? 0, baseline_p99_ms: oidc.p99, baseline_errors: oidc.errors, statuses: JSON.stringify(load.statuses) },
     });
   } finally {
     await aim.drop();

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hashPassword } from '../../packages/server/src/users/passwords.js';
 import { login, startAim } from '../lib/aim.js';
 import type { BenchConfig } from '../lib/config.js';
-import { figure, settle, type Figure } from '../lib/figure.js';
+import { cpuDetails, figure, settle, type Figure } from '../lib/figure.js';
 import { runLoad, type LoadRequest } from '../lib/load.js';
 
 /** /health is probed at this steady rate, alone and during the storm, to see whether logins starve it. */
@@ -65,7 +65,7 @@ export async function loginFigures(config: BenchConfig): Promise<Figure[]> {
     const quiet = await probe(config.duration);
     await settle();
     const [storm, during] = await Promise.all([
-      runLoad(url, { connections: config.loginConnections, duration: config.duration, requests: [loginRequest] }),
+      runLoad(url, { connections: config.loginConnections, duration: config.duration, requests: [loginRequest], pid: aim.server.pid }),
       probe(config.duration),
     ]);
     const params = 'argon2id m=19 MiB t=2 p=1';
@@ -77,7 +77,7 @@ export async function loginFigures(config: BenchConfig): Promise<Figure[]> {
         value: storm.rps,
         unit: 'logins/s',
         baseline: { name: 'argon2id hashes/s, 4 in flight, no HTTP', value: rawRate, unit: 'hashes/s' },
-        details: { p99_ms: storm.p99, errors: storm.errors, statuses: JSON.stringify(storm.statuses) },
+        details: { p99_ms: storm.p99, errors: storm.errors, ...cpuDetails(storm), statuses: JSON.stringify(storm.statuses) },
       }),
       figure({
         id: 'login-health-p99',

@@ -41,7 +41,7 @@ export async function memoryFigures(config: BenchConfig): Promise<Figure[]> {
       { method: 'GET', path: '/api/v1/audit-logs?limit=50', headers: jwt },
       { method: 'GET', path: '/health' },
     ];
-    const soak = await runLoad(url, { connections: config.connections, duration: config.soakSeconds, requests: mix });
+    const soak = await runLoad(url, { connections: config.connections, duration: config.soakSeconds, requests: mix, pid: aim.server.pid });
     await settle(1000);
     const after = residentMiB(aim.server.pid);
 

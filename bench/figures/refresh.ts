@@ -1,7 +1,7 @@
 import type { StoreKind } from '../../packages/server/test/support/databases.js';
 import { refreshTokens, startAim } from '../lib/aim.js';
 import type { BenchConfig } from '../lib/config.js';
-import { figure, settle, type Figure } from '../lib/figure.js';
+import { cpuDetails, figure, settle, type Figure } from '../lib/figure.js';
 import { runLoad, type LoadRequest, type LoadResult } from '../lib/load.js';
 import { TokenPool } from '../lib/signed.js';
 
@@ -25,7 +25,7 @@ export async function refreshFigure(
     const warmup = config.smoke ? 0 : 2;
     if (warmup > 0) await runLoad(url, { connections: config.connections, duration: warmup, requests: [request()] });
     await settle();
-    const load = await runLoad(url, { connections: config.connections, duration: config.duration, requests: [request()] });
+    const load = await runLoad(url, { connections: config.connections, duration: config.duration, requests: [request()], pid: aim.server.pid });
     return figure({
       id: options.id,
       name: options.name,
@@ -33,7 +33,7 @@ export async function refreshFigure(
       unit: 'req/s',
       baseline: { name: 'oidc-provider refresh_token grant (rotating, in-memory)', value: oidcRefresh.rps, unit: 'req/s' },
       goal: 2,
-      details: { p99_ms: load.p99, errors: load.errors, baseline_p99_ms: oidcRefresh.p99, baseline_errors: oidcRefresh.errors, statuses: JSON.stringify(load.statuses) },
+      details: { p99_ms: load.p99, errors: load.errors, ...cpuDetails(load), baseline_cpu_ms_per_request: oidcRefresh.cpuMsPerRequest ?? 0, baseline_p99_ms: oidcRefresh.p99, baseline_errors: oidcRefresh.errors, statuses: JSON.stringify(load.statuses) },
     });
   } finally {
     await aim.drop();

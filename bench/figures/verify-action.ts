@@ -1,7 +1,7 @@
 import type { StoreKind } from '../../packages/server/test/support/databases.js';
 import { createApiKey, login, registerAgent, startAim } from '../lib/aim.js';
 import type { BenchConfig } from '../lib/config.js';
-import { figure, settle, type Figure } from '../lib/figure.js';
+import { cpuDetails, figure, settle, type Figure } from '../lib/figure.js';
 import { runLoad } from '../lib/load.js';
 import { signedActions } from '../lib/signed.js';
 
@@ -26,7 +26,7 @@ export async function verifyActionFigure(
     const request = { method: 'POST' as const, path, headers, next: () => ({ body: supply.next() }) };
     if (warmup > 0) await runLoad(aim.server.url, { connections: config.connections, duration: warmup, requests: [request] });
     await settle();
-    const load = await runLoad(aim.server.url, { connections: config.connections, duration: config.duration, requests: [request] });
+    const load = await runLoad(aim.server.url, { connections: config.connections, duration: config.duration, requests: [request], pid: aim.server.pid });
     return figure({
       id: options.id,
       name: options.name,
@@ -34,7 +34,7 @@ export async function verifyActionFigure(
       unit: 'req/s',
       baseline: { name: 'crypto.verify Ed25519, one core', value: rawVerify, unit: 'calls/s' },
       goal: 0.5,
-      details: { p50_ms: load.p50, p99_ms: load.p99, errors: load.errors, connections: config.connections, statuses: JSON.stringify(load.statuses) },
+      details: { p50_ms: load.p50, p99_ms: load.p99, errors: load.errors, ...cpuDetails(load), connections: config.connections, statuses: JSON.stringify(load.statuses) },
     });
   } finally {
     await aim.drop();

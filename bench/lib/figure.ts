@@ -25,3 +25,11 @@ export function figure(f: Omit<Figure, 'ratio' | 'met'>): Figure {
 
 /** Pauses between loads so one run's stragglers do not land in the next. */
 export const settle = (ms = 500) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** How much CPU the server under test got and spent: on a shared machine this tells contention from cost. */
+export function cpuDetails(load: { serverCores?: number; cpuMsPerRequest?: number }): Record<string, number> {
+  return {
+    ...(load.serverCores !== undefined && { server_cores_used: Math.round(load.serverCores * 100) / 100 }),
+    ...(load.cpuMsPerRequest !== undefined && { cpu_ms_per_request: Math.round(load.cpuMsPerRequest * 1000) / 1000 }),
+  };
+}

@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { cpuSeconds } from './rss.js';
 
 /** One request shape; `next` builds a fresh body per request (signed actions, one-time tokens). */
 export interface LoadRequest {
@@ -17,13 +18,16 @@ export interface LoadResult {
   p99: number;
   /** Non-2xx answers and socket errors. */
   errors: number;
+  /** With the server's pid: the share of one core it used, and its CPU milliseconds per answered request. */
+  serverCores?: number;
+  cpuMsPerRequest?: number;
   statuses: Record<string, number>;
 }
 
 /** A bounded autocannon run against one server on loopback. */
 export async function runLoad(
   url: string,
-  options: { connections: number; duration: number; requests: LoadRequest[]; overallRate?: number },
+  options: { connections: number; duration: number; requests: LoadRequest[]; overallRate?: number; pid?: number },
 ): Promise<LoadResult> {
   const statuses: Record<string, number> = {};
   const requests = options.requests.map((r) => ({
@@ -46,6 +50,7 @@ export async function runLoad(
       r.onResponse?.(status, body);
     },
   }));
+  const cpuBefore = options.pid === undefined ? 0 : cpuSeconds(options.pid);
   const result = await autocannon({
     url,
     connections: options.connections,
@@ -54,7 +59,9 @@ export async function runLoad(
     requests: requests as unknown as autocannon.Request[],
   });
   const ok = result['2xx'];
+  const cpu = options.pid === undefined ? undefined : cpuSeconds(options.pid) - cpuBefore;
   return {
+    ...(cpu !== undefined && { serverCores: cpu / options.duration, cpuMsPerRequest: ok > 0 ? (cpu * 1000) / ok : 0 }),
     requests: ok,
     rps: ok / options.duration,
     p50: result.latency.p50,

@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import helmet, { type HelmetOptions } from 'helmet';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
@@ -49,6 +49,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy ? config.trustProxy.split(',').map((s) => s.trim()) : false,
     return503OnClosing: true,
+    // One access-log line per request, written when it completes (below), instead of Fastify's two.
+    disableRequestLogging: true,
     connectionTimeout: 30_000,
     requestTimeout: 30_000,
     ajv: { customOptions: { strict: false } },
@@ -94,7 +96,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // Security headers on every response, errors and 404s included. The CSP fits the React SPA served from `/`:
   // its own scripts only, inline styles (component kits set style attributes), data: images (QR codes).
-  await app.register(helmet, {
+  const securityHeaders = headersOf({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -115,6 +117,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // HSTS only means something over HTTPS; on plain HTTP it would be ignored or, behind a proxy, wrong.
     hsts: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     crossOriginEmbedderPolicy: false,
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    for (const [name, value] of securityHeaders) reply.raw.setHeader(name, value);
+    done();
   });
   // RFC 6749 §5.1 and good sense: API answers (tokens, TOTP secrets, recovery codes) are never cached.
   app.addHook('onSend', async (request, reply, payload) => {
@@ -179,11 +185,35 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return reply.status(404).send({ error: 'not_found', error_description: `no route for ${request.method} ${request.url.split('?')[0]}` });
   });
 
+  // Logging costs a serialization, redaction and a write per line: at full load, Fastify's "incoming request" line
+  // was a tenth of the CPU. The one line kept names the request, its answer and its time.
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  });
+
   if (options.onResponse) {
     const hook = options.onResponse;
     app.addHook('onResponse', async (request, reply) => hook(request, reply));
   }
   return app;
+}
+
+/**
+ * The headers helmet sets, computed once. @fastify/helmet rebuilt helmet's middleware (parsing the CSP) on every
+ * request; these headers never vary per request here (no CSP nonces), so they are worked out at start-up.
+ */
+function headersOf(options: HelmetOptions): Array<[string, string]> {
+  const headers = new Map<string, string>();
+  const response = {
+    setHeader: (name: string, value: string) => void headers.set(name.toLowerCase(), String(value)),
+    removeHeader: (name: string) => void headers.delete(name.toLowerCase()),
+  };
+  let failure: unknown;
+  helmet(options)({} as never, response as never, (error?: unknown) => {
+    failure = error;
+  });
+  if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
+  return [...headers];
 }
 
 function registerRoute(app: FastifyInstance, route: Route, options: AppOptions): void {
