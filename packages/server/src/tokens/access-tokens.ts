@@ -29,7 +29,20 @@ export interface VerifiedAccess extends AccessClaims {
   exp: number;
 }
 
+/** Verified tokens kept, at most; the oldest goes first. */
+const VERIFIED_CACHE_SIZE = 10_000;
+/** Seconds of clock skew allowed on exp (and so on a cached token). */
+const CLOCK_TOLERANCE = 5;
+
 export class AccessTokens {
+  /**
+   * Tokens that verified, by their exact text: a client sends the same token for minutes, and checking its
+   * signature and claims again each time was the largest cost of a JWT-authenticated request. A hit is good only
+   * until the token's exp and while its signing key is published; revocation (session or jti) is checked by the
+   * caller on every request, cached or not.
+   */
+  private readonly verified = new Map<string, { claims: VerifiedAccess; kid: string }>();
+
   constructor(
     private readonly keys: SigningKeyRing,
     private readonly clock: Clock,
@@ -69,8 +82,13 @@ export class AccessTokens {
 
   /** Verifies signature, algorithm, type, issuer, audience and times; anything wrong is `invalid_token`. */
   async verify(token: string): Promise<VerifiedAccess> {
+    const hit = this.verified.get(token);
+    if (hit) {
+      if (hit.claims.exp > this.clock.now() / 1000 - CLOCK_TOLERANCE && this.keys.isPublished(hit.kid)) return hit.claims;
+      this.verified.delete(token);
+    }
     try {
-      const { payload } = await jwtVerify(
+      const { payload, protectedHeader } = await jwtVerify(
         token,
         async (header) => {
           const key = typeof header.kid === 'string' ? await this.keys.publicKey(header.kid) : undefined;
@@ -84,10 +102,13 @@ export class AccessTokens {
           audience: this.issuer,
           requiredClaims: ['sub', 'exp', 'iat', 'jti', 'org', 'kind'],
           currentDate: new Date(this.clock.now()),
-          clockTolerance: 5,
+          clockTolerance: CLOCK_TOLERANCE,
         },
       );
-      return toClaims(payload);
+      const claims = Object.freeze(toClaims(payload));
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
+      this.verified.set(token, { claims, kid: String(protectedHeader.kid) });
+      return claims;
     } catch (error) {
       if (error instanceof AimError) throw error;
       const description = error instanceof joseErrors.JWTExpired ? 'access token expired' : 'access token is not valid';
