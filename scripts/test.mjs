@@ -15,6 +15,7 @@ const FILES = [
   'packages/server/src/storage/contract/stores.test.ts',
   'packages/server/src/storage/contract/api-key-store.test.ts',
   'packages/server/src/api-keys/format.test.ts',
+  'packages/server/src/tokens/jws.test.ts',
   'packages/server/test/flows/sessions.test.ts',
   'packages/server/test/flows/agents.test.ts',
   'packages/server/test/flows/oauth.test.ts',
