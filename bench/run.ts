@@ -3,7 +3,8 @@
  * baseline measured in the same run. Prints a Markdown table and writes bench/results.json.
  * Knobs: see bench/lib/config.ts (BENCH_SMOKE=1 for a quick run of every figure).
  */
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { measureOidcProvider, type OidcResults } from './baselines/oidc-load.js';
 import { authenticatedListFigures } from './figures/authenticated-list.js';
@@ -19,6 +20,17 @@ import { rawVerifyPerSecond } from './lib/raw-verify.js';
 import { markdownTable } from './lib/table.js';
 
 type Step = { id: string; run: () => Promise<Figure[]> };
+
+/** Table order. */
+const ORDER = ['verify-action', 'pg-verify-action', 'list-api-key', 'list-jwt', 'refresh', 'pg-refresh', 'client-credentials', 'argon2-hash', 'login-rate', 'login-health-p99', 'memory-rss', 'startup'];
+
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
 
 export async function runBenchmarks(config: BenchConfig): Promise<{ machine: ReturnType<typeof describeMachine>; figures: Figure[] }> {
   const machine = describeMachine();
@@ -66,7 +78,21 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   process.stdout.write(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gib} GiB, Node ${machine.node}; load ${machine.load_start.toFixed(2)} → ${machine.load_end?.toFixed(2)}\n`);
   if (config.resultsFile) {
     const settings = { ...config, resultsFile: undefined };
-    writeFileSync(config.resultsFile, `${JSON.stringify({ ran_at: new Date().toISOString(), machine, settings, figures, table }, null, 2)}\n`);
+    const commit = gitCommit();
+    const run = { ran_at: new Date().toISOString(), commit, machine, settings };
+    let all = figures.map((f) => ({ ...f, run: run.ran_at }));
+    let runs = [run];
+    // BENCH_MERGE=1: replace these figures in an earlier results file and keep the others (a long figure such as
+    // the memory soak can then run on its own).
+    if (process.env.BENCH_MERGE === '1' && existsSync(config.resultsFile)) {
+      const earlier = JSON.parse(readFileSync(config.resultsFile, 'utf8')) as { runs: typeof runs; figures: typeof all };
+      const fresh = new Set(all.map((f) => f.id));
+      all = [...earlier.figures.filter((f) => !fresh.has(f.id)), ...all];
+      runs = [...earlier.runs.filter((r) => all.some((f) => f.run === r.ran_at)), run];
+    }
+    const order = (id: string) => ORDER.indexOf(id) === -1 ? ORDER.length : ORDER.indexOf(id);
+    all.sort((a, b) => order(a.id) - order(b.id));
+    writeFileSync(config.resultsFile, `${JSON.stringify({ runs, figures: all, table: markdownTable(all) }, null, 2)}\n`);
     process.stdout.write(`wrote ${config.resultsFile}\n`);
   }
   process.exit(figures.some((f) => !Number.isFinite(f.value)) ? 1 : 0);

@@ -15,7 +15,8 @@ export interface OidcResults {
 /** oidc-provider's refresh_token and client_credentials (private_key_jwt, EdDSA) grants at full load. */
 export async function measureOidcProvider(config: BenchConfig): Promise<OidcResults> {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const oidc = await startOidcProvider(publicKey, config.connections + 20);
+  const perRun = config.connections + 20;
+  const oidc = await startOidcProvider(publicKey, perRun * 2);
   try {
     const warmup = config.smoke ? 0 : 2;
     const measure = async (make: () => LoadRequest) => {
@@ -23,14 +24,18 @@ export async function measureOidcProvider(config: BenchConfig): Promise<OidcResu
       await settle();
       return runLoad(oidc.url, { connections: config.connections, duration: config.duration, requests: [make()], pid: oidc.pid });
     };
-    const pool = new TokenPool([...oidc.refreshTokens]);
-    const refresh = await measure(() => ({
-      method: 'POST',
-      path: '/token',
-      headers: FORM,
-      next: () => ({ body: new URLSearchParams({ grant_type: 'refresh_token', client_id: 'refresh-client', refresh_token: pool.take() }).toString() }),
-      onResponse: (_status, body) => pool.giveBack(body),
-    }));
+    // A run ends with tokens in flight whose successors never come back: each run gets a pool of its own.
+    const pools = [oidc.refreshTokens.slice(perRun), oidc.refreshTokens.slice(0, perRun)];
+    const refresh = await measure(() => {
+      const pool = new TokenPool(pools.pop() ?? []);
+      return {
+        method: 'POST',
+        path: '/token',
+        headers: FORM,
+        next: () => ({ body: new URLSearchParams({ grant_type: 'refresh_token', client_id: 'refresh-client', refresh_token: pool.take() }).toString() }),
+        onResponse: (_status, body) => pool.giveBack(body),
+      };
+    });
     const assertions = await clientAssertions(
       { issuer: 'agent-client', audience: oidc.tokenEndpoint, privateKey },
       Math.ceil((config.duration + warmup) * 5000) + 1000,

@@ -14,18 +14,22 @@ export async function refreshFigure(
   const aim = await startAim({ kind: options.kind, redis: options.redis, ...(config.profile && { profileName: options.id }) });
   try {
     const url = aim.server.url;
-    const pool = new TokenPool(await refreshTokens(url, config.connections + 20));
-    const request = (): LoadRequest => ({
-      method: 'POST',
-      path: '/api/v1/auth/refresh',
-      headers: { 'content-type': 'application/json' },
-      next: () => ({ body: JSON.stringify({ refresh_token: pool.take() }) }),
-      onResponse: (_status, body) => pool.giveBack(body),
-    });
+    // A run ends with tokens in flight whose successors never come back: each run gets a pool of its own.
+    const request = async (): Promise<LoadRequest> => {
+      const pool = new TokenPool(await refreshTokens(url, config.connections + 20));
+      return {
+        method: 'POST',
+        path: '/api/v1/auth/refresh',
+        headers: { 'content-type': 'application/json' },
+        next: () => ({ body: JSON.stringify({ refresh_token: pool.take() }) }),
+        onResponse: (_status, body) => pool.giveBack(body),
+      };
+    };
     const warmup = config.smoke ? 0 : 2;
-    if (warmup > 0) await runLoad(url, { connections: config.connections, duration: warmup, requests: [request()] });
+    if (warmup > 0) await runLoad(url, { connections: config.connections, duration: warmup, requests: [await request()] });
+    const measured = await request();
     await settle();
-    const load = await runLoad(url, { connections: config.connections, duration: config.duration, requests: [request()], pid: aim.server.pid });
+    const load = await runLoad(url, { connections: config.connections, duration: config.duration, requests: [measured], pid: aim.server.pid });
     return figure({
       id: options.id,
       name: options.name,
