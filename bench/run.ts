@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { measureOidcProvider, type OidcResults } from './baselines/oidc-load.js';
+import { OidcBench } from './baselines/oidc-load.js';
 import { authenticatedListFigures } from './figures/authenticated-list.js';
 import { clientCredentialsFigure } from './figures/client-credentials.js';
 import { loginFigures } from './figures/login.js';
@@ -16,7 +16,6 @@ import { verifyActionFigure } from './figures/verify-action.js';
 import { loadBenchConfig, type BenchConfig } from './lib/config.js';
 import type { Figure } from './lib/figure.js';
 import { describeMachine } from './lib/machine.js';
-import { rawVerifyPerSecond } from './lib/raw-verify.js';
 import { markdownTable } from './lib/table.js';
 
 type Step = { id: string; run: () => Promise<Figure[]> };
@@ -34,38 +33,39 @@ function gitCommit(): string {
 
 export async function runBenchmarks(config: BenchConfig): Promise<{ machine: ReturnType<typeof describeMachine>; figures: Figure[] }> {
   const machine = describeMachine();
-  let rawVerify: number | undefined;
-  const raw = async () => (rawVerify ??= await rawVerifyPerSecond(config.smoke ? 500 : 3000));
-  let oidc: OidcResults | undefined;
-  const baseline = async () => (oidc ??= await measureOidcProvider(config));
+  let oidc: OidcBench | undefined;
+  const baseline = async () => (oidc ??= await OidcBench.start(config));
 
   const steps: Step[] = [
-    { id: 'verify-action', run: async () => [await verifyActionFigure(config, await raw(), { kind: 'sqlite', redis: false, id: 'verify-action', name: 'verify-action, SQLite, API key' })] },
+    { id: 'verify-action', run: async () => [await verifyActionFigure(config, { kind: 'sqlite', redis: false, id: 'verify-action', name: 'verify-action, SQLite, API key' })] },
     { id: 'list', run: () => authenticatedListFigures(config) },
-    { id: 'refresh', run: async () => [await refreshFigure(config, (await baseline()).refresh, { kind: 'sqlite', redis: false, id: 'refresh', name: 'Refresh rotation, SQLite' })] },
-    { id: 'client-credentials', run: async () => [await clientCredentialsFigure(config, (await baseline()).clientCredentials)] },
+    { id: 'refresh', run: async () => [await refreshFigure(config, await baseline(), { kind: 'sqlite', redis: false, id: 'refresh', name: 'Refresh rotation, SQLite' })] },
+    { id: 'client-credentials', run: async () => [await clientCredentialsFigure(config, await baseline())] },
     { id: 'login', run: () => loginFigures(config) },
     ...(config.postgres
       ? [
-          { id: 'pg-verify-action', run: async () => [await verifyActionFigure(config, await raw(), { kind: 'postgres', redis: true, id: 'pg-verify-action', name: 'verify-action, PostgreSQL + Redis, API key' })] },
-          { id: 'pg-refresh', run: async () => [await refreshFigure(config, (await baseline()).refresh, { kind: 'postgres', redis: true, id: 'pg-refresh', name: 'Refresh rotation, PostgreSQL + Redis' })] },
+          { id: 'pg-verify-action', run: async () => [await verifyActionFigure(config, { kind: 'postgres', redis: true, id: 'pg-verify-action', name: 'verify-action, PostgreSQL + Redis, API key' })] },
+          { id: 'pg-refresh', run: async () => [await refreshFigure(config, await baseline(), { kind: 'postgres', redis: true, id: 'pg-refresh', name: 'Refresh rotation, PostgreSQL + Redis' })] },
         ]
       : []),
     { id: 'memory', run: () => memoryFigures(config) },
   ];
 
   const figures: Figure[] = [];
-  for (const step of steps) {
-    if (config.only.length > 0 && !config.only.some((o) => step.id.includes(o))) continue;
-    const started = performance.now();
-    const produced = await step.run();
-    figures.push(...produced);
-    for (const f of produced) {
-      const ratio = f.ratio === undefined ? '' : `  ratio ${f.ratio.toFixed(2)}${f.met === undefined ? '' : f.met ? ' (goal met)' : ' (goal MISSED)'}`;
-      process.stderr.write(`${f.id}: ${f.value.toFixed(1)} ${f.unit}${ratio}  [${((performance.now() - started) / 1000).toFixed(0)} s]\n`);
+  try {
+    for (const step of steps) {
+      if (config.only.length > 0 && !config.only.some((o) => step.id.includes(o))) continue;
+      const started = performance.now();
+      const produced = await step.run();
+      figures.push(...produced);
+      for (const f of produced) {
+        const ratio = f.ratio === undefined ? '' : `  ratio ${f.ratio.toFixed(2)}${f.met === undefined ? '' : f.met ? ' (goal met)' : ' (goal MISSED)'}`;
+        process.stderr.write(`${f.id}: ${f.value.toFixed(1)} ${f.unit}${ratio}  [${((performance.now() - started) / 1000).toFixed(0)} s]\n`);
+      }
     }
+  } finally {
+    await oidc?.stop();
   }
-  if (rawVerify !== undefined) machine.raw_verify_per_second = rawVerify;
   machine.load_end = loadavg()[0]!;
   return { machine, figures };
 }

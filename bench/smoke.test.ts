@@ -24,7 +24,7 @@ const EXPECTED = [
 ];
 
 describe('npm run bench (smoke)', () => {
-  it('produces every figure with its baseline', { timeout: 240_000 }, async () => {
+  it('produces every figure with its baseline', { timeout: 600_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'aim-bench-smoke-'));
     const results = join(dir, 'results.json');
     try {

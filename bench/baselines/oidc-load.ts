@@ -1,48 +1,65 @@
-import { generateKeyPairSync } from 'node:crypto';
-import type { BenchConfig } from '../lib/config.js';
-import { settle } from '../lib/figure.js';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { sliceSeconds, type BenchConfig } from '../lib/config.js';
 import { runLoad, type LoadRequest, type LoadResult } from '../lib/load.js';
-import { clientAssertions, TokenPool } from '../lib/signed.js';
-import { startOidcProvider } from './oidc.js';
+import { clientAssertions, TokenPool, type Supply } from '../lib/signed.js';
+import { startOidcProvider, type OidcBaseline } from './oidc.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
-export interface OidcResults {
-  refresh: LoadResult;
-  clientCredentials: LoadResult;
-}
+/**
+ * oidc-provider, running for the whole benchmark run, with what each of its load slices needs: a fresh pool of
+ * refresh tokens per slice (a slice ends with tokens in flight whose successors never come back) and one-time
+ * client assertions.
+ */
+export class OidcBench {
+  private assertions: Supply | undefined;
 
-/** oidc-provider's refresh_token and client_credentials (private_key_jwt, EdDSA) grants at full load. */
-export async function measureOidcProvider(config: BenchConfig): Promise<OidcResults> {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const perRun = config.connections + 20;
-  const oidc = await startOidcProvider(publicKey, perRun * 2);
-  try {
-    const warmup = config.smoke ? 0 : 2;
-    const measure = async (make: () => LoadRequest) => {
-      if (warmup > 0) await runLoad(oidc.url, { connections: config.connections, duration: warmup, requests: [make()] });
-      await settle();
-      return runLoad(oidc.url, { connections: config.connections, duration: config.duration, requests: [make()], pid: oidc.pid });
-    };
-    // A run ends with tokens in flight whose successors never come back: each run gets a pool of its own.
-    const pools = [oidc.refreshTokens.slice(perRun), oidc.refreshTokens.slice(0, perRun)];
-    const refresh = await measure(() => {
-      const pool = new TokenPool(pools.pop() ?? []);
-      return {
+  private constructor(
+    private readonly config: BenchConfig,
+    private readonly oidc: OidcBaseline,
+    private readonly privateKey: KeyObject,
+    private readonly perSlice: number,
+  ) {}
+
+  static async start(config: BenchConfig): Promise<OidcBench> {
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const perSlice = config.connections + 20;
+    // Warm-up and every slice of the two refresh figures (SQLite and PostgreSQL).
+    const slices = 2 * (config.rounds + 1);
+    return new OidcBench(config, await startOidcProvider(publicKey, perSlice * slices), privateKey, perSlice);
+  }
+
+  private run(request: LoadRequest, seconds: number, measured: boolean): Promise<LoadResult> {
+    return runLoad(this.oidc.url, { connections: this.config.connections, duration: seconds, requests: [request], ...(measured && { pid: this.oidc.pid }) });
+  }
+
+  /** refresh_token grant, rotating: each answer's refresh token goes back into the pool. */
+  refresh(seconds = sliceSeconds(this.config), measured = true): Promise<LoadResult> {
+    const pool = new TokenPool(this.oidc.refreshTokens.splice(0, this.perSlice));
+    return this.run(
+      {
         method: 'POST',
         path: '/token',
         headers: FORM,
         next: () => ({ body: new URLSearchParams({ grant_type: 'refresh_token', client_id: 'refresh-client', refresh_token: pool.take() }).toString() }),
         onResponse: (_status, body) => pool.giveBack(body),
-      };
-    });
-    const assertions = await clientAssertions(
-      { issuer: 'agent-client', audience: oidc.tokenEndpoint, privateKey },
-      Math.ceil((config.duration + warmup) * 5000) + 1000,
+      },
+      seconds,
+      measured,
     );
-    const clientCredentials = await measure(() => ({ method: 'POST', path: '/token', headers: FORM, next: () => ({ body: assertions.next() }) }));
-    return { refresh, clientCredentials };
-  } finally {
-    await oidc.stop();
+  }
+
+  /** client_credentials with private_key_jwt (EdDSA), every assertion with a fresh jti. */
+  async clientCredentials(seconds = sliceSeconds(this.config), measured = true): Promise<LoadResult> {
+    this.assertions ??= await clientAssertions(
+      { issuer: 'agent-client', audience: this.oidc.tokenEndpoint, privateKey: this.privateKey },
+      Math.ceil((this.config.duration + this.config.warmup) * 2500) + 1000,
+    );
+    const assertions = this.assertions;
+    return this.run({ method: 'POST', path: '/token', headers: FORM, next: () => ({ body: assertions.next() }) }, seconds, measured);
+  }
+
+  stop(): Promise<void> {
+    return this.oidc.stop();
   }
 }

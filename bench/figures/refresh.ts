@@ -1,20 +1,18 @@
 import type { StoreKind } from '../../packages/server/test/support/databases.js';
+import type { OidcBench } from '../baselines/oidc-load.js';
 import { refreshTokens, startAim } from '../lib/aim.js';
-import type { BenchConfig } from '../lib/config.js';
+import { sliceSeconds, type BenchConfig } from '../lib/config.js';
 import { cpuDetails, figure, settle, type Figure } from '../lib/figure.js';
-import { runLoad, type LoadRequest, type LoadResult } from '../lib/load.js';
+import { alternate, runLoad, type LoadRequest } from '../lib/load.js';
 import { TokenPool } from '../lib/signed.js';
 
 /** Refresh rotation at full load: every request spends one refresh token and gets the next of its family. */
-export async function refreshFigure(
-  config: BenchConfig,
-  oidcRefresh: LoadResult,
-  options: { kind: StoreKind; redis: boolean; id: string; name: string },
-): Promise<Figure> {
+export async function refreshFigure(config: BenchConfig, oidc: OidcBench, options: { kind: StoreKind; redis: boolean; id: string; name: string }): Promise<Figure> {
   const aim = await startAim({ kind: options.kind, redis: options.redis, ...(config.profile && { profileName: options.id }) });
   try {
     const url = aim.server.url;
-    // A run ends with tokens in flight whose successors never come back: each run gets a pool of its own.
+    // A slice ends with tokens in flight whose successors never come back: each slice gets a pool of its own,
+    // made (by logins) before the slice starts.
     const request = async (): Promise<LoadRequest> => {
       const pool = new TokenPool(await refreshTokens(url, config.connections + 20));
       return {
@@ -25,19 +23,35 @@ export async function refreshFigure(
         onResponse: (_status, body) => pool.giveBack(body),
       };
     };
-    const warmup = config.smoke ? 0 : 2;
-    if (warmup > 0) await runLoad(url, { connections: config.connections, duration: warmup, requests: [await request()] });
-    const measured = await request();
-    await settle();
-    const load = await runLoad(url, { connections: config.connections, duration: config.duration, requests: [measured], pid: aim.server.pid });
+    if (config.warmup > 0) {
+      await runLoad(url, { connections: config.connections, duration: config.warmup, requests: [await request()] });
+      await oidc.refresh(config.warmup, false);
+    }
+    const slice = sliceSeconds(config);
+    const [load, baseline] = await alternate(config.rounds, [
+      async () => {
+        const ready = await request();
+        await settle();
+        return runLoad(url, { connections: config.connections, duration: slice, requests: [ready], pid: aim.server.pid });
+      },
+      () => oidc.refresh(slice),
+    ]);
     return figure({
       id: options.id,
       name: options.name,
-      value: load.rps,
+      value: load!.rps,
       unit: 'req/s',
-      baseline: { name: 'oidc-provider refresh_token grant (rotating, in-memory)', value: oidcRefresh.rps, unit: 'req/s' },
+      baseline: { name: 'oidc-provider refresh_token grant (rotating, in-memory)', value: baseline!.rps, unit: 'req/s' },
       goal: 2,
-      details: { p99_ms: load.p99, errors: load.errors, ...cpuDetails(load), baseline_cpu_ms_per_request: oidcRefresh.cpuMsPerRequest ?? 0, baseline_p99_ms: oidcRefresh.p99, baseline_errors: oidcRefresh.errors, statuses: JSON.stringify(load.statuses) },
+      details: {
+        p99_ms: load!.p99,
+        errors: load!.errors,
+        ...cpuDetails(load!),
+        baseline_p99_ms: baseline!.p99,
+        baseline_errors: baseline!.errors,
+        baseline_cpu_ms_per_request: Math.round((baseline!.cpuMsPerRequest ?? 0) * 1000) / 1000,
+        statuses: JSON.stringify(load!.statuses),
+      },
     });
   } finally {
     await aim.drop();

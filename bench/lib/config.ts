@@ -4,8 +4,11 @@
  */
 export interface BenchConfig {
   smoke: boolean;
-  /** Seconds of load per measurement. */
+  /** Seconds of load per measurement, split into `rounds` slices alternating with the baseline's. */
   duration: number;
+  rounds: number;
+  /** Seconds of warm-up load before measuring (JIT, caches). */
+  warmup: number;
   connections: number;
   /** Seconds of mixed load before measuring RSS. */
   soakSeconds: number;
@@ -35,7 +38,9 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
   const smoke = env.BENCH_SMOKE === '1';
   return {
     smoke,
-    duration: num(env, 'BENCH_DURATION', smoke ? 1 : 10),
+    duration: num(env, 'BENCH_DURATION', smoke ? 1 : 12),
+    rounds: Math.max(1, Math.round(num(env, 'BENCH_ROUNDS', smoke ? 1 : 3))),
+    warmup: num(env, 'BENCH_WARMUP', smoke ? 0 : 2),
     connections: num(env, 'BENCH_CONNECTIONS', smoke ? 10 : 50),
     soakSeconds: num(env, 'BENCH_SOAK_SECONDS', smoke ? 1 : 600),
     agents: num(env, 'BENCH_AGENTS', smoke ? 200 : 100_000),
@@ -46,4 +51,9 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     only: (env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     resultsFile: env.BENCH_RESULTS ?? (smoke ? '' : 'bench/results.json'),
   };
+}
+
+/** Whole seconds per slice: autocannon counts its duration in seconds. */
+export function sliceSeconds(config: BenchConfig): number {
+  return Math.max(1, Math.round(config.duration / config.rounds));
 }

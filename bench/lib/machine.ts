@@ -9,7 +9,6 @@ export interface Machine {
   /** 1-minute load average when the run started and ended: other work sharing the machine. */
   load_start: number;
   load_end?: number;
-  raw_verify_per_second?: number;
 }
 
 export function describeMachine(): Machine {

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type { LoadResult } from './load.js';
 
 // Runs in a worker thread of its own: one core doing nothing but crypto.verify on a parsed KeyObject,
 // with a message shaped like a verify-action message.
@@ -17,6 +18,12 @@ while (performance.now() < until) {
 }
 parentPort.postMessage(calls / ((performance.now() - started) / 1000));
 `;
+
+/** The baseline as a load result, so it can alternate with the load it is compared to. */
+export async function rawVerifySlice(seconds: number): Promise<LoadResult> {
+  const rate = await rawVerifyPerSecond(seconds * 1000);
+  return { seconds, requests: Math.round(rate * seconds), rps: rate, p50: 0, p99: 0, errors: 0, statuses: {} };
+}
 
 /** Ed25519 `crypto.verify` calls per second on one core (one worker thread). */
 export function rawVerifyPerSecond(ms: number): Promise<number> {
