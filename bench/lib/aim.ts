@@ -61,7 +61,7 @@ export async function startAim(options: AimOptions = {}): Promise<AimTarget> {
   const database = await createTestDatabase(kind);
   const redisPrefix = options.redis ? uniqueRedisPrefix('bench') : undefined;
   const env = environment(database, redisPrefix);
-  const launch = (profileName?: string) => startServerProcess(env, { nodeArgs: nodeArgs(profileName), keepLines: false });
+  const launch = (profileName?: string) => startServerProcess(env, { nodeArgs: nodeArgs(profileName), keepLines: false, startTimeoutMs: 600_000 });
   const target: AimTarget = {
     kind,
     redisPrefix,

@@ -19,6 +19,8 @@ export interface ProcessOptions {
   nodeArgs?: string[];
   /** false: drop log lines once the server listens (benchmarks). Default true. */
   keepLines?: boolean;
+  /** How long start-up may take; default 20 s (a benchmark's large store takes longer). */
+  startTimeoutMs?: number;
 }
 
 /**
@@ -41,7 +43,7 @@ export async function startServerProcess(env: Record<string, string>, options: P
   };
   createInterface({ input: child.stderr! }).on('line', collect);
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${lines.join('\n')}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${lines.join('\n')}`)), options.startTimeoutMs ?? 20_000);
     child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${lines.join('\n')}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       collect(line);
