@@ -78,4 +78,5 @@ for (let i = 0; i < refreshCount; i += 1) {
   tokens.push(await token.save());
 }
 process.stdout.write(`${JSON.stringify({ url: issuer, refresh_tokens: tokens })}\n`);
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+// Nothing to flush: the adapter is in memory.
+process.on('SIGTERM', () => process.exit(0));

@@ -24,6 +24,10 @@ export async function startOidcProvider(agentPublicKey: KeyObject, refreshTokens
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Killed with this process if the run dies first.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   const errors: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => errors.length < 50 && errors.push(line));
   const first = await new Promise<{ url: string; refresh_tokens: string[] }>((resolve, reject) => {

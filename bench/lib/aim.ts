@@ -56,12 +56,29 @@ function nodeArgs(profileName: string | undefined): string[] {
   return ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${profileName}-${Date.now()}.cpuprofile`];
 }
 
+/** Servers this run started and has not stopped: killed if the run itself dies, so none is left behind. */
+const running = new Set<number>();
+process.once('exit', () => {
+  for (const pid of running) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+});
+
 export async function startAim(options: AimOptions = {}): Promise<AimTarget> {
   const kind = options.kind ?? 'sqlite';
   const database = await createTestDatabase(kind);
   const redisPrefix = options.redis ? uniqueRedisPrefix('bench') : undefined;
   const env = environment(database, redisPrefix);
-  const launch = (profileName?: string) => startServerProcess(env, { nodeArgs: nodeArgs(profileName), keepLines: false, startTimeoutMs: 600_000 });
+  const launch = async (profileName?: string) => {
+    const server = await startServerProcess(env, { nodeArgs: nodeArgs(profileName), keepLines: false, startTimeoutMs: 600_000 });
+    running.add(server.pid);
+    const stop = server.stop;
+    return { ...server, stop: () => stop().finally(() => running.delete(server.pid)) };
+  };
   const target: AimTarget = {
     kind,
     redisPrefix,

@@ -43,7 +43,11 @@ export async function startServerProcess(env: Record<string, string>, options: P
   };
   createInterface({ input: child.stderr! }).on('line', collect);
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${lines.join('\n')}`)), options.startTimeoutMs ?? 20_000);
+    const timer = setTimeout(() => {
+      // Not left running behind a failed start.
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start:\n${lines.join('\n')}`));
+    }, options.startTimeoutMs ?? 20_000);
     child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${lines.join('\n')}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       collect(line);
