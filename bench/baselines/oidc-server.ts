@@ -1,5 +1,5 @@
 /**
- * The baseline: panva's oidc-provider (8.x, which supports Node 20) with its in-memory adapter, run as a process of
+ * The baseline: panva's oidc-provider (8.x, which supports Node 20) with an in-memory adapter, run as a process of
  * its own like AIM. Configured for work comparable to AIM's: access tokens are EdDSA-signed JWTs, refresh tokens
  * rotate (a used one is consumed; presenting it again revokes the grant), and the private_key_jwt client signs its
  * assertions with Ed25519 and each jti is checked for replay.
@@ -11,6 +11,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import Provider from 'oidc-provider';
+import { MapAdapter } from './map-adapter.js';
 
 const RESOURCE = 'urn:aim:bench';
 const agentJwk = JSON.parse(process.env.BENCH_OIDC_AGENT_JWK ?? '{}') as Record<string, string>;
@@ -23,6 +24,7 @@ await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
 const provider = new Provider(issuer, {
+  adapter: MapAdapter,
   cookies: { keys: [randomUUID()] },
   jwks: { keys: [{ ...signing, kid: 'bench', alg: 'EdDSA', use: 'sig' }] },
   clients: [
