@@ -15,6 +15,7 @@ const FILES = [
   'packages/server/src/storage/contract/stores.test.ts',
   'packages/server/src/storage/contract/api-key-store.test.ts',
   'packages/server/src/api-keys/format.test.ts',
+  'packages/server/src/tokens/jws.test.ts',
   'packages/server/test/flows/sessions.test.ts',
   'packages/server/test/flows/agents.test.ts',
   'packages/server/test/flows/oauth.test.ts',
@@ -53,6 +54,7 @@ const FILES = [
   'packages/server/test/flows/seed-examples.test.ts',
   'packages/server/test/flows/web-ui.test.ts',
   'packages/web/test/browser.test.ts',
+  'bench/smoke.test.ts',
   // Runs last: scans every log line the suite wrote for secrets it created.
   'packages/server/test/flows/log-secrets.test.ts',
 ];

@@ -97,10 +97,9 @@ export class AgentService {
   ): Promise<{ agents: Array<{ agent: Agent; currentKey: KeyView | undefined }>; total: number }> {
     requireScope(principal, 'agents:read');
     const { agents, total } = await this.hub.agents.listAgents(principal.organizationId, query);
-    const withKeys = await Promise.all(
-      agents.map(async (agent) => ({ agent, currentKey: this.currentKey(await this.hub.agents.listKeys(agent.id)) })),
-    );
-    return { agents: withKeys, total };
+    // One query for the whole page's keys, not one per agent.
+    const keys = await this.hub.agents.listKeysOfAgents(agents.map((agent) => agent.id));
+    return { agents: agents.map((agent) => ({ agent, currentKey: this.currentKey(keys.get(agent.id) ?? []) })), total };
   }
 
   async update(

@@ -23,6 +23,8 @@ export interface AgentStore {
   /** Moves the status only from one of `from`; answers whether it moved (a compare-and-swap). */
   setStatus(orgId: OrgId, id: AgentId, from: readonly AgentStatus[], to: AgentStatus, now: number): Promise<boolean>;
   listKeys(agentId: AgentId): Promise<AgentKey[]>;
+  /** The keys of several agents in one query (a page of agents), each list ordered as `listKeys` orders it. */
+  listKeysOfAgents(agentIds: readonly AgentId[]): Promise<Map<AgentId, AgentKey[]>>;
   /** Current (not rotated out, not revoked) keys of active agents whose expiry falls in (from, to]. */
   listKeysExpiringBetween(from: number, to: number, limit: number): Promise<Array<{ key: AgentKey; agentName: string }>>;
   /**

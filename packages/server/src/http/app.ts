@@ -1,9 +1,9 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import helmet, { type HelmetOptions } from 'helmet';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { AimError } from '../core/errors.js';
@@ -40,6 +40,21 @@ export interface AppOptions {
 
 const FORM = 'application/x-www-form-urlencoded';
 
+/**
+ * One access-log line per request, written when it completes, instead of Fastify's two: each line costs a
+ * serialization, redaction and a write, and at full load the "incoming request" line was a tenth of the CPU.
+ * The line kept names the request, its answer and its time; errors are logged as before.
+ */
+class AccessLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return;
+    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
+}
+
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config } = options;
   const app = Fastify({
@@ -47,6 +62,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy ? config.trustProxy.split(',').map((s) => s.trim()) : false,
     return503OnClosing: true,
+    logController: new AccessLog(),
     connectionTimeout: 30_000,
     requestTimeout: 30_000,
     ajv: { customOptions: { strict: false } },
@@ -92,7 +108,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // Security headers on every response, errors and 404s included. The CSP fits the React SPA served from `/`:
   // its own scripts only, inline styles (component kits set style attributes), data: images (QR codes).
-  await app.register(helmet, {
+  const securityHeaders = headersOf({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -113,6 +129,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // HSTS only means something over HTTPS; on plain HTTP it would be ignored or, behind a proxy, wrong.
     hsts: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     crossOriginEmbedderPolicy: false,
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    for (const [name, value] of securityHeaders) reply.raw.setHeader(name, value);
+    done();
   });
   // RFC 6749 §5.1 and good sense: API answers (tokens, TOTP secrets, recovery codes) are never cached.
   app.addHook('onSend', async (request, reply, payload) => {
@@ -176,6 +196,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     app.addHook('onResponse', async (request, reply) => hook(request, reply));
   }
   return app;
+}
+
+/**
+ * The headers helmet sets, computed once. @fastify/helmet rebuilt helmet's middleware (parsing the CSP) on every
+ * request; these headers never vary per request here (no CSP nonces), so they are worked out at start-up.
+ */
+function headersOf(options: HelmetOptions): Array<[string, string]> {
+  const headers = new Map<string, string>();
+  const response = {
+    setHeader: (name: string, value: string) => void headers.set(name.toLowerCase(), String(value)),
+    removeHeader: (name: string) => void headers.delete(name.toLowerCase()),
+  };
+  let failure: unknown;
+  helmet(options)({} as never, response as never, (error?: unknown) => {
+    failure = error;
+  });
+  if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
+  return [...headers];
 }
 
 function registerRoute(app: FastifyInstance, route: Route, options: AppOptions): void {

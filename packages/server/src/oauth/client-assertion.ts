@@ -1,10 +1,10 @@
-import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import type { AgentDirectory, LoadedAgent } from '../agents/directory.js';
 import type { NonceStore } from '../agents/store.js';
 import { keyVerifies } from '../agents/types.js';
 import { SECOND, type Clock } from '../core/clock.js';
 import { AimError } from '../core/errors.js';
 import { isUuid, type AgentId, type OrgId } from '../core/ids.js';
+import { decodeHeader, JwtError, verifyEdDsaJwt, type JwtHeader, type JwtPayload } from '../tokens/jws.js';
 import { ASSERTION_ALGORITHMS } from './metadata.js';
 
 /** Assertions live at most this long (RFC 7523 §3: a short exp); a longer one is refused outright. */
@@ -24,15 +24,15 @@ export class ClientAssertionVerifier {
   ) {}
 
   async verify(assertion: string, clientId: string | undefined): Promise<LoadedAgent> {
-    let header;
+    let header: JwtHeader;
     let unverifiedSub: unknown;
     try {
-      header = decodeProtectedHeader(assertion);
+      header = decodeHeader(assertion);
       unverifiedSub = JSON.parse(Buffer.from(assertion.split('.')[1] ?? '', 'base64url').toString('utf8')).sub;
     } catch {
       throw invalidClient('client_assertion is not a JWT');
     }
-    if (typeof header.alg !== 'string' || !ASSERTION_ALGORITHMS.includes(header.alg)) {
+    if (typeof header.alg !== 'string' || !(ASSERTION_ALGORITHMS as readonly string[]).includes(header.alg)) {
       throw invalidClient('client_assertion must be signed with EdDSA (Ed25519)');
     }
     if (typeof unverifiedSub !== 'string' || !isUuid(unverifiedSub)) throw invalidClient('client_assertion sub must be an agent id');
@@ -43,17 +43,17 @@ export class ClientAssertionVerifier {
     if (loaded.agent.status !== 'active') throw new AimError('unauthorized_client', `the agent is ${loaded.agent.status}`);
 
     const now = this.clock.now();
-    let payload;
+    let payload: JwtPayload | undefined;
     let lastError: unknown;
     for (const { key, object } of loaded.keys.filter(({ key }) => keyVerifies(key, now))) {
       try {
-        ({ payload } = await jwtVerify(assertion, object, {
+        ({ payload } = await verifyEdDsaJwt(assertion, object, {
           algorithms: ASSERTION_ALGORITHMS,
           issuer: loaded.agent.id,
           subject: loaded.agent.id,
           audience: this.audiences,
           requiredClaims: ['exp', 'jti'],
-          currentDate: new Date(now),
+          now,
           clockTolerance: 5,
         }));
         if (key.expiresAt <= now) throw invalidClient('the signing key expired; rotate it');
@@ -64,11 +64,12 @@ export class ClientAssertionVerifier {
       }
     }
     if (!payload) {
-      const reason = lastError instanceof joseErrors.JWTExpired ? 'client_assertion expired' : 'client_assertion did not verify';
+      const reason = lastError instanceof JwtError && lastError.expired ? 'client_assertion expired' : 'client_assertion did not verify';
       throw invalidClient(reason);
     }
-    const exp = payload.exp!;
-    const issuedAt = payload.iat ?? payload.nbf ?? Math.floor(now / 1000);
+    // verifyEdDsaJwt made sure exp is there and that exp, iat and nbf are numbers when present.
+    const exp = payload.exp as number;
+    const issuedAt = (payload.iat ?? payload.nbf ?? Math.floor(now / 1000)) as number;
     if (exp - issuedAt > MAX_LIFETIME_SECONDS || exp - now / 1000 > MAX_LIFETIME_SECONDS) {
       throw invalidClient(`client_assertion must expire within ${MAX_LIFETIME_SECONDS} seconds`);
     }

@@ -10,7 +10,7 @@ import type { Random } from '../core/random.js';
 import type { ErrorCode } from '@aim/protocol';
 import type { Position } from '../http/cursor.js';
 import { hasScope, type Principal } from '../http/principal.js';
-import type { StoreHub } from '../storage/stores.js';
+import type { StoreHub, Stores } from '../storage/stores.js';
 import { decodeSignature, verifyEd25519 } from './ed25519.js';
 import { actionMessage } from './messages.js';
 import type { Decision, Verification } from './types.js';
@@ -107,10 +107,28 @@ export class ActionVerifier {
 
     const allowed = capabilityAllows(agent.capabilities, input.action);
     const verification = evidence(signer.key.id, allowed ? 'allowed' : 'denied', allowed ? 'capability_granted' : 'capability_missing');
-    // Insert-if-absent first: only the one request that claims the nonce goes on to record a decision.
-    const fresh = await this.nonces.consumeNonce(agent.id, input.nonce, input.timestamp * SECOND + this.policy.signatureWindowSeconds * SECOND * 2);
-    if (!fresh) await reject('nonce_reused', 'this nonce was already used by this agent', signer.key.id);
-    await this.record(verification, principal);
+    const nonceExpiresAt = input.timestamp * SECOND + this.policy.signatureWindowSeconds * SECOND * 2;
+    if (this.nonces === this.hub.nonces) {
+      // Nonces in the store: claim it in the transaction that writes the decision, so one commit does both, and
+      // the nonce is spent exactly when its evidence is. The unique insert is still the check (a racing twin waits
+      // for this commit, then finds the nonce taken).
+      const fresh = await this.hub.transaction(async (s) => {
+        const claimed = await s.nonces.consumeNonce(agent.id, input.nonce, nonceExpiresAt);
+        await this.write(s, claimed ? verification : evidence(signer.key.id, 'rejected', 'nonce_reused'), principal);
+        return claimed;
+      });
+      if (!fresh) {
+        this.decided('rejected', 'nonce_reused');
+        for (const listener of this.rejectionListeners) listener(agent, 'nonce_reused', ip);
+        throw new AimError('nonce_reused', 'this nonce was already used by this agent');
+      }
+      this.decided(verification.decision, verification.reason);
+    } else {
+      // Shared nonces (Redis): insert-if-absent first; only the one request that claims it records a decision.
+      const fresh = await this.nonces.consumeNonce(agent.id, input.nonce, nonceExpiresAt);
+      if (!fresh) await reject('nonce_reused', 'this nonce was already used by this agent', signer.key.id);
+      await this.record(verification, principal);
+    }
     return {
       verification,
       allowed,
@@ -141,25 +159,32 @@ export class ActionVerifier {
   }
 
   private async record(verification: Verification, principal: Principal): Promise<void> {
+    await this.hub.transaction((s) => this.write(s, verification, principal));
+    this.decided(verification.decision, verification.reason);
+  }
+
+  private decided(decision: Decision, reason: string): void {
+    for (const listener of this.decisionListeners) listener(decision, reason);
+  }
+
+  /** The evidence and its audit entry, through the stores of one transaction. */
+  private async write(s: Stores, verification: Verification, principal: Principal): Promise<void> {
     const event = verification.decision === 'allowed' ? 'action.verified' : verification.decision === 'denied' ? 'action.denied' : 'action.rejected';
-    await this.hub.transaction(async (s) => {
-      await s.verifications.insertVerification(verification);
-      await this.audit.withStore(s.audit).record({
-        organizationId: verification.organizationId,
-        event,
-        actor: principal.actor,
-        subject: { type: 'agent', id: verification.agentId },
-        ip: verification.ip,
-        data: {
-          verification_id: verification.id,
-          action: verification.action,
-          resource: verification.resource,
-          key_id: verification.keyId,
-          reason: verification.reason,
-        },
-      });
+    await s.verifications.insertVerification(verification);
+    await this.audit.withStore(s.audit).record({
+      organizationId: verification.organizationId,
+      event,
+      actor: principal.actor,
+      subject: { type: 'agent', id: verification.agentId },
+      ip: verification.ip,
+      data: {
+        verification_id: verification.id,
+        action: verification.action,
+        resource: verification.resource,
+        key_id: verification.keyId,
+        reason: verification.reason,
+      },
     });
-    for (const listener of this.decisionListeners) listener(verification.decision, verification.reason);
   }
 }
 

@@ -156,6 +156,20 @@ export class KyselyAgentStore extends KyselyStore implements AgentStore, NonceSt
     return rows.map(toKey);
   }
 
+  async listKeysOfAgents(agentIds: readonly AgentId[]): Promise<Map<AgentId, AgentKey[]>> {
+    const byAgent = new Map<AgentId, AgentKey[]>(agentIds.map((id) => [id, []]));
+    if (agentIds.length === 0) return byAgent;
+    const rows = await this.db
+      .selectFrom('agent_keys')
+      .selectAll()
+      .where('agent_id', 'in', agentIds)
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .execute();
+    for (const row of rows) byAgent.get(row.agent_id as AgentId)?.push(toKey(row));
+    return byAgent;
+  }
+
   async listKeysExpiringBetween(from: number, to: number, limit: number): Promise<Array<{ key: AgentKey; agentName: string }>> {
     const rows = await this.db
       .selectFrom('agent_keys as k')

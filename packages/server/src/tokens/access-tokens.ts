@@ -1,7 +1,7 @@
-import { SignJWT, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { Clock } from '../core/clock.js';
 import { AimError } from '../core/errors.js';
 import type { Random } from '../core/random.js';
+import { JwtError, signEdDsaJwt, verifyEdDsaJwt, type JwtPayload } from './jws.js';
 import type { SigningKeyRing } from './signing-keys.js';
 
 /** RFC 9068 §2.1: access tokens say what they are in the header, so an ID or other JWT cannot pass as one. */
@@ -29,7 +29,20 @@ export interface VerifiedAccess extends AccessClaims {
   exp: number;
 }
 
+/** Verified tokens kept, at most; the oldest goes first. */
+const VERIFIED_CACHE_SIZE = 10_000;
+/** Seconds of clock skew allowed on exp (and so on a cached token). */
+const CLOCK_TOLERANCE = 5;
+
 export class AccessTokens {
+  /**
+   * Tokens that verified, by their exact text: a client sends the same token for minutes, and checking its
+   * signature and claims again each time was the largest cost of a JWT-authenticated request. A hit is good only
+   * until the token's exp and while its signing key is published; revocation (session or jti) is checked by the
+   * caller on every request, cached or not.
+   */
+  private readonly verified = new Map<string, { claims: VerifiedAccess; kid: string }>();
+
   constructor(
     private readonly keys: SigningKeyRing,
     private readonly clock: Clock,
@@ -46,7 +59,14 @@ export class AccessTokens {
     const { kid, privateKey } = this.keys.current();
     const now = Math.floor(this.clock.now() / 1000);
     const jti = this.random.uuid();
-    const payload: JWTPayload = {
+    const payload: JwtPayload = {
+      iss: this.issuer,
+      aud: this.issuer,
+      sub: claims.sub,
+      jti,
+      iat: now,
+      nbf: now,
+      exp: now + this.ttlSeconds,
       org: claims.org,
       kind: claims.kind,
       scope: claims.scope.join(' '),
@@ -54,23 +74,19 @@ export class AccessTokens {
       ...(claims.role && { role: claims.role }),
       ...(claims.clientId && { client_id: claims.clientId }),
     };
-    const token = await new SignJWT(payload)
-      .setProtectedHeader({ alg: 'EdDSA', kid, typ: ACCESS_TOKEN_TYP })
-      .setIssuer(this.issuer)
-      .setAudience(this.issuer)
-      .setSubject(claims.sub)
-      .setJti(jti)
-      .setIssuedAt(now)
-      .setNotBefore(now)
-      .setExpirationTime(now + this.ttlSeconds)
-      .sign(privateKey);
+    const token = signEdDsaJwt({ alg: 'EdDSA', kid, typ: ACCESS_TOKEN_TYP }, payload, privateKey);
     return { token, expiresIn: this.ttlSeconds, jti };
   }
 
   /** Verifies signature, algorithm, type, issuer, audience and times; anything wrong is `invalid_token`. */
   async verify(token: string): Promise<VerifiedAccess> {
+    const hit = this.verified.get(token);
+    if (hit) {
+      if (hit.claims.exp > this.clock.now() / 1000 - CLOCK_TOLERANCE && this.keys.isPublished(hit.kid)) return hit.claims;
+      this.verified.delete(token);
+    }
     try {
-      const { payload } = await jwtVerify(
+      const { payload, header } = await verifyEdDsaJwt(
         token,
         async (header) => {
           const key = typeof header.kid === 'string' ? await this.keys.publicKey(header.kid) : undefined;
@@ -83,20 +99,23 @@ export class AccessTokens {
           issuer: this.issuer,
           audience: this.issuer,
           requiredClaims: ['sub', 'exp', 'iat', 'jti', 'org', 'kind'],
-          currentDate: new Date(this.clock.now()),
-          clockTolerance: 5,
+          now: this.clock.now(),
+          clockTolerance: CLOCK_TOLERANCE,
         },
       );
-      return toClaims(payload);
+      const claims = Object.freeze(toClaims(payload));
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
+      this.verified.set(token, { claims, kid: String(header.kid) });
+      return claims;
     } catch (error) {
       if (error instanceof AimError) throw error;
-      const description = error instanceof joseErrors.JWTExpired ? 'access token expired' : 'access token is not valid';
+      const description = error instanceof JwtError && error.expired ? 'access token expired' : 'access token is not valid';
       throw new AimError('invalid_token', description, { cause: error });
     }
   }
 }
 
-function toClaims(p: JWTPayload): VerifiedAccess {
+function toClaims(p: JwtPayload): VerifiedAccess {
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   const kind = str(p.kind);
   if (kind !== 'session' && kind !== 'sdk' && kind !== 'agent') throw new AimError('invalid_token', 'unknown token kind');
@@ -109,7 +128,7 @@ function toClaims(p: JWTPayload): VerifiedAccess {
     kind,
     scope: (str(p.scope) ?? '').split(' ').filter(Boolean),
     jti: str(p.jti) ?? '',
-    exp: p.exp ?? 0,
+    exp: typeof p.exp === 'number' ? p.exp : 0,
     ...(sid && { sid }),
     ...(role && { role }),
     ...(clientId && { clientId }),

@@ -75,6 +75,11 @@ export class SigningKeyRing {
     return this.keys.get(kid)?.publicKey;
   }
 
+  /** Whether a kid is still published (cached verifications of its tokens stay good only while it is). */
+  isPublished(kid: string): boolean {
+    return this.keys.has(kid);
+  }
+
   jwks(): { keys: JsonWebKey[] } {
     this.reloadIfStale();
     return { keys: [...this.keys.values()].map((k) => k.publicJwk) };

@@ -16,12 +16,21 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
+export interface ProcessOptions {
+  /** Flags for node before the script, such as `--cpu-prof`. */
+  nodeArgs?: string[];
+  /** false: drop log lines once the server listens (benchmarks). Default true. */
+  keepLines?: boolean;
+  /** How long start-up may take; default 60 s (a loaded machine, or a benchmark's large store takes longer). */
+  startTimeoutMs?: number;
+}
+
 /**
  * Starts the built server (`node packages/server/dist/bin.js`, what `npm start` runs) as a process of its own with
  * only the given environment, and waits until it listens. Its log lines join the suite's log for the secret scan.
  */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [BIN], {
+export async function startServerProcess(env: Record<string, string>, options: ProcessOptions = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN], {
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', AIM_HOST: '127.0.0.1', AIM_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -31,7 +40,10 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   child.once('exit', () => process.removeListener('exit', reap));
   const lines: string[] = [];
   const logFile = process.env.AIM_TEST_LOG_FILE;
+  let listening = false;
   const collect = (line: string) => {
+    // Benchmarks keep only the start-up lines: a long load would otherwise pile up every request's log line.
+    if (listening && options.keepLines === false) return;
     lines.push(line);
     if (logFile) appendFileSync(logFile, `${line}\n`);
   };
@@ -41,13 +53,14 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`server did not start:\n${lines.join('\n')}`));
-    }, 60_000);
+    }, options.startTimeoutMs ?? 60_000);
     child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${lines.join('\n')}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       collect(line);
       const parsed = parse(line);
       if (parsed?.msg === 'AIM is listening' && typeof parsed.address === 'string') {
         clearTimeout(timer);
+        listening = true;
         resolve(parsed.address);
       }
     });

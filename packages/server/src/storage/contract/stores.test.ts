@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { verifyAuditChain } from '@aim/protocol';
 import { createTestDatabase, STORE_KINDS, type TestDatabase } from '../../../test/support/databases.js';
 import { AuditLog } from '../../audit/audit-log.js';
 import { ManualClock } from '../../core/clock.js';
 import { AimError } from '../../core/errors.js';
-import type { FamilyId, OrgId, UserId } from '../../core/ids.js';
+import type { AgentKey } from '../../agents/types.js';
+import type { AgentId, FamilyId, KeyId, OrgId, UserId } from '../../core/ids.js';
 import { systemRandom } from '../../core/random.js';
 import { migrate, openDatabase, type Database } from '../database.js';
 import { createStores, type StoreHub } from '../stores.js';
@@ -174,6 +175,40 @@ for (const kind of STORE_KINDS) {
         }),
       );
       assert.deepEqual(await stores.audit.list({ organizationId, limit: 10 }), []);
+    });
+
+    it('agent keys: one query for a page of agents answers each its own keys, newest first', async () => {
+      const user = await newUser();
+      const keyFor = (agentId: AgentId, createdAt: number): AgentKey => ({
+        id: uuid() as KeyId,
+        agentId,
+        organizationId: user.organizationId,
+        publicKey: randomBytes(32).toString('base64'),
+        createdAt,
+        expiresAt: createdAt + 1e9,
+        graceUntil: null,
+        replacedBy: null,
+        revokedAt: null,
+      });
+      const agentIds = [uuid(), uuid(), uuid()] as AgentId[];
+      const keys = new Map<AgentId, AgentKey[]>();
+      for (const [i, id] of agentIds.entries()) {
+        const first = keyFor(id, clock.now() + i);
+        await stores.agents.createAgent(
+          { id, organizationId: user.organizationId, name: `agent-${id}`, type: 'agent', description: null, capabilities: [], status: 'active', createdBy: `user:${user.id}`, createdAt: clock.now(), updatedAt: clock.now() },
+          first,
+        );
+        keys.set(id, [first]);
+      }
+      const second = keyFor(agentIds[0]!, clock.now() + 100);
+      await stores.agents.replaceKeys(agentIds[0]!, second, clock.now() + 100);
+      const page = await stores.agents.listKeysOfAgents([agentIds[0]!, agentIds[1]!, uuid() as AgentId]);
+      assert.equal(page.size, 3);
+      assert.deepEqual(page.get(agentIds[0]!)?.map((k) => k.id), (await stores.agents.listKeys(agentIds[0]!)).map((k) => k.id));
+      assert.deepEqual(page.get(agentIds[0]!)?.map((k) => k.id), [second.id, keys.get(agentIds[0]!)![0]!.id]);
+      assert.deepEqual(page.get(agentIds[1]!)?.map((k) => k.id), [keys.get(agentIds[1]!)![0]!.id]);
+      assert.equal([...page.values()].flat().some((k) => k.agentId === agentIds[2]), false);
+      assert.equal((await stores.agents.listKeysOfAgents([])).size, 0);
     });
 
     it('signing keys: exactly one key signs after concurrent rotations', async () => {
