@@ -38,6 +38,8 @@ const FILES = [
   'packages/server/test/flows/cluster.test.ts',
   'packages/server/test/flows/bad-input.test.ts',
   'packages/server/test/flows/api-keys.test.ts',
+  'packages/server/test/attacks/fuzz-sqlite.test.ts',
+  'packages/server/test/attacks/fuzz-postgres.test.ts',
   // Runs last: scans every log line the suite wrote for secrets it created.
   'packages/server/test/flows/log-secrets.test.ts',
 ];

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { HttpClient } from './http.js';
@@ -10,6 +10,13 @@ export interface ServerProcess {
   url: string;
   http: HttpClient;
   lines: string[];
+  pid: number;
+  /** Resident memory of the server process, from /proc (Linux), in bytes. */
+  rss(): number;
+  /** Whether the process is still running. */
+  alive(): boolean;
+  /** SIGKILL: no shutdown hooks, no flush, as in a power cut or an OOM kill. Resolves once the process is gone. */
+  kill(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -30,7 +37,11 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   };
   createInterface({ input: child.stderr! }).on('line', collect);
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${lines.join('\n')}`)), 20_000);
+    const timer = setTimeout(() => {
+      // A server that never said it listens must not outlive the test (its pipes would keep the runner alive).
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start:\n${lines.join('\n')}`));
+    }, 20_000);
     child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${lines.join('\n')}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       collect(line);
@@ -41,7 +52,16 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
       }
     });
   });
-  return { url, http: new HttpClient(url), lines, stop: () => stop(child) };
+  return {
+    url,
+    http: new HttpClient(url),
+    lines,
+    pid: child.pid!,
+    rss: () => residentBytes(child.pid!),
+    alive: () => child.exitCode === null && child.signalCode === null,
+    kill: () => kill(child),
+    stop: () => stop(child),
+  };
 }
 
 function parse(line: string): Record<string, unknown> | undefined {
@@ -58,4 +78,18 @@ function stop(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
+}
+
+function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+function residentBytes(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`no VmRSS for ${pid}`);
+  return Number(match[1]) * 1024;
 }
