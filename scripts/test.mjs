@@ -40,6 +40,7 @@ const FILES = [
   'packages/server/test/flows/api-keys.test.ts',
   'packages/server/test/attacks/fuzz-sqlite.test.ts',
   'packages/server/test/attacks/fuzz-postgres.test.ts',
+  'packages/server/test/attacks/crash-safety.test.ts',
   // Runs last: scans every log line the suite wrote for secrets it created.
   'packages/server/test/flows/log-secrets.test.ts',
 ];
