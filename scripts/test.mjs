@@ -41,6 +41,8 @@ const FILES = [
   'packages/server/test/attacks/fuzz-sqlite.test.ts',
   'packages/server/test/attacks/fuzz-postgres.test.ts',
   'packages/server/test/attacks/crash-safety.test.ts',
+  'packages/server/test/attacks/attack-tokens.test.ts',
+  'packages/server/test/attacks/attack-cross-org.test.ts',
   // Runs last: scans every log line the suite wrote for secrets it created.
   'packages/server/test/flows/log-secrets.test.ts',
 ];
