@@ -44,6 +44,8 @@ const FILES = [
   'packages/server/test/attacks/attack-tokens.test.ts',
   'packages/server/test/attacks/attack-cross-org.test.ts',
   'packages/server/test/attacks/attack-input.test.ts',
+  'packages/server/test/attacks/attack-signatures.test.ts',
+  'packages/server/test/attacks/attack-timing.test.ts',
   // Runs last: scans every log line the suite wrote for secrets it created.
   'packages/server/test/flows/log-secrets.test.ts',
 ];
