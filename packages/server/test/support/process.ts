@@ -41,7 +41,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
       // A server that never said it listens must not outlive the test (its pipes would keep the runner alive).
       child.kill('SIGKILL');
       reject(new Error(`server did not start:\n${lines.join('\n')}`));
-    }, 20_000);
+    }, 60_000); // generous: a loaded CI machine can take this long to start a process
     child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${lines.join('\n')}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       collect(line);
