@@ -6,4 +6,4 @@ export const LONG = process.env.AIM_TEST_LONG === '1';
 
 export const BUDGET = LONG
   ? { fuzzRounds: 12, fuzzRunsPerRoute: 16, crashCycles: 10, soakMinutes: 10 }
-  : { fuzzRounds: 3, fuzzRunsPerRoute: 7, crashCycles: 3, soakMinutes: 0 };
+  : { fuzzRounds: 3, fuzzRunsPerRoute: 6, crashCycles: 3, soakMinutes: 0 };
