@@ -81,10 +81,18 @@ async function loadAndKill(h: Harness, minWrites: number): Promise<void> {
   const start = h.acked.writes;
   const workers = Array.from({ length: WORKERS }, () => worker(h, stop));
   const failed = Promise.race(workers.map((w) => w.then(() => new Promise<never>(() => undefined))));
-  await Promise.race([failed, (async () => {
-    while (h.acked.writes - start < minWrites) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, randomInt(50, 400)));
-  })()]);
+  try {
+    await Promise.race([failed, (async () => {
+      while (h.acked.writes - start < minWrites && !stop.now) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, randomInt(50, 400)));
+    })()]);
+  } catch (error) {
+    // A worker saw a wrong answer: stop the others and the server, or they would keep the test process alive.
+    stop.now = true;
+    await h.server.kill();
+    await Promise.allSettled(workers);
+    throw error;
+  }
   // Workers stop at their next turn; what is in flight now dies with the server.
   stop.now = true;
   await h.server.kill();
