@@ -164,10 +164,6 @@ async function assertNoHalfRotatedFamily(database: TestDatabase, label: string):
   }
 }
 
-async function start(database: TestDatabase, env: Record<string, string>): Promise<ServerProcess> {
-  return startServerProcess(env);
-}
-
 for (const kind of STORE_KINDS) {
   describe(`crash safety on ${kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'}: kill -9 under write load`, () => {
     const harness: { h?: Harness } = {};
@@ -179,7 +175,7 @@ for (const kind of STORE_KINDS) {
     it(`survives ${BUDGET.crashCycles} kill -9 cycles with no acknowledged write lost`, async (t) => {
       const database = await createTestDatabase(kind as StoreKind);
       const env = provingGroundEnv({ AIM_DATA_DIR: database.dataDir, ...(database.databaseUrl && { AIM_DATABASE_URL: database.databaseUrl }) });
-      const server = await start(database, env);
+      const server = await startServerProcess(env);
       const admin = await login(server.http, ADMIN_EMAIL, ADMIN_PASSWORD);
       const h: Harness = {
         database,
@@ -192,7 +188,7 @@ for (const kind of STORE_KINDS) {
       harness.h = h;
       for (let cycle = 1; cycle <= BUDGET.crashCycles; cycle++) {
         await loadAndKill(h, 25);
-        h.server = await start(database, env);
+        h.server = await startServerProcess(env);
         await checkInvariants(h, `cycle ${cycle}`);
       }
       t.diagnostic(
