@@ -55,9 +55,23 @@ const FILES = [
   'packages/server/test/flows/web-ui.test.ts',
   'packages/web/test/browser.test.ts',
   'bench/smoke.test.ts',
+  'packages/server/test/attacks/fuzz-sqlite.test.ts',
+  'packages/server/test/attacks/fuzz-postgres.test.ts',
+  'packages/server/test/attacks/crash-safety.test.ts',
+  'packages/server/test/attacks/attack-tokens.test.ts',
+  'packages/server/test/attacks/attack-cross-org.test.ts',
+  'packages/server/test/attacks/attack-input.test.ts',
+  'packages/server/test/attacks/attack-signatures.test.ts',
+  'packages/server/test/attacks/attack-timing.test.ts',
   // Runs last: scans every log line the suite wrote for secrets it created.
   'packages/server/test/flows/log-secrets.test.ts',
 ];
+
+// `--long` (npm run test:long): the proving ground's long budget (AIM_TEST_LONG=1: more fuzzing, more crash cycles)
+// and the suites that only make sense with it, such as the 10-minute soak.
+const LONG_FILES = ['packages/server/test/attacks/soak.test.ts'];
+const long = process.argv.includes('--long');
+if (long) FILES.splice(FILES.length - 1, 0, ...LONG_FILES);
 
 const missing = FILES.filter((f) => !existsSync(f));
 if (missing.length > 0) {
@@ -65,7 +79,7 @@ if (missing.length > 0) {
   process.exit(1);
 }
 
-const only = process.argv.slice(2);
+const only = process.argv.slice(2).filter((a) => a !== '--long');
 const files = only.length > 0 ? FILES.filter((f) => only.some((o) => f.includes(o))) : FILES;
 const logFile = join(mkdtempSync(join(tmpdir(), 'aim-logs-')), 'suite.log');
 writeFileSync(logFile, '');
@@ -75,7 +89,7 @@ writeFileSync(logFile, '');
 const [last] = files.slice(-1);
 const scanLast = last?.endsWith('log-secrets.test.ts');
 const first = scanLast ? files.slice(0, -1) : files;
-const env = { ...process.env, AIM_TEST_LOG_FILE: logFile, NODE_ENV: 'test' };
+const env = { ...process.env, AIM_TEST_LOG_FILE: logFile, NODE_ENV: 'test', ...(long && { AIM_TEST_LONG: '1' }) };
 const totals = new Map();
 const SUMMARY = /^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ([\d.]+)$/;
 

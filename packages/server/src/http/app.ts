@@ -9,6 +9,7 @@ import type { Config } from '../config/index.js';
 import { AimError } from '../core/errors.js';
 import { authenticate, type CredentialVerifiers, type PrincipalPolicy } from './authenticate.js';
 import { toErrorResponse } from './errors.js';
+import { rejectNul } from './nul-guard.js';
 import type { Route } from './handler.js';
 import type { Principal } from './principal.js';
 import { validatorCompiler } from './validation.js';
@@ -66,6 +67,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     connectionTimeout: 30_000,
     requestTimeout: 30_000,
     ajv: { customOptions: { strict: false } },
+    // Fastify's own refusals of malformed URLs answer catalogued JSON like every other error.
+    frameworkErrors: (error, request, reply) => {
+      request.log.info({ code: error.code }, 'request refused');
+      void (reply as FastifyReply).status(400).send({ error: 'invalid_request', error_description: 'the request URL could not be parsed' });
+    },
     // Errors Node raises before Fastify sees a request (oversized or malformed headers) still answer catalogued JSON.
     clientErrorHandler: (error, socket) => {
       const tooLarge = (error as { code?: string }).code === 'HPE_HEADER_OVERFLOW';
@@ -100,6 +106,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (response.internal) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: response.body.error }, 'request refused');
     void reply.status(response.status).headers(response.headers).send(response.body);
+  });
+
+  app.addHook('preValidation', async (request) => {
+    rejectNul({ path: request.params, query: request.query, body: request.body });
   });
 
   const https = config.publicUrl.startsWith('https://');

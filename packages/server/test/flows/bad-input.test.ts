@@ -1,45 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ERROR_STATUS, isErrorCode } from '@aim/protocol';
 import { SignJWT } from 'jose';
 import { startTestServer, type SignedIn, type TestServer } from '../support/server.js';
 import { forgedApiKeys, forgedTokens } from '../support/tokens.js';
-import type { HttpResult } from '../support/http.js';
-
-interface Operation {
-  method: string;
-  path: string;
-  secured: boolean;
-  hasBody: boolean;
-  form: boolean;
-}
-
-/** Every operation in the OpenAPI document: routes added later are covered without touching this file. */
-async function operations(t: TestServer): Promise<Operation[]> {
-  const doc = (await t.http.get<{ paths: Record<string, Record<string, Record<string, unknown>>> }>('/api/v1/openapi.json')).body;
-  const ops: Operation[] = [];
-  for (const [path, methods] of Object.entries(doc.paths)) {
-    for (const [method, op] of Object.entries(methods)) {
-      const security = (op.security as unknown[] | undefined) ?? [];
-      const content = ((op.requestBody as { content?: Record<string, unknown> } | undefined)?.content ?? {}) as Record<string, unknown>;
-      ops.push({
-        method: method.toUpperCase(),
-        path: path.replace(/\{[^}]+\}/g, '6b0f2c1e-8d3a-4f5b-9c7d-1e2f3a4b5c6d'),
-        secured: security.length > 0,
-        hasBody: Object.keys(content).length > 0,
-        form: 'application/x-www-form-urlencoded' in content,
-      });
-    }
-  }
-  return ops;
-}
-
-function assertCatalogued(res: HttpResult, label: string): void {
-  assert.ok(res.status >= 400 && res.status < 500, `${label}: expected 4xx, got ${res.status} ${res.text.slice(0, 200)}`);
-  assert.ok(isErrorCode(res.body?.error), `${label}: error code ${String(res.body?.error)} is not catalogued`);
-  assert.equal(typeof res.body.error_description, 'string', `${label}: error_description`);
-  assert.equal(ERROR_STATUS[res.body.error as keyof typeof ERROR_STATUS], res.status, `${label}: status matches the catalogue`);
-}
+import { assertCatalogued, operations, type Operation } from '../support/openapi.js';
 
 describe('bad input on every route answers a catalogued 4xx, never a 500', () => {
   let t: TestServer;
@@ -48,7 +12,7 @@ describe('bad input on every route answers a catalogued 4xx, never a 500', () =>
   before(async () => {
     t = await startTestServer();
     admin = await t.signIn({ role: 'admin' });
-    ops = await operations(t);
+    ops = await operations(t.http);
   });
   after(() => t.close());
 

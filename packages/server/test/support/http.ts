@@ -15,6 +15,8 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   token?: string;
   apiKey?: string;
+  /** Gives up after this many milliseconds (a hung request fails the test instead of stalling it). */
+  timeoutMs?: number;
 }
 
 export class HttpClient {
@@ -30,7 +32,12 @@ export class HttpClient {
     }
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (options.apiKey) headers['x-api-key'] = options.apiKey;
-    const response = await fetch(this.baseUrl + path, { method: options.method ?? (body === undefined ? 'GET' : 'POST'), headers, body });
+    const response = await fetch(this.baseUrl + path, {
+      method: options.method ?? (body === undefined ? 'GET' : 'POST'),
+      headers,
+      body,
+      ...(options.timeoutMs !== undefined && { signal: AbortSignal.timeout(options.timeoutMs) }),
+    });
     const text = await response.text();
     let parsed: unknown = undefined;
     try {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { HttpClient } from './http.js';
@@ -13,6 +13,12 @@ export interface ServerProcess {
   pid: number;
   /** Sends `signal` and answers the exit code (null when the signal killed it) once the process is gone. */
   signal(signal: NodeJS.Signals): Promise<number | null>;
+  /** Resident memory of the server process, from /proc (Linux), in bytes. */
+  rss(): number;
+  /** Whether the process is still running. */
+  alive(): boolean;
+  /** SIGKILL: no shutdown hooks, no flush, as in a power cut or an OOM kill. Resolves once the process is gone. */
+  kill(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -78,6 +84,9 @@ export async function startServerProcess(env: Record<string, string>, options: P
       if (child.exitCode === null && child.signalCode === null) child.kill(name);
       return exited;
     },
+    rss: () => residentBytes(child.pid!),
+    alive: () => child.exitCode === null && child.signalCode === null,
+    kill: () => kill(child),
     stop: () => stop(child),
   };
 }
@@ -96,4 +105,18 @@ function stop(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
+}
+
+function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+function residentBytes(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`no VmRSS for ${pid}`);
+  return Number(match[1]) * 1024;
 }

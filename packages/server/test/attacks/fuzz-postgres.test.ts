@@ -1,0 +1,8 @@
+import { describe, it } from 'node:test';
+import { fuzzStore } from './fuzz-harness.js';
+
+describe('schema-driven fuzzing of every route on PostgreSQL', () => {
+  it('answers every input with a documented success or a catalogued error, stays up, and keeps memory bounded', async (t) => {
+    await fuzzStore(t, 'postgres');
+  });
+});
