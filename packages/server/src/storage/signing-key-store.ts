@@ -1,5 +1,7 @@
 import type { SigningKeyRecord, SigningKeyStore } from '../tokens/store.js';
+import type { Kysely } from 'kysely';
 import { KyselyStore } from './kysely-store.js';
+import type { Tables } from './tables.js';
 
 export class KyselySigningKeyStore extends KyselyStore implements SigningKeyStore {
   async listPublished(now: number): Promise<SigningKeyRecord[]> {
@@ -28,17 +30,31 @@ export class KyselySigningKeyStore extends KyselyStore implements SigningKeyStor
         .set({ retired_at: retiredAt, expires_at: expiresAt })
         .where('retired_at', 'is', null)
         .execute();
-      await trx
-        .insertInto('signing_keys')
-        .values({
-          kid: key.kid,
-          public_jwk: key.publicJwk,
-          private_jwk_sealed: key.privateJwkSealed,
-          created_at: key.createdAt,
-          retired_at: null,
-          expires_at: null,
-        })
-        .execute();
+      await insertKey(trx, key);
     });
   }
+
+  async insertIfNoSigner(key: SigningKeyRecord): Promise<boolean> {
+    return this.atomically(async (trx) => {
+      await this.lock(trx, 'aim.signing-keys');
+      const signer = await trx.selectFrom('signing_keys').select('kid').where('retired_at', 'is', null).executeTakeFirst();
+      if (signer) return false;
+      await insertKey(trx, key);
+      return true;
+    });
+  }
+}
+
+async function insertKey(db: Kysely<Tables>, key: SigningKeyRecord): Promise<void> {
+  await db
+    .insertInto('signing_keys')
+    .values({
+      kid: key.kid,
+      public_jwk: key.publicJwk,
+      private_jwk_sealed: key.privateJwkSealed,
+      created_at: key.createdAt,
+      retired_at: null,
+      expires_at: null,
+    })
+    .execute();
 }

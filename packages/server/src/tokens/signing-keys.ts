@@ -35,28 +35,36 @@ export class SigningKeyRing {
     private readonly publishAfterRetirementMs: number,
   ) {}
 
-  /** Loads the keys, creating the first one when there is none. */
+  /**
+   * Loads the keys, creating the first one when there is none. Nodes starting together must not each create one:
+   * a node would then sign with a key the others loaded too early to know.
+   */
   async init(): Promise<void> {
     await this.reload();
-    if (!this.signer) await this.rotate();
+    if (this.signer) return;
+    await this.store.insertIfNoSigner(this.newKey());
+    await this.load();
   }
 
   /** Starts signing with a new key; the previous one stays in the JWKS until its tokens expire. */
   async rotate(): Promise<string> {
+    const record = this.newKey();
+    await this.store.insertAndRetireOthers(record, record.createdAt, record.createdAt + this.publishAfterRetirementMs);
+    await this.load();
+    return record.kid;
+  }
+
+  private newKey(): SigningKeyRecord {
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
     const kid = this.random.bytes(12).toString('base64url');
-    const now = this.clock.now();
-    const record: SigningKeyRecord = {
+    return {
       kid,
       publicJwk: JSON.stringify({ ...publicKey.export({ format: 'jwk' }), kid, alg: 'EdDSA', use: 'sig' }),
       privateJwkSealed: this.box.seal(JSON.stringify(privateKey.export({ format: 'jwk' })), SEAL_PURPOSE),
-      createdAt: now,
+      createdAt: this.clock.now(),
       retiredAt: null,
       expiresAt: null,
     };
-    await this.store.insertAndRetireOthers(record, now, now + this.publishAfterRetirementMs);
-    await this.reload();
-    return kid;
   }
 
   /** The key that signs new tokens. */
