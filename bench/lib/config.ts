@@ -40,7 +40,8 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     smoke,
     duration: num(env, 'BENCH_DURATION', smoke ? 1 : 12),
     rounds: Math.max(1, Math.round(num(env, 'BENCH_ROUNDS', smoke ? 1 : 3))),
-    warmup: num(env, 'BENCH_WARMUP', smoke ? 0 : 2),
+    // Even a smoke run warms up: on a busy machine a cold baseline can finish no request in its first second.
+    warmup: num(env, 'BENCH_WARMUP', smoke ? 1 : 2),
     connections: num(env, 'BENCH_CONNECTIONS', smoke ? 10 : 50),
     soakSeconds: num(env, 'BENCH_SOAK_SECONDS', smoke ? 1 : 600),
     agents: num(env, 'BENCH_AGENTS', smoke ? 200 : 100_000),
