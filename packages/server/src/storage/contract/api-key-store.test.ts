@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import { createTestDatabase, STORE_KINDS, type TestDatabase } from '../../../test/support/databases.js';
+import { describe, it } from 'node:test';
+import { STORE_KINDS } from '../../../test/support/databases.js';
+import { useFreshStores } from '../../../test/support/fresh-stores.js';
 import type { NewApiKey, UsageCount } from '../../api-keys/types.js';
 import { DAY, ManualClock } from '../../core/clock.js';
 import type { ApiKeyId, OrgId, UserId } from '../../core/ids.js';
 import { systemRandom } from '../../core/random.js';
-import { migrate, openDatabase, type Database } from '../database.js';
-import { createStores, type StoreHub } from '../stores.js';
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 const uuid = () => systemRandom.uuid();
@@ -15,27 +14,14 @@ const uuid = () => systemRandom.uuid();
 /** The API key store's guarantees, proven on SQLite and on PostgreSQL. */
 for (const kind of STORE_KINDS) {
   describe(`API key store contract (${kind})`, () => {
-    let testDb: TestDatabase;
-    let database: Database;
-    let stores: StoreHub;
+    const fresh = useFreshStores(kind);
     const clock = new ManualClock();
-
-    before(async () => {
-      testDb = await createTestDatabase(kind);
-      database = openDatabase({ databaseUrl: testDb.databaseUrl, dataDir: testDb.dataDir, poolSize: 10 });
-      await migrate(database);
-      stores = createStores(database);
-    });
-    after(async () => {
-      await database.close();
-      await testDb.drop();
-    });
 
     async function newUser() {
       const organizationId = uuid() as OrgId;
-      await stores.users.createOrganization({ id: organizationId, name: 'org', createdAt: clock.now() });
+      await fresh.stores.users.createOrganization({ id: organizationId, name: 'org', createdAt: clock.now() });
       const id = uuid() as UserId;
-      await stores.users.createUser({
+      await fresh.stores.users.createUser({
         id,
         organizationId,
         email: `${id}@example.test`,
@@ -71,43 +57,43 @@ for (const kind of STORE_KINDS) {
     it('a key is found by its hash, with its creator state, and by nothing else', async () => {
       const owner = await newUser();
       const record = newKey(owner, { rateLimitPerMinute: 60 });
-      await stores.apiKeys.insertApiKey(record);
-      const found = await stores.apiKeys.findByHash(record.keyHash);
+      await fresh.stores.apiKeys.insertApiKey(record);
+      const found = await fresh.stores.apiKeys.findByHash(record.keyHash);
       assert.equal(found?.id, record.id);
       assert.deepEqual(found?.scopes, ['agents:read', 'verify']);
       assert.equal(found?.rateLimitPerMinute, 60);
       assert.equal(found?.creatorDisabledAt, null);
-      assert.equal(await stores.apiKeys.findByHash(sha('another key')), undefined);
-      assert.equal(await stores.apiKeys.findByHash(record.keyHash.toUpperCase()), undefined);
+      assert.equal(await fresh.stores.apiKeys.findByHash(sha('another key')), undefined);
+      assert.equal(await fresh.stores.apiKeys.findByHash(record.keyHash.toUpperCase()), undefined);
     });
 
     it('a hash names one key: a second insert with it fails', async () => {
       const owner = await newUser();
       const first = newKey(owner);
-      await stores.apiKeys.insertApiKey(first);
-      await assert.rejects(stores.apiKeys.insertApiKey(newKey(owner, { keyHash: first.keyHash })));
+      await fresh.stores.apiKeys.insertApiKey(first);
+      await assert.rejects(fresh.stores.apiKeys.insertApiKey(newKey(owner, { keyHash: first.keyHash })));
     });
 
     it('lookups by id, lists and revocation are scoped to the organization', async () => {
       const a = await newUser();
       const b = await newUser();
       const key = newKey(a);
-      await stores.apiKeys.insertApiKey(key);
-      assert.ok(await stores.apiKeys.findInOrganization(a.organizationId, key.id));
-      assert.equal(await stores.apiKeys.findInOrganization(b.organizationId, key.id), undefined);
-      assert.equal((await stores.apiKeys.listByOrganization(b.organizationId, { limit: 10 })).total, 0);
-      assert.equal(await stores.apiKeys.revokeApiKey(b.organizationId, key.id, clock.now()), undefined);
-      assert.equal((await stores.apiKeys.findByHash(key.keyHash))?.revokedAt, null);
+      await fresh.stores.apiKeys.insertApiKey(key);
+      assert.ok(await fresh.stores.apiKeys.findInOrganization(a.organizationId, key.id));
+      assert.equal(await fresh.stores.apiKeys.findInOrganization(b.organizationId, key.id), undefined);
+      assert.equal((await fresh.stores.apiKeys.listByOrganization(b.organizationId, { limit: 10 })).total, 0);
+      assert.equal(await fresh.stores.apiKeys.revokeApiKey(b.organizationId, key.id, clock.now()), undefined);
+      assert.equal((await fresh.stores.apiKeys.findByHash(key.keyHash))?.revokedAt, null);
     });
 
     it('revocation is idempotent: the first call changes, the second reports it did not', async () => {
       const owner = await newUser();
       const key = newKey(owner);
-      await stores.apiKeys.insertApiKey(key);
-      const first = await stores.apiKeys.revokeApiKey(owner.organizationId, key.id, clock.now());
+      await fresh.stores.apiKeys.insertApiKey(key);
+      const first = await fresh.stores.apiKeys.revokeApiKey(owner.organizationId, key.id, clock.now());
       assert.equal(first?.changed, true);
       assert.equal(first?.key.revokedAt, clock.now());
-      const second = await stores.apiKeys.revokeApiKey(owner.organizationId, key.id, clock.now() + 5);
+      const second = await fresh.stores.apiKeys.revokeApiKey(owner.organizationId, key.id, clock.now() + 5);
       assert.equal(second?.changed, false);
       assert.equal(second?.key.revokedAt, clock.now(), 'the first revocation time stays');
     });
@@ -119,12 +105,12 @@ for (const kind of STORE_KINDS) {
         // Two keys share each creation time: the id breaks the tie.
         const key = newKey(owner, { createdAt: 1000 + Math.floor(i / 2) });
         ids.push(key.id);
-        await stores.apiKeys.insertApiKey(key);
+        await fresh.stores.apiKeys.insertApiKey(key);
       }
       const seen: string[] = [];
       let after: { createdAt: number; id: ApiKeyId } | undefined;
       for (;;) {
-        const page = await stores.apiKeys.listByOrganization(owner.organizationId, { limit: 3, ...(after && { after }) });
+        const page = await fresh.stores.apiKeys.listByOrganization(owner.organizationId, { limit: 3, ...(after && { after }) });
         assert.equal(page.total, 7);
         seen.push(...page.keys.map((k) => k.id));
         if (!page.next) break;
@@ -132,17 +118,17 @@ for (const kind of STORE_KINDS) {
       }
       assert.equal(seen.length, 7);
       assert.deepEqual([...seen].sort(), [...ids].sort());
-      const times = (await stores.apiKeys.listByOrganization(owner.organizationId, { limit: 10 })).keys.map((k) => k.createdAt);
+      const times = (await fresh.stores.apiKeys.listByOrganization(owner.organizationId, { limit: 10 })).keys.map((k) => k.createdAt);
       assert.deepEqual(times, [...times].sort((x, y) => y - x));
     });
 
     it('rotation is a compare-and-swap: 10 concurrent rotations of one key produce one successor', async () => {
       const owner = await newUser();
       const key = newKey(owner);
-      await stores.apiKeys.insertApiKey(key);
+      await fresh.stores.apiKeys.insertApiKey(key);
       const outcomes = await Promise.all(
         Array.from({ length: 10 }, () =>
-          stores.transaction((s) =>
+          fresh.stores.transaction((s) =>
             s.apiKeys.rotateApiKey({
               organizationId: owner.organizationId,
               id: key.id,
@@ -156,9 +142,9 @@ for (const kind of STORE_KINDS) {
       const won = outcomes.filter((o) => o.kind === 'rotated');
       assert.equal(won.length, 1);
       assert.ok(outcomes.every((o) => o.kind === 'rotated' || o.kind === 'not_rotatable'));
-      const successors = await database.db.selectFrom('api_keys').select('id').where('rotated_from', '=', key.id).execute();
+      const successors = await fresh.database.db.selectFrom('api_keys').select('id').where('rotated_from', '=', key.id).execute();
       assert.equal(successors.length, 1);
-      const old = await stores.apiKeys.findInOrganization(owner.organizationId, key.id);
+      const old = await fresh.stores.apiKeys.findInOrganization(owner.organizationId, key.id);
       assert.equal(old?.replacedBy, successors[0]?.id);
       assert.equal(old?.graceUntil, clock.now() + DAY);
     });
@@ -167,16 +153,16 @@ for (const kind of STORE_KINDS) {
       const owner = await newUser();
       const stranger = await newUser();
       const rotate = (id: ApiKeyId, organizationId = owner.organizationId) =>
-        stores.apiKeys.rotateApiKey({ organizationId, id, now: clock.now(), graceUntil: clock.now() + DAY, successor: newKey(owner, { rotatedFrom: id }) });
+        fresh.stores.apiKeys.rotateApiKey({ organizationId, id, now: clock.now(), graceUntil: clock.now() + DAY, successor: newKey(owner, { rotatedFrom: id }) });
       const revoked = newKey(owner);
-      await stores.apiKeys.insertApiKey(revoked);
-      await stores.apiKeys.revokeApiKey(owner.organizationId, revoked.id, clock.now());
+      await fresh.stores.apiKeys.insertApiKey(revoked);
+      await fresh.stores.apiKeys.revokeApiKey(owner.organizationId, revoked.id, clock.now());
       assert.equal((await rotate(revoked.id)).kind, 'not_rotatable');
       const expired = newKey(owner, { expiresAt: clock.now() });
-      await stores.apiKeys.insertApiKey(expired);
+      await fresh.stores.apiKeys.insertApiKey(expired);
       assert.equal((await rotate(expired.id)).kind, 'not_rotatable');
       const live = newKey(owner);
-      await stores.apiKeys.insertApiKey(live);
+      await fresh.stores.apiKeys.insertApiKey(live);
       assert.equal((await rotate(live.id, stranger.organizationId)).kind, 'not_found');
       assert.equal((await rotate(uuid() as ApiKeyId)).kind, 'not_found');
       assert.equal((await rotate(live.id)).kind, 'rotated');
@@ -185,7 +171,7 @@ for (const kind of STORE_KINDS) {
     it('usage: 20 concurrent flushes of overlapping batches add up exactly, and last use only moves forward', async () => {
       const owner = await newUser();
       const keys = [newKey(owner), newKey(owner), newKey(owner)];
-      for (const k of keys) await stores.apiKeys.insertApiKey(k);
+      for (const k of keys) await fresh.stores.apiKeys.insertApiKey(k);
       const routes = ['GET /api/v1/agents', 'POST /api/v1/agents/:id/verify-action', 'GET /api/v1/api-keys'];
       const days = ['2026-01-01', '2026-01-02'];
       const expected = new Map<string, number>();
@@ -202,25 +188,25 @@ for (const kind of STORE_KINDS) {
         const lastUses = keys.map((k) => ({ keyId: k.id, at: 5000 + n, ip: `10.0.0.${n}` }));
         return { counts, lastUses };
       });
-      await Promise.all(batches.map((b) => stores.apiKeys.addUsage(b.counts, b.lastUses)));
+      await Promise.all(batches.map((b) => fresh.stores.apiKeys.addUsage(b.counts, b.lastUses)));
 
-      const rows = await database.db.selectFrom('api_key_usage').selectAll().where('key_id', 'in', keys.map((k) => k.id)).execute();
+      const rows = await fresh.database.db.selectFrom('api_key_usage').selectAll().where('key_id', 'in', keys.map((k) => k.id)).execute();
       assert.equal(rows.length, keys.length * days.length * routes.length);
       for (const row of rows) assert.equal(Number(row.requests), expected.get(`${row.key_id} ${row.day} ${row.route}`));
       for (const k of keys) {
-        const found = await stores.apiKeys.findInOrganization(owner.organizationId, k.id);
+        const found = await fresh.stores.apiKeys.findInOrganization(owner.organizationId, k.id);
         assert.equal(found?.lastUsedAt, 5019);
         assert.equal(found?.lastUsedIp, '10.0.0.19');
       }
-      await stores.apiKeys.addUsage([], [{ keyId: keys[0]!.id, at: 10, ip: '192.0.2.1' }]);
-      assert.equal((await stores.apiKeys.findInOrganization(owner.organizationId, keys[0]!.id))?.lastUsedAt, 5019, 'an older flush does not move it back');
+      await fresh.stores.apiKeys.addUsage([], [{ keyId: keys[0]!.id, at: 10, ip: '192.0.2.1' }]);
+      assert.equal((await fresh.stores.apiKeys.findInOrganization(owner.organizationId, keys[0]!.id))?.lastUsedAt, 5019, 'an older flush does not move it back');
     });
 
     it('usage reports sum per day and per route from a given day', async () => {
       const owner = await newUser();
       const key = newKey(owner);
-      await stores.apiKeys.insertApiKey(key);
-      await stores.apiKeys.addUsage(
+      await fresh.stores.apiKeys.insertApiKey(key);
+      await fresh.stores.apiKeys.addUsage(
         [
           { keyId: key.id, day: '2026-01-01', route: 'GET /a', requests: 5 },
           { keyId: key.id, day: '2026-01-02', route: 'GET /a', requests: 2 },
@@ -229,7 +215,7 @@ for (const kind of STORE_KINDS) {
         ],
         [],
       );
-      assert.deepEqual(await stores.apiKeys.usageOf(key.id, '2026-01-02'), {
+      assert.deepEqual(await fresh.stores.apiKeys.usageOf(key.id, '2026-01-02'), {
         total: 9,
         days: [
           { day: '2026-01-02', requests: 5 },
@@ -240,7 +226,7 @@ for (const kind of STORE_KINDS) {
           { route: 'GET /a', requests: 2 },
         ],
       });
-      assert.deepEqual(await stores.apiKeys.usageOf(uuid() as ApiKeyId, '2026-01-01'), { total: 0, days: [], routes: [] });
+      assert.deepEqual(await fresh.stores.apiKeys.usageOf(uuid() as ApiKeyId, '2026-01-01'), { total: 0, days: [], routes: [] });
     });
   });
 }

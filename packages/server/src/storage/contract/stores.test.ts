@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { verifyAuditChain } from '@aim/protocol';
-import { createTestDatabase, STORE_KINDS, type TestDatabase } from '../../../test/support/databases.js';
+import { STORE_KINDS } from '../../../test/support/databases.js';
+import { useFreshStores } from '../../../test/support/fresh-stores.js';
 import { AuditLog } from '../../audit/audit-log.js';
 import { ManualClock } from '../../core/clock.js';
 import { AimError } from '../../core/errors.js';
 import type { AgentKey } from '../../agents/types.js';
 import type { AgentId, FamilyId, KeyId, OrgId, UserId } from '../../core/ids.js';
 import { systemRandom } from '../../core/random.js';
-import { migrate, openDatabase, type Database } from '../database.js';
-import { createStores, type StoreHub } from '../stores.js';
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 const uuid = () => systemRandom.uuid();
@@ -18,27 +17,14 @@ const uuid = () => systemRandom.uuid();
 /** One contract, two databases: every store guarantee is proven on SQLite and on PostgreSQL. */
 for (const kind of STORE_KINDS) {
   describe(`store contract (${kind})`, () => {
-    let testDb: TestDatabase;
-    let database: Database;
-    let stores: StoreHub;
+    const fresh = useFreshStores(kind);
     const clock = new ManualClock();
-
-    before(async () => {
-      testDb = await createTestDatabase(kind);
-      database = openDatabase({ databaseUrl: testDb.databaseUrl, dataDir: testDb.dataDir, poolSize: 10 });
-      await migrate(database);
-      stores = createStores(database);
-    });
-    after(async () => {
-      await database.close();
-      await testDb.drop();
-    });
 
     async function newUser(orgId?: string) {
       const organizationId = (orgId ?? uuid()) as OrgId;
-      if (!orgId) await stores.users.createOrganization({ id: organizationId, name: 'org', createdAt: clock.now() });
+      if (!orgId) await fresh.stores.users.createOrganization({ id: organizationId, name: 'org', createdAt: clock.now() });
       const id = uuid() as UserId;
-      await stores.users.createUser({
+      await fresh.stores.users.createUser({
         id,
         organizationId,
         email: `${id}@example.test`,
@@ -56,7 +42,7 @@ for (const kind of STORE_KINDS) {
       const user = await newUser();
       const familyId = uuid() as FamilyId;
       const tokenId = uuid();
-      await stores.refreshTokens.createFamily(
+      await fresh.stores.refreshTokens.createFamily(
         {
           id: familyId,
           kind: kindOfFamily,
@@ -79,17 +65,17 @@ for (const kind of STORE_KINDS) {
 
     const next = () => ({ id: uuid(), secretHash: sha(uuid()), createdAt: clock.now(), expiresAt: clock.now() + 1e8 });
     const rotate = (tokenId: string, secret = 's0', k: 'session' | 'sdk' = 'session') =>
-      stores.transaction((s) =>
+      fresh.stores.transaction((s) =>
         s.refreshTokens.rotateRefreshToken({ tokenId, secretHash: sha(secret), kind: k, now: clock.now(), next: next(), ip: null, userAgent: null }),
       );
 
     it('users: one email, one account, even when created concurrently', async () => {
       const organizationId = uuid() as OrgId;
-      await stores.users.createOrganization({ id: organizationId, name: 'race', createdAt: 1 });
+      await fresh.stores.users.createOrganization({ id: organizationId, name: 'race', createdAt: 1 });
       const email = `race-${uuid()}@example.test`;
       const attempts = await Promise.allSettled(
         Array.from({ length: 10 }, () =>
-          stores.users.createUser({
+          fresh.stores.users.createUser({
             id: uuid() as UserId,
             organizationId,
             email,
@@ -111,9 +97,9 @@ for (const kind of STORE_KINDS) {
     it('users: lookups by id are scoped to the organization', async () => {
       const a = await newUser();
       const b = await newUser();
-      assert.ok(await stores.users.findInOrganization(a.organizationId, a.id));
-      assert.equal(await stores.users.findInOrganization(b.organizationId, a.id), undefined);
-      assert.equal(await stores.users.updateRole(b.organizationId, a.id, 'admin', 2), false);
+      assert.ok(await fresh.stores.users.findInOrganization(a.organizationId, a.id));
+      assert.equal(await fresh.stores.users.findInOrganization(b.organizationId, a.id), undefined);
+      assert.equal(await fresh.stores.users.updateRole(b.organizationId, a.id, 'admin', 2), false);
     });
 
     it('refresh tokens: rotation is a compare-and-swap with exactly one winner among 20', async () => {
@@ -121,7 +107,7 @@ for (const kind of STORE_KINDS) {
       const outcomes = await Promise.all(Array.from({ length: 20 }, () => rotate(tokenId)));
       assert.equal(outcomes.filter((o) => o.kind === 'rotated').length, 1);
       assert.ok(outcomes.every((o) => ['rotated', 'reused', 'revoked'].includes(o.kind)));
-      const family = await stores.refreshTokens.findFamily(familyId);
+      const family = await fresh.stores.refreshTokens.findFamily(familyId);
       assert.ok(family?.revokedAt !== null, 'the losers revoked the family');
       assert.equal(family?.revokedReason, 'reuse_detected');
     });
@@ -142,39 +128,39 @@ for (const kind of STORE_KINDS) {
     it('refresh tokens: revoking a user\'s families spares the one asked', async () => {
       const first = await newFamily();
       const familyId = uuid() as FamilyId;
-      await stores.refreshTokens.createFamily(
+      await fresh.stores.refreshTokens.createFamily(
         { id: familyId, kind: 'session', organizationId: first.user.organizationId, userId: first.user.id, name: null, scopes: [], createdAt: clock.now(),
           expiresAt: clock.now() + 1e9, lastUsedAt: null, lastIp: null, userAgent: null, revokedAt: null, revokedReason: null },
         next(),
       );
-      const revoked = await stores.refreshTokens.revokeUserFamilies(first.user.id, 'password_changed', clock.now(), { except: familyId });
+      const revoked = await fresh.stores.refreshTokens.revokeUserFamilies(first.user.id, 'password_changed', clock.now(), { except: familyId });
       assert.deepEqual(revoked, [first.familyId]);
-      assert.equal((await stores.refreshTokens.findFamily(familyId))?.revokedAt, null);
-      assert.deepEqual(await stores.refreshTokens.revokeUserFamilies(first.user.id, 'password_changed', clock.now(), { except: familyId }), []);
+      assert.equal((await fresh.stores.refreshTokens.findFamily(familyId))?.revokedAt, null);
+      assert.deepEqual(await fresh.stores.refreshTokens.revokeUserFamilies(first.user.id, 'password_changed', clock.now(), { except: familyId }), []);
     });
 
     it('audit: 40 concurrent appends to one organization form one unbroken chain', async () => {
-      const audit = new AuditLog(stores.audit, clock, systemRandom);
+      const audit = new AuditLog(fresh.stores.audit, clock, systemRandom);
       const organizationId = uuid();
       await Promise.all(
         Array.from({ length: 40 }, (_, i) =>
           audit.record({ organizationId, event: 'session.created', actor: { type: 'user', id: `u${i}` }, data: { i } }),
         ),
       );
-      const verdict = await verifyAuditChain(stores.audit.iterate(organizationId, 7), sha);
+      const verdict = await verifyAuditChain(fresh.stores.audit.iterate(organizationId, 7), sha);
       assert.deepEqual(verdict, { valid: true, entries_checked: 40 });
     });
 
     it('audit: an append inside a failed transaction leaves nothing behind', async () => {
-      const audit = new AuditLog(stores.audit, clock, systemRandom);
+      const audit = new AuditLog(fresh.stores.audit, clock, systemRandom);
       const organizationId = uuid();
       await assert.rejects(
-        stores.transaction(async (s) => {
+        fresh.stores.transaction(async (s) => {
           await audit.withStore(s.audit).record({ organizationId, event: 'session.created', actor: { type: 'system' } });
           throw new Error('boom');
         }),
       );
-      assert.deepEqual(await stores.audit.list({ organizationId, limit: 10 }), []);
+      assert.deepEqual(await fresh.stores.audit.list({ organizationId, limit: 10 }), []);
     });
 
     it('agent keys: one query for a page of agents answers each its own keys, newest first', async () => {
@@ -194,30 +180,30 @@ for (const kind of STORE_KINDS) {
       const keys = new Map<AgentId, AgentKey[]>();
       for (const [i, id] of agentIds.entries()) {
         const first = keyFor(id, clock.now() + i);
-        await stores.agents.createAgent(
+        await fresh.stores.agents.createAgent(
           { id, organizationId: user.organizationId, name: `agent-${id}`, type: 'agent', description: null, capabilities: [], status: 'active', createdBy: `user:${user.id}`, createdAt: clock.now(), updatedAt: clock.now() },
           first,
         );
         keys.set(id, [first]);
       }
       const second = keyFor(agentIds[0]!, clock.now() + 100);
-      await stores.agents.replaceKeys(agentIds[0]!, second, clock.now() + 100);
-      const page = await stores.agents.listKeysOfAgents([agentIds[0]!, agentIds[1]!, uuid() as AgentId]);
+      await fresh.stores.agents.replaceKeys(agentIds[0]!, second, clock.now() + 100);
+      const page = await fresh.stores.agents.listKeysOfAgents([agentIds[0]!, agentIds[1]!, uuid() as AgentId]);
       assert.equal(page.size, 3);
-      assert.deepEqual(page.get(agentIds[0]!)?.map((k) => k.id), (await stores.agents.listKeys(agentIds[0]!)).map((k) => k.id));
+      assert.deepEqual(page.get(agentIds[0]!)?.map((k) => k.id), (await fresh.stores.agents.listKeys(agentIds[0]!)).map((k) => k.id));
       assert.deepEqual(page.get(agentIds[0]!)?.map((k) => k.id), [second.id, keys.get(agentIds[0]!)![0]!.id]);
       assert.deepEqual(page.get(agentIds[1]!)?.map((k) => k.id), [keys.get(agentIds[1]!)![0]!.id]);
       assert.equal([...page.values()].flat().some((k) => k.agentId === agentIds[2]), false);
-      assert.equal((await stores.agents.listKeysOfAgents([])).size, 0);
+      assert.equal((await fresh.stores.agents.listKeysOfAgents([])).size, 0);
     });
 
     it('signing keys: exactly one key signs after concurrent rotations', async () => {
       const key = () => ({ kid: uuid(), publicJwk: '{}', privateJwkSealed: 'x', createdAt: clock.now(), retiredAt: null, expiresAt: null });
-      await Promise.all(Array.from({ length: 5 }, () => stores.signingKeys.insertAndRetireOthers(key(), clock.now(), clock.now() + 1000)));
-      const published = await stores.signingKeys.listPublished(clock.now());
+      await Promise.all(Array.from({ length: 5 }, () => fresh.stores.signingKeys.insertAndRetireOthers(key(), clock.now(), clock.now() + 1000)));
+      const published = await fresh.stores.signingKeys.listPublished(clock.now());
       assert.equal(published.filter((k) => k.retiredAt === null).length, 1);
       clock.advance(1001);
-      assert.equal((await stores.signingKeys.listPublished(clock.now())).length, 1, 'retired keys leave the JWKS once their tokens expired');
+      assert.equal((await fresh.stores.signingKeys.listPublished(clock.now())).length, 1, 'retired keys leave the JWKS once their tokens expired');
     });
   });
 }
