@@ -6,16 +6,7 @@ import { createTestDatabase, REDIS_TEST_URL, type TestDatabase } from '../suppor
 import type { HttpResult } from '../support/http.js';
 import { startServerProcess, type ServerProcess } from '../support/process.js';
 import { dropRedisPrefix, uniqueRedisPrefix } from '../support/redis.js';
-
-/** Polls until `check` holds, for at most `ms`; answers how long it took. */
-async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
-  const start = performance.now();
-  for (;;) {
-    if (await check()) return performance.now() - start;
-    if (performance.now() - start > ms) throw new Error(`not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { within } from '../support/within.js';
 
 /**
  * Three stateless server processes (`node packages/server/dist/bin.js`) on one PostgreSQL and one Redis behave as one.

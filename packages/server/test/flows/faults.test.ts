@@ -8,6 +8,7 @@ import type { HttpResult } from '../support/http.js';
 import { startServerProcess, type ServerProcess } from '../support/process.js';
 import { dropRedisPrefix, uniqueRedisPrefix } from '../support/redis.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
+import { within } from '../support/within.js';
 
 type Phase = 'steady' | 'redis_down' | 'pg_killing' | 'pg_down' | 'recovered';
 
@@ -20,15 +21,6 @@ interface Outcome {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls until `check` holds, for at most `ms`. */
-async function eventually(ms: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
-    await sleep(50);
-  }
-}
 
 /**
  * One node on PostgreSQL and Redis, each reached through a TCP proxy the test can cut (the shared services other
@@ -100,10 +92,10 @@ describe('dependency faults under load', () => {
     await sleep(500);
     phase = 'redis_down';
     await redisProxy.cut();
-    await eventually(3000, async () => (await node.http.get<{ dependencies: Record<string, { status: string }> }>('/health/ready')).body.dependencies.redis?.status !== 'up');
+    await within(3000, async () => (await node.http.get<{ dependencies: Record<string, { status: string }> }>('/health/ready')).body.dependencies.redis?.status !== 'up');
     await sleep(1000);
     await redisProxy.start();
-    await eventually(10_000, async () => (await verify()).status === 200);
+    await within(10_000, async () => (await verify()).status === 200);
 
     phase = 'pg_killing';
     const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
@@ -122,7 +114,7 @@ describe('dependency faults under load', () => {
     await pgProxy.cut();
     await sleep(1500);
     await pgProxy.start();
-    await eventually(10_000, async () => (await register()).status === 201);
+    await within(10_000, async () => (await register()).status === 201);
     phase = 'recovered';
     await sleep(500);
     running = false;
