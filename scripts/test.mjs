@@ -28,6 +28,7 @@ const FILES = [
   'packages/server/src/storage/contract/alerts.test.ts',
   'packages/server/src/storage/contract/revocations.test.ts',
   'packages/server/src/storage/contract/signing-keys.test.ts',
+  'packages/server/src/storage/contract/transactions.test.ts',
   'packages/server/src/shared-state/counters.test.ts',
   'packages/server/src/rate-limits/limiter.test.ts',
   'packages/server/src/rate-limits/hook.test.ts',

@@ -2,17 +2,23 @@ import { sql, type Kysely } from 'kysely';
 import type { Dialect } from './database.js';
 import type { Tables } from './tables.js';
 
-/** What every Kysely-backed store shares: the handle, the dialect, and whether it already runs in a transaction. */
+/** Runs `fn` in a new transaction and answers once it has committed. */
+export type Transact = <T>(fn: (trx: Kysely<Tables>) => Promise<T>) => Promise<T>;
+
+/**
+ * What every Kysely-backed store shares: the handle, the dialect, and how to start a transaction (none when the
+ * store is already bound to one).
+ */
 export abstract class KyselyStore {
   constructor(
     protected readonly db: Kysely<Tables>,
     protected readonly dialect: Dialect,
-    protected readonly inTransaction: boolean,
+    private readonly transact: Transact | undefined,
   ) {}
 
   /** Runs `fn` in a transaction: the surrounding one when there is one, else a new one. */
   protected atomically<T>(fn: (db: Kysely<Tables>) => Promise<T>): Promise<T> {
-    return this.inTransaction ? fn(this.db) : this.db.transaction().execute(fn);
+    return this.transact ? this.transact(fn) : fn(this.db);
   }
 
   /**

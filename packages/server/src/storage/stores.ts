@@ -14,6 +14,8 @@ import { KyselyApiKeyStore } from './api-key-store.js';
 import { KyselyAlertStore } from './alert-store.js';
 import { KyselyAuditStore } from './audit-store.js';
 import type { Database, Dialect } from './database.js';
+import { GroupCommit } from './group-commit.js';
+import type { Transact } from './kysely-store.js';
 import { KyselyMfaStore } from './mfa-store.js';
 import { KyselyRefreshTokenStore } from './refresh-token-store.js';
 import { KyselyRevocationStore } from './revocation-store.js';
@@ -45,27 +47,31 @@ export interface StoreHub extends Stores {
   transaction<T>(fn: (stores: Stores) => Promise<T>): Promise<T>;
 }
 
-function bind(db: Kysely<Tables>, dialect: Dialect, inTransaction: boolean): Stores {
-  const agents = new KyselyAgentStore(db, dialect, inTransaction);
+/** Stores over `db`; `transact` starts their transactions, and is absent when `db` is a transaction already. */
+function bind(db: Kysely<Tables>, dialect: Dialect, transact: Transact | undefined): Stores {
+  const agents = new KyselyAgentStore(db, dialect, transact);
   return {
     agents,
     nonces: agents,
-    verifications: new KyselyVerificationStore(db, dialect, inTransaction),
-    users: new KyselyUserStore(db, dialect, inTransaction),
-    refreshTokens: new KyselyRefreshTokenStore(db, dialect, inTransaction),
-    signingKeys: new KyselySigningKeyStore(db, dialect, inTransaction),
-    audit: new KyselyAuditStore(db, dialect, inTransaction),
-    apiKeys: new KyselyApiKeyStore(db, dialect, inTransaction),
-    mfa: new KyselyMfaStore(db, dialect, inTransaction),
-    alerts: new KyselyAlertStore(db, dialect, inTransaction),
-    revocations: new KyselyRevocationStore(db, dialect, inTransaction),
+    verifications: new KyselyVerificationStore(db, dialect, transact),
+    users: new KyselyUserStore(db, dialect, transact),
+    refreshTokens: new KyselyRefreshTokenStore(db, dialect, transact),
+    signingKeys: new KyselySigningKeyStore(db, dialect, transact),
+    audit: new KyselyAuditStore(db, dialect, transact),
+    apiKeys: new KyselyApiKeyStore(db, dialect, transact),
+    mfa: new KyselyMfaStore(db, dialect, transact),
+    alerts: new KyselyAlertStore(db, dialect, transact),
+    revocations: new KyselyRevocationStore(db, dialect, transact),
   };
 }
 
 export function createStores(database: Database): StoreHub {
   const { db, dialect } = database;
+  // PostgreSQL runs transactions side by side on its pool; SQLite's one writer commits the waiting ones together.
+  const transact: Transact =
+    dialect === 'sqlite' ? ((group) => (fn) => group.run(fn))(new GroupCommit(db)) : (fn) => db.transaction().execute(fn);
   return {
-    ...bind(db, dialect, false),
-    transaction: (fn) => db.transaction().execute((trx) => fn(bind(trx, dialect, true))),
+    ...bind(db, dialect, transact),
+    transaction: (fn) => transact((trx) => fn(bind(trx, dialect, undefined))),
   };
 }

@@ -6,6 +6,8 @@ import { createTestDatabase, type StoreKind, type TestDatabase } from './databas
 export interface FreshStores {
   readonly stores: StoreHub;
   readonly database: Database;
+  /** A second, independent handle on the same store: it sees only what has been committed. */
+  openAnother(): Database;
 }
 
 /**
@@ -30,6 +32,10 @@ export function useFreshStores(kind: StoreKind): FreshStores {
     get stores() {
       if (!stores) throw new Error('stores are open only inside the describe’s tests');
       return stores;
+    },
+    openAnother() {
+      if (!testDb) throw new Error('the database is open only inside the describe’s tests');
+      return openDatabase({ databaseUrl: testDb.databaseUrl, dataDir: testDb.dataDir, poolSize: 2 });
     },
     get database() {
       if (!database) throw new Error('the database is open only inside the describe’s tests');
