@@ -10,6 +10,7 @@ import { join } from 'node:path';
 const FILES = [
   'packages/protocol/src/audit-chain.test.ts',
   'packages/server/src/config/config.test.ts',
+  'packages/server/src/users/passwords.test.ts',
   'packages/server/src/mfa/totp.test.ts',
   'packages/server/src/audit/retention.test.ts',
   'packages/server/src/storage/contract/stores.test.ts',

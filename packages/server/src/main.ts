@@ -53,6 +53,7 @@ import { sdkTokenHandlers } from './sdk-tokens/routes.js';
 import { SdkTokenService } from './sdk-tokens/service.js';
 import { userHandlers } from './users/routes.js';
 import { UserService } from './users/service.js';
+import { PasswordHasher } from './users/passwords.js';
 import { normalizeEmail } from './users/types.js';
 
 /**
@@ -126,7 +127,8 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
 
     const stores = createStores(database);
     const audit = new AuditLog(stores.audit, clock, random);
-    const users = new UserService(stores, audit, clock, random);
+    const hasher = new PasswordHasher({ ...(config.passwordHashConcurrency && { concurrency: config.passwordHashConcurrency }), maxQueued: config.passwordHashQueue });
+    const users = new UserService(stores, audit, clock, random, hasher);
     const signingKeys = new SigningKeyRing(stores.signingKeys, box, clock, random, (config.accessTokenTtl + 60) * 1000);
     await signingKeys.init();
     const accessTokens = new AccessTokens(signingKeys, clock, random, config.publicUrl, config.accessTokenTtl);
@@ -218,7 +220,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       if (admin) logger.info({ userId: admin.id }, 'created the first admin from AIM_ADMIN_EMAIL');
     }
 
-    const metrics = new Metrics(() => database.poolStats());
+    const metrics = new Metrics(() => database.poolStats(), () => hasher.load());
     sessions.onReuse((family) => metrics.reuseDetections.inc({ kind: family.kind }));
     verifier.onDecision((decision, reason) => metrics.decisions.inc({ decision, reason }));
 

@@ -110,6 +110,18 @@ export const SETTINGS = {
     doc: 'Requests per minute per client address on public routes.',
     schema: int(1, 10_000_000),
   }),
+  passwordHashConcurrency: setting({
+    env: 'AIM_PASSWORD_HASH_CONCURRENCY',
+    default: undefined,
+    doc: 'argon2id hashes computed at once; unset: one fewer than the CPU cores (at least 1), so a login storm leaves a core for every other route.',
+    schema: int(1, 64).optional(),
+  }),
+  passwordHashQueue: setting({
+    env: 'AIM_PASSWORD_HASH_QUEUE',
+    default: '64',
+    doc: 'Password checks allowed to wait for a hashing slot; past that, 503 `service_unavailable` with `Retry-After`.',
+    schema: int(1, 100_000),
+  }),
   accessTokenTtl: setting({ env: 'AIM_ACCESS_TOKEN_TTL', default: '900', doc: 'Access token lifetime, seconds.', schema: int(60, 86_400) }),
   refreshTokenTtl: setting({
     env: 'AIM_REFRESH_TOKEN_TTL',

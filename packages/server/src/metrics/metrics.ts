@@ -43,7 +43,10 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(poolStats: () => { total: number; idle: number; waiting: number }) {
+  constructor(
+    poolStats: () => { total: number; idle: number; waiting: number },
+    hashingLoad: () => { active: number; queued: number },
+  ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'aim_' });
     new Gauge({
       name: 'aim_db_pool_connections',
@@ -56,6 +59,17 @@ export class Metrics {
         this.set({ state: 'total' }, stats.total);
         this.set({ state: 'idle' }, stats.idle);
         this.set({ state: 'waiting' }, stats.waiting);
+      },
+    });
+    new Gauge({
+      name: 'aim_password_hashes',
+      help: 'argon2id hashes running and waiting for a slot (AIM_PASSWORD_HASH_CONCURRENCY)',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const load = hashingLoad();
+        this.set({ state: 'active' }, load.active);
+        this.set({ state: 'queued' }, load.queued);
       },
     });
   }

@@ -4,7 +4,7 @@ import type { Clock } from '../core/clock.js';
 import { AimError, notFound } from '../core/errors.js';
 import type { OrgId, UserId } from '../core/ids.js';
 import type { Random } from '../core/random.js';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, hashPassword, verifyPassword } from './passwords.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, PasswordHasher } from './passwords.js';
 import type { StoreHub } from '../storage/stores.js';
 import { normalizeEmail, type User, type UserWithSecret } from './types.js';
 
@@ -28,15 +28,16 @@ export class UserService {
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly random: Random,
+    private readonly hasher: PasswordHasher = new PasswordHasher(),
   ) {
-    this.decoyHash = hashPassword(random.bytes(32).toString('base64url'));
+    this.decoyHash = hasher.hash(random.bytes(32).toString('base64url'));
   }
 
   async create(input: CreateUserInput, actor: Actor): Promise<User> {
     checkPasswordPolicy(input.password);
     const email = normalizeEmail(input.email);
     // Hash before the transaction: argon2 takes tens of milliseconds and must not hold a write lock.
-    const passwordHash = await hashPassword(input.password);
+    const passwordHash = await this.hasher.hash(input.password);
     const now = this.clock.now();
     const organizationId = input.organizationId ?? (this.random.uuid() as OrgId);
     const user: UserWithSecret = {
@@ -82,7 +83,7 @@ export class UserService {
    */
   async authenticate(email: string, password: string): Promise<User | undefined> {
     const user = await this.hub.users.findByEmail(normalizeEmail(email));
-    const ok = await verifyPassword(user?.passwordHash ?? (await this.decoyHash), password);
+    const ok = await this.hasher.verify(user?.passwordHash ?? (await this.decoyHash), password);
     if (!user || !ok || user.disabledAt !== null) return undefined;
     const { passwordHash: _hidden, ...visible } = user;
     return visible;
@@ -115,11 +116,11 @@ export class UserService {
   /** Verifies the current password, then stores the new one. Revoking other sessions is the caller's next step. */
   async changePassword(id: UserId, current: string, next: string, ip: string | null): Promise<User> {
     const user = await this.hub.users.findById(id);
-    if (!user || !(await verifyPassword(user.passwordHash, current))) {
+    if (!user || !(await this.hasher.verify(user.passwordHash, current))) {
       throw new AimError('invalid_credentials', 'current password is wrong');
     }
     checkPasswordPolicy(next);
-    await this.hub.users.updatePassword(id, await hashPassword(next), this.clock.now());
+    await this.hub.users.updatePassword(id, await this.hasher.hash(next), this.clock.now());
     await this.audit.record({
       organizationId: user.organizationId,
       event: 'user.password_changed',

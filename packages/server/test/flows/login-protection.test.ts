@@ -149,3 +149,33 @@ for (const backend of ['memory', 'redis'] as const) {
     });
   });
 }
+
+describe('login storm: password hashing is bounded', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer({
+      env: { AIM_RATE_LIMIT_PUBLIC: '100000', AIM_TRUST_PROXY: '127.0.0.1', AIM_PASSWORD_HASH_CONCURRENCY: '1', AIM_PASSWORD_HASH_QUEUE: '2' },
+    });
+  });
+  after(() => t.close());
+
+  it('past the queue a login answers 503 with Retry-After at once, never a 500; the queued ones still succeed', async () => {
+    const user = await t.createUser();
+    const storm = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        t.http.post('/api/v1/public/login', { email: user.email, password: user.password }, { headers: { 'x-forwarded-for': nextAddress() } }),
+      ),
+    );
+    const statuses = storm.map((r) => r.status).sort();
+    assert.ok(statuses.every((s) => s === 200 || s === 503 || s === 429), `statuses ${statuses}`);
+    const refused = storm.filter((r) => r.status === 503);
+    assert.ok(refused.length >= 1, 'some were refused');
+    for (const r of refused) {
+      assert.equal(r.body.error, 'service_unavailable');
+      assert.equal(r.headers.get('retry-after'), '1');
+    }
+    assert.ok(storm.some((r) => r.status === 200), 'the queued ones got in');
+    const metrics = await t.http.get('/metrics');
+    assert.match(metrics.text, /aim_password_hashes\{state="queued"\} 0/);
+  });
+});
