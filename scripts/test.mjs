@@ -26,6 +26,7 @@ const FILES = [
   'packages/server/test/flows/browser-sessions.test.ts',
   'packages/server/test/flows/security-headers.test.ts',
   'packages/server/test/flows/audit.test.ts',
+  'packages/server/test/flows/audit-checkpoints.test.ts',
   'packages/server/src/storage/contract/alerts.test.ts',
   'packages/server/src/storage/contract/revocations.test.ts',
   'packages/server/src/storage/contract/signing-keys.test.ts',

@@ -9,6 +9,7 @@ import {
   isAuditRecord,
   verifyAuditChain,
   type AuditAnchor,
+  type AuditCheckpoint,
   type AuditRecord,
   type ChainVerdict,
 } from '@aim/protocol';
@@ -34,7 +35,7 @@ export interface OfflineVerdict extends ChainVerdict {
  * Verifies an export of `GET /api/v1/audit-logs/export?format=jsonl` with the same algorithm as the server
  * (`@aim/protocol`'s verifyAuditChain), from the file alone: no server, no credentials.
  */
-export async function verifyExport(input: Readable): Promise<OfflineVerdict & { bad_entry?: AuditRecord }> {
+export async function verifyExport(input: Readable, checkpoint?: AuditCheckpoint): Promise<OfflineVerdict & { bad_entry?: AuditRecord }> {
   const lines = createInterface({ input, crlfDelay: Infinity })[Symbol.asyncIterator]();
   let lineNo = 0;
   const next = async (): Promise<{ line: number; value: unknown } | undefined> => {
@@ -72,12 +73,25 @@ export async function verifyExport(input: Readable): Promise<OfflineVerdict & { 
       }
     }
     // No header means no anchor: the chain must then start at seq 1 from the genesis hash.
-    const verdict = await verifyAuditChain(entries(), sha256Hex, anchor ?? GENESIS_HASH);
+    const verdict = await verifyAuditChain(entries(), sha256Hex, anchor ?? GENESIS_HASH, checkpoint);
     return { ...verdict, anchor, ...(!verdict.valid && current && { bad_entry: current }) };
   } catch (error) {
     if (!(error instanceof MalformedLine)) throw error;
     return { valid: false, entries_checked: checked, anchor, malformed_line: error.line };
   }
+}
+
+const CHECKPOINT_WORDS = {
+  matched: 'present and unchanged',
+  pruned: 'removed by retention, not checkable',
+  missing: 'MISSING, the chain ends before it (cut short or rolled back)',
+  mismatch: 'a DIFFERENT entry stands there (rewritten)',
+} as const;
+
+/** `<seq>:<hash>` as printed by the checkpoint endpoint's seq and hash; null when malformed. */
+function parseCheckpoint(text: string): AuditCheckpoint | null {
+  const match = /^([0-9]{1,15}):([0-9a-f]{64})$/.exec(text.trim());
+  return match ? { seq: Number(match[1]), hash: match[2]! } : null;
 }
 
 export function registerAuditCommands(program: Command, out: Output): void {
@@ -86,7 +100,10 @@ export function registerAuditCommands(program: Command, out: Output): void {
     .command('verify')
     .description('verify an audit export (GET /api/v1/audit-logs/export?format=jsonl) offline; exit 0 when valid, 1 when not')
     .option('--file <path>', 'the export, JSON Lines; standard input when omitted or "-"')
-    .action(async (opts: { file?: string }) => {
+    .option('--checkpoint <seq:hash>', 'a head kept from GET /api/v1/audit-logs/checkpoint: the chain must still hold it')
+    .action(async (opts: { file?: string; checkpoint?: string }) => {
+      const checkpoint = opts.checkpoint === undefined ? undefined : parseCheckpoint(opts.checkpoint);
+      if (checkpoint === null) fail(out, EXIT.usage, '--checkpoint must be <seq>:<hash>, e.g. 42:3f1c… (64 hex characters)');
       let input: Readable = process.stdin;
       if (opts.file !== undefined && opts.file !== '-') {
         try {
@@ -95,17 +112,20 @@ export function registerAuditCommands(program: Command, out: Output): void {
           fail(out, EXIT.usage, `cannot read ${opts.file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
         }
       }
-      const { bad_entry: bad, ...verdict } = await verifyExport(input);
+      const { bad_entry: bad, ...verdict } = await verifyExport(input, checkpoint ?? undefined);
       const from = verdict.anchor ? `, starting after the retention anchor at seq ${verdict.anchor.seq}` : '';
+      const held = verdict.checkpoint ? `; checkpoint seq ${verdict.checkpoint.seq}: ${CHECKPOINT_WORDS[verdict.checkpoint.status]}` : '';
       if (verdict.valid) {
-        out.result(verdict, `valid: ${verdict.entries_checked} entries checked${from}`);
+        out.result(verdict, `valid: ${verdict.entries_checked} entries checked${from}${held}`);
         return;
       }
       const human =
         verdict.malformed_line !== undefined
           ? `INVALID: line ${verdict.malformed_line} is not an audit entry (${verdict.entries_checked} entries checked before it)`
-          : `INVALID: first bad entry seq ${verdict.first_bad!.seq} (id ${verdict.first_bad!.id}, ${bad?.event ?? '?'}): ` +
-            `${verdict.first_bad!.problem.replace('_', ' ')}; ${verdict.entries_checked} entries before it are intact${from}`;
+          : verdict.first_bad
+            ? `INVALID: first bad entry seq ${verdict.first_bad.seq} (id ${verdict.first_bad.id}, ${bad?.event ?? '?'}): ` +
+              `${verdict.first_bad.problem.replace('_', ' ')}; ${verdict.entries_checked} entries before it are intact${from}`
+            : `INVALID: ${verdict.entries_checked} entries verify${from}${held}`;
       out.result(verdict, human);
       throw new CliExit(EXIT.failure);
     });

@@ -102,6 +102,60 @@ describe('audit chain', () => {
     assert.deepEqual(verdict.first_bad, { id: 'e2', seq: 2, problem: 'broken_link' });
   });
 
+  describe('checkpoints: a head kept elsewhere catches what the chain alone cannot', () => {
+    const full = chain(10);
+    const head = (seq: number) => ({ seq, hash: full[seq - 1]!.hash });
+
+    it('a chain that still holds the checkpoint, unchanged, passes; so does the empty chain checkpoint', async () => {
+      assert.deepEqual(await verifyAuditChain(full, sha, GENESIS_HASH, head(6)), {
+        valid: true,
+        entries_checked: 10,
+        checkpoint: { seq: 6, status: 'matched' },
+      });
+      assert.equal((await verifyAuditChain(full, sha, GENESIS_HASH, head(10))).valid, true, 'the last entry itself');
+      assert.deepEqual((await verifyAuditChain(full, sha, GENESIS_HASH, { seq: 0, hash: GENESIS_HASH })).checkpoint, { seq: 0, status: 'matched' });
+    });
+
+    it('entries cut from the end are caught: the chain verifies, the checkpoint is missing', async () => {
+      const cut = full.slice(0, 7);
+      assert.deepEqual(await verifyAuditChain(cut, sha, GENESIS_HASH), { valid: true, entries_checked: 7 }, 'the chain alone looks fine');
+      assert.deepEqual(await verifyAuditChain(cut, sha, GENESIS_HASH, head(9)), {
+        valid: false,
+        entries_checked: 7,
+        checkpoint: { seq: 9, status: 'missing' },
+      });
+      assert.equal((await verifyAuditChain([], sha, GENESIS_HASH, head(1))).checkpoint?.status, 'missing');
+    });
+
+    it('a chain rebuilt from the checkpoint on is caught at that entry', async () => {
+      // A different history that hashes correctly: rewritten with other data from entry 5 on.
+      let prev = full[3]!.hash;
+      const forged = full.slice(0, 4);
+      for (const original of full.slice(4)) {
+        const { hash: _replaced, ...rest } = { ...original, data: { forged: true }, prev_hash: prev };
+        const entry = { ...rest, hash: sha(auditHashInput(rest)) };
+        forged.push(entry);
+        prev = entry.hash;
+      }
+      assert.equal((await verifyAuditChain(forged, sha, GENESIS_HASH)).valid, true, 'internally consistent');
+      assert.deepEqual(await verifyAuditChain(forged, sha, GENESIS_HASH, head(6)), {
+        valid: false,
+        entries_checked: 5,
+        first_bad: { id: 'e6', seq: 6, problem: 'checkpoint_mismatch' },
+        checkpoint: { seq: 6, status: 'mismatch' },
+      });
+    });
+
+    it('a checkpoint that retention pruned cannot be checked, and says so; the anchor itself can', async () => {
+      const kept = full.slice(5);
+      const anchor = { seq: 5, hash: full[4]!.hash };
+      assert.deepEqual((await verifyAuditChain(kept, sha, anchor, head(3))).checkpoint, { seq: 3, status: 'pruned' });
+      assert.deepEqual((await verifyAuditChain(kept, sha, anchor, head(5))).checkpoint, { seq: 5, status: 'matched' });
+      assert.deepEqual((await verifyAuditChain(kept, sha, anchor, { seq: 5, hash: 'f'.repeat(64) })).checkpoint, { seq: 5, status: 'mismatch' });
+      assert.deepEqual((await verifyAuditChain([], sha, anchor, head(3))).checkpoint, { seq: 3, status: 'pruned' }, 'everything pruned');
+    });
+  });
+
   it('recognises export headers and entries read from untrusted text', () => {
     const [entry] = chain(1);
     assert.equal(isAuditRecord(JSON.parse(JSON.stringify(entry))), true);

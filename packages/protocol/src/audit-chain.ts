@@ -54,7 +54,7 @@ export function auditHashInput(entry: Omit<AuditRecord, 'hash'>): string {
   return `${entry.prev_hash}\n${canonical}`;
 }
 
-export type ChainProblem = 'hash_mismatch' | 'broken_link' | 'sequence_gap';
+export type ChainProblem = 'hash_mismatch' | 'broken_link' | 'sequence_gap' | 'checkpoint_mismatch';
 
 /**
  * Where a pruned chain starts: the sequence number and hash of the last entry retention removed.
@@ -65,10 +65,28 @@ export interface AuditAnchor {
   hash: string;
 }
 
+/**
+ * The head of a chain as it was at some moment (`GET /api/v1/audit-logs/checkpoint`): its last entry's sequence
+ * number and hash (seq 0 for an empty chain). A hash chain alone cannot show that entries were cut from its end,
+ * or that the whole chain was rebuilt; a checkpoint kept somewhere else can: the chain must still hold that entry.
+ */
+export interface AuditCheckpoint {
+  seq: number;
+  hash: string;
+}
+
+/**
+ * What a checkpoint showed: `matched` (the entry is there, same hash), `pruned` (retention removed it, so it
+ * cannot be checked), `missing` (the chain ends before it: truncated or rolled back), `mismatch` (a different
+ * entry stands at that sequence number: rewritten).
+ */
+export type CheckpointStatus = 'matched' | 'pruned' | 'missing' | 'mismatch';
+
 export interface ChainVerdict {
   valid: boolean;
   entries_checked: number;
   first_bad?: { id: string; seq: number; problem: ChainProblem };
+  checkpoint?: { seq: number; status: CheckpointStatus };
 }
 
 /**
@@ -84,10 +102,14 @@ export async function verifyAuditChain(
    * start at seq 1 is taken as it is; pass GENESIS_HASH to insist on an unpruned chain.
    */
   anchor?: string | AuditAnchor,
+  /** A head recorded earlier: the chain must still contain it (see AuditCheckpoint). */
+  checkpoint?: AuditCheckpoint,
 ): Promise<ChainVerdict> {
   let checked = 0;
   let previous: AuditRecord | undefined;
+  let firstSeq: number | undefined;
   for await (const entry of entries) {
+    firstSeq ??= entry.seq;
     if (previous) {
       if (entry.seq !== previous.seq + 1) return bad(checked, entry, 'sequence_gap');
       if (entry.prev_hash !== previous.hash) return bad(checked, entry, 'broken_link');
@@ -99,10 +121,29 @@ export async function verifyAuditChain(
       if (expected !== undefined && entry.prev_hash !== expected) return bad(checked, entry, 'broken_link');
     }
     if ((await sha256Hex(auditHashInput(entry))) !== entry.hash) return bad(checked, entry, 'hash_mismatch');
+    if (checkpoint && entry.seq === checkpoint.seq && entry.hash !== checkpoint.hash) {
+      return { ...bad(checked, entry, 'checkpoint_mismatch'), checkpoint: { seq: checkpoint.seq, status: 'mismatch' } };
+    }
     previous = entry;
     checked += 1;
   }
-  return { valid: true, entries_checked: checked };
+  if (!checkpoint) return { valid: true, entries_checked: checked };
+  const status = checkpointStatus(checkpoint, previous, firstSeq, anchor);
+  return { valid: status === 'matched' || status === 'pruned', entries_checked: checked, checkpoint: { seq: checkpoint.seq, status } };
+}
+
+/** Where the checkpoint falls once every entry has verified (a differing entry was already reported). */
+function checkpointStatus(
+  checkpoint: AuditCheckpoint,
+  last: AuditRecord | undefined,
+  firstSeq: number | undefined,
+  anchor: string | AuditAnchor | undefined,
+): CheckpointStatus {
+  const anchored = typeof anchor === 'object' ? anchor : undefined;
+  if (checkpoint.seq === 0) return checkpoint.hash === GENESIS_HASH ? 'matched' : 'mismatch';
+  if (anchored && checkpoint.seq === anchored.seq) return checkpoint.hash === anchored.hash ? 'matched' : 'mismatch';
+  if (last === undefined || checkpoint.seq > last.seq) return anchored && checkpoint.seq < anchored.seq ? 'pruned' : 'missing';
+  return firstSeq !== undefined && checkpoint.seq < firstSeq ? 'pruned' : 'matched';
 }
 
 function bad(checked: number, entry: AuditRecord, problem: ChainProblem): ChainVerdict {

@@ -9,6 +9,7 @@ import { AlertDetectors, AlertService, WebhookNotifier, alertHandlers } from './
 import { KeyExpiryWatch } from './alerts/key-expiry.js';
 import { AuditLog } from './audit/audit-log.js';
 import { scheduleRetention, type RetentionJob } from './audit/retention.js';
+import { AuditCheckpoints } from './audit/checkpoints.js';
 import { auditHandlers } from './audit/routes.js';
 import { AuditService } from './audit/service.js';
 import { type Config, ConfigError, decodeKey } from './config/index.js';
@@ -249,7 +250,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         sdkTokens: sdkTokenHandlers(sdkTokens, () => clock.now(), config.publicUrl),
         apiKeys: apiKeyHandlers(apiKeys),
         mfa: mfaHandlers(mfa),
-        audit: auditHandlers(auditService),
+        audit: auditHandlers(auditService, new AuditCheckpoints(auditService, signingKeys, config.publicUrl, clock)),
         alerts: alertHandlers(alerts),
       }),
       rateLimit: rateLimitHook(rateLimiter, { onRefused: (principal, decision) => detectors.rateLimited(principal, decision) }),

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { invalidRequest } from '../core/errors.js';
 import { authed } from '../http/handler.js';
 import { Timestamp } from '../http/schemas.js';
+import type { AuditCheckpoints } from './checkpoints.js';
 import type { AuditService } from './service.js';
 
 const tags = ['audit'];
@@ -33,9 +34,30 @@ const ChainVerdictView = Type.Object({
     Type.Object({
       id: Type.String(),
       seq: Type.Integer(),
-      problem: Type.Union([Type.Literal('hash_mismatch'), Type.Literal('broken_link'), Type.Literal('sequence_gap')]),
+      problem: Type.Union([
+        Type.Literal('hash_mismatch'),
+        Type.Literal('broken_link'),
+        Type.Literal('sequence_gap'),
+        Type.Literal('checkpoint_mismatch'),
+      ]),
     }),
   ),
+  checkpoint: Type.Optional(
+    Type.Object({
+      seq: Type.Integer(),
+      status: Type.Union([Type.Literal('matched'), Type.Literal('pruned'), Type.Literal('missing'), Type.Literal('mismatch')]),
+    }),
+  ),
+});
+
+const Hash = Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256, lowercase hex' });
+
+const CheckpointView = Type.Object({
+  organization_id: Type.String(),
+  seq: Type.Integer({ description: "the chain's last entry (0: empty chain)" }),
+  hash: Hash,
+  issued_at: Timestamp,
+  checkpoint: Type.String({ description: 'compact JWS (EdDSA, kid in /.well-known/jwks.json, typ aim-audit-checkpoint+jwt) over {iss, sub, seq, hash, iat}' }),
 });
 
 /** Cursors are opaque to clients: the sequence number to continue below. */
@@ -51,7 +73,7 @@ function decodeCursor(cursor: string): number {
   return Number(match[1]);
 }
 
-export function auditHandlers(audit: AuditService) {
+export function auditHandlers(audit: AuditService, checkpoints: AuditCheckpoints) {
   return {
     list: authed(
       {
@@ -82,8 +104,30 @@ export function auditHandlers(audit: AuditService) {
     ),
 
     verify: authed(
-      { summary: "Recompute your organization's hash chain and report the first entry that does not follow", tags, response: { 200: ChainVerdictView } },
-      async ({ principal }) => audit.verify(principal.organizationId),
+      {
+        summary: "Recompute your organization's hash chain and report the first entry that does not follow",
+        description: 'With a checkpoint taken earlier, also proves the chain still holds it: not cut short, not rebuilt.',
+        tags,
+        querystring: Type.Object({
+          checkpoint_seq: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+          checkpoint_hash: Type.Optional(Hash),
+        }),
+        response: { 200: ChainVerdictView },
+      },
+      async ({ principal, query }) => {
+        const { checkpoint_seq: seq, checkpoint_hash: hash } = query;
+        if ((seq === undefined) !== (hash === undefined)) throw invalidRequest('checkpoint_seq and checkpoint_hash go together');
+        return audit.verify(principal.organizationId, seq === undefined ? undefined : { seq, hash: hash! });
+      },
+    ),
+
+    checkpoint: authed(
+      {
+        summary: "A signed statement of your organization's chain head, to keep outside AIM",
+        tags,
+        response: { 200: CheckpointView },
+      },
+      async ({ principal }) => checkpoints.issue(principal.organizationId),
     ),
 
     export: authed(

@@ -2,6 +2,7 @@ import {
   AUDIT_EXPORT_FORMAT,
   GENESIS_HASH,
   verifyAuditChain,
+  type AuditCheckpoint,
   type AuditEvent,
   type AuditExportHeader,
   type ChainVerdict,
@@ -49,9 +50,16 @@ export class AuditService {
    * Recomputes every hash of the organization's chain from its start (seq 1, or the retention anchor). With no
    * anchor the chain must start at seq 1 from GENESIS_HASH, so deleting its first entries is caught too.
    */
-  async verify(organizationId: string): Promise<ChainVerdict> {
+  async verify(organizationId: string, checkpoint?: AuditCheckpoint): Promise<ChainVerdict> {
     const anchor = await this.hub.audit.findAnchor(organizationId);
-    return verifyAuditChain(this.hub.audit.iterate(organizationId), sha256Hex, anchor ?? GENESIS_HASH);
+    return verifyAuditChain(this.hub.audit.iterate(organizationId), sha256Hex, anchor ?? GENESIS_HASH, checkpoint);
+  }
+
+  /** The chain's head now: its last entry, else the retention anchor, else seq 0 at the genesis hash. */
+  async head(organizationId: string): Promise<AuditCheckpoint> {
+    const [last] = await this.hub.audit.list({ organizationId, limit: 1 });
+    if (last) return { seq: last.seq, hash: last.hash };
+    return (await this.hub.audit.findAnchor(organizationId)) ?? { seq: 0, hash: GENESIS_HASH };
   }
 
   /** JSON Lines: a header with the anchor, then every entry in chain order. What `aim audit verify` reads. */

@@ -113,6 +113,7 @@ export function routeTable(h: Handlers): Route[] {
     { method: 'GET', url: '/api/v1/audit-logs', access: { ...ANY, scope: 'audit:read' }, handler: h.audit.list },
     { method: 'GET', url: '/api/v1/audit-logs/verify', access: { ...ANY, scope: 'audit:read' }, handler: h.audit.verify },
     { method: 'GET', url: '/api/v1/audit-logs/export', access: { ...ANY, scope: 'audit:read' }, handler: h.audit.export },
+    { method: 'GET', url: '/api/v1/audit-logs/checkpoint', access: { ...ANY, scope: 'audit:read' }, handler: h.audit.checkpoint },
     // alerts: readable by auditors and by those who handle them
     { method: 'GET', url: '/api/v1/alerts', access: { ...ANY, scope: ['audit:read', 'alerts:manage'] }, handler: h.alerts.list },
     { method: 'POST', url: '/api/v1/alerts/:id/acknowledge', access: { ...ANY, scope: 'alerts:manage' }, handler: h.alerts.acknowledge },
