@@ -110,6 +110,11 @@ for (const store of STORE_KINDS) {
       assert.equal(refused.status, 403);
       assert.equal(refused.body.error, 'insufficient_scope');
       assert.equal((await t.http.get('/api/v1/audit-logs/checkpoint')).status, 401);
+      const created = await t.http.post<{ key: string }>('/api/v1/api-keys', { name: 'checkpoint cron', scopes: ['audit:read'] }, { token: o.accessToken });
+      assert.equal(created.status, 201);
+      const byKey = await t.http.get<Checkpoint>('/api/v1/audit-logs/checkpoint', { headers: { 'x-api-key': created.body.key } });
+      assert.equal(byKey.status, 200, 'an API key holding only audit:read is enough for a cron job');
+      assert.equal(byKey.body.organization_id, o.organizationId);
       const cli = await cliVerify(o, '12:not-a-hash');
       assert.equal(cli.code, 2, 'a malformed --checkpoint is a usage error');
     });
