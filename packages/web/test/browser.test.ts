@@ -258,6 +258,13 @@ describe('admin web UI in Chromium', () => {
     const lines = (await readFile((await download.path())!, 'utf8')).trim().split('\n');
     assert.ok(lines.length > 5);
     assert.ok(lines.some((line) => (JSON.parse(line) as { event?: string }).event === 'mfa.totp_enabled'));
+    const [saved] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save checkpoint' }).click()]);
+    const checkpoint = JSON.parse(await readFile((await saved.path())!, 'utf8')) as { seq: number; hash: string; checkpoint: string };
+    const last = JSON.parse(lines.at(-1)!) as { seq: number; hash: string };
+    assert.ok(checkpoint.seq >= last.seq, 'the head is at least as new as the export');
+    assert.match(checkpoint.hash, /^[0-9a-f]{64}$/);
+    assert.equal(checkpoint.checkpoint.split('.').length, 3, 'with its JWS');
+    assert.match(saved.suggestedFilename(), /^aim-audit-checkpoint-\d+\.json$/);
     await screenshot(page, 'audit');
   });
 

@@ -8,6 +8,7 @@ import type {
   ApiKey,
   ApiKeyUsage,
   AuditEntry,
+  AuditCheckpoint,
   AuditVerification,
   CreatedApiKey,
   RegisteredAgent,
@@ -68,6 +69,7 @@ export const audit = {
   list: (query: { event?: string; actor?: string; since?: number; until?: number; limit?: number; cursor?: string | null }) =>
     request<{ entries: AuditEntry[]; next_cursor: string | null }>('GET', '/api/v1/audit-logs', { query }),
   verify: () => request<AuditVerification>('GET', '/api/v1/audit-logs/verify'),
+  checkpoint: () => request<AuditCheckpoint>('GET', '/api/v1/audit-logs/checkpoint'),
   export: () => requestBlob('/api/v1/audit-logs/export', { format: 'jsonl' }),
 };
 

@@ -163,6 +163,15 @@ export interface AuditVerification {
   first_bad?: { id: string; seq: number; problem: string };
 }
 
+/** The chain's head, signed: kept outside AIM, it later proves the chain was not cut short or rebuilt. */
+export interface AuditCheckpoint {
+  organization_id: string;
+  seq: number;
+  hash: string;
+  issued_at: number;
+  checkpoint: string;
+}
+
 export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
 
 export interface Alert {

@@ -50,6 +50,13 @@ export function AuditPage() {
   const exporter = useMutation({
     mutationFn: async () => downloadFile(`aim-audit-${new Date().toISOString().slice(0, 10)}.jsonl`, await audit.export()),
   });
+  // The signed head, as a file to keep outside AIM; `aim audit verify --checkpoint seq:hash` checks a later export.
+  const checkpointer = useMutation({
+    mutationFn: async () => {
+      const checkpoint = await audit.checkpoint();
+      downloadFile(`aim-audit-checkpoint-${checkpoint.seq}.json`, `${JSON.stringify(checkpoint, null, 2)}\n`, 'application/json');
+    },
+  });
   const rows = entries.data?.pages.flatMap((p) => p.entries) ?? [];
   const filtered = Object.values(filters).some((v) => v !== undefined);
 
@@ -64,6 +71,11 @@ export function AuditPage() {
             <Button variant="default" loading={exporter.isPending} onClick={() => exporter.mutate()}>
               Export JSONL
             </Button>
+            <Tooltip label="A signed statement of the chain's head. Keep it outside AIM: later verifications prove the log was not cut short or rebuilt.">
+              <Button variant="default" loading={checkpointer.isPending} onClick={() => checkpointer.mutate()}>
+                Save checkpoint
+              </Button>
+            </Tooltip>
           </>
         }
       />
@@ -74,7 +86,7 @@ export function AuditPage() {
           <TextInput label="From" type="date" value={since} onChange={(e) => setSince(e.currentTarget.value)} w={160} />
           <TextInput label="To" type="date" value={until} onChange={(e) => setUntil(e.currentTarget.value)} w={160} />
         </Group>
-        <ErrorNotice error={entries.error ?? exporter.error} />
+        <ErrorNotice error={entries.error ?? exporter.error ?? checkpointer.error} />
         {entries.isPending ? (
           <Skeleton h={240} />
         ) : rows.length === 0 ? (
