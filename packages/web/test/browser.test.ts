@@ -208,6 +208,14 @@ describe('admin web UI in Chromium', () => {
     const replayed = signedAction(agentId, privateKey, 'search', 'quarterly-report');
     for (let i = 0; i < 6; i += 1) await t.http.post(`/api/v1/agents/${agentId}/verify-action`, replayed, { apiKey });
 
+    // The dashboard's chart is counted by the server (GET /api/v1/verifications/stats): today's bar has them all.
+    await page.goto(`${t.url}/`);
+    await heading(page, 'Dashboard');
+    const chart = page.getByRole('img', { name: /Verifications per day/ });
+    await chart.waitFor();
+    const today = new Date().toISOString().slice(5, 10);
+    assert.match((await chart.getAttribute('aria-label')) ?? '', new RegExp(`${today}: [1-9]\\d* allowed, [1-9]\\d* denied, 5 rejected`));
+
     await page.goto(`${t.url}/agents/${agentId}`);
     await heading(page, 'invoice-bot');
     const table = page.getByTestId('verifications');

@@ -102,6 +102,7 @@ export function routeTable(h: Handlers): Route[] {
     { method: 'POST', url: '/api/v1/agents/:id/verify-action', access: { ...ANY, scope: 'verify' }, handler: h.signatures.verifyAction },
     { method: 'GET', url: '/api/v1/agents/:id/verifications', access: { ...ANY, scope: 'agents:read' }, handler: h.signatures.listForAgent },
     { method: 'GET', url: '/api/v1/verifications', access: { ...ANY, scope: 'agents:read' }, handler: h.signatures.list },
+    { method: 'GET', url: '/api/v1/verifications/stats', access: { ...ANY, scope: 'agents:read' }, handler: h.signatures.stats },
     { method: 'GET', url: '/api/v1/verifications/:id', access: { ...ANY, scope: 'agents:read' }, handler: h.signatures.get },
     // API keys: people with api_keys:manage; keys only with admin (a key can never hold api_keys:manage)
     { method: 'POST', url: '/api/v1/api-keys', access: { ...PERSON_OR_KEY, scope: 'api_keys:manage' }, handler: h.apiKeys.create },

@@ -127,6 +127,27 @@ export function signatureHandlers(verifier: ActionVerifier) {
       { summary: "Your organization's decisions, newest first", tags, querystring: ListQuery, response: { 200: ListResponse } },
       async ({ principal, query }) => list(principal, query),
     ),
+
+    stats: authed(
+      {
+        summary: "Your organization's decisions per UTC day, counted by the server (the dashboard's chart)",
+        tags,
+        querystring: Type.Object({ days: Type.Optional(Type.Integer({ minimum: 1, maximum: 90, default: 14 })) }),
+        response: {
+          200: Type.Object({
+            days: Type.Array(
+              Type.Object({
+                day: Type.String({ description: 'YYYY-MM-DD, UTC' }),
+                allowed: Type.Integer(),
+                denied: Type.Integer(),
+                rejected: Type.Integer(),
+              }),
+            ),
+          }),
+        },
+      },
+      async ({ principal, query }) => ({ days: await verifier.stats(principal, query.days ?? 14) }),
+    ),
   };
 }
 

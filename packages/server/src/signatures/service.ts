@@ -13,7 +13,7 @@ import { hasScope, type Principal } from '../http/principal.js';
 import type { StoreHub, Stores } from '../storage/stores.js';
 import { decodeSignature, verifyEd25519 } from './ed25519.js';
 import { actionMessage } from './messages.js';
-import type { Decision, Verification } from './types.js';
+import type { Decision, Verification, VerificationStats } from './types.js';
 
 export interface VerifyActionInput {
   action: string;
@@ -155,6 +155,18 @@ export class ActionVerifier {
       ...(query.agentId && { agentId: query.agentId as AgentId }),
       ...(query.decision && { decision: query.decision }),
       ...(query.after && { after: query.after }),
+    });
+  }
+
+  /** Decisions per UTC day over the last `days` days, today included, every day present (zeros where none). */
+  async stats(principal: Principal, days: number): Promise<VerificationStats[]> {
+    requireRead(principal);
+    const today = Math.floor(this.clock.now() / DAY) * DAY;
+    const since = today - (days - 1) * DAY;
+    const counted = new Map((await this.hub.verifications.verificationStats(principal.organizationId, since)).map((s) => [s.day, s]));
+    return Array.from({ length: days }, (_, i) => {
+      const day = new Date(since + i * DAY).toISOString().slice(0, 10);
+      return counted.get(day) ?? { day, allowed: 0, denied: 0, rejected: 0 };
     });
   }
 

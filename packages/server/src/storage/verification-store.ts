@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { AgentId, KeyId, OrgId } from '../core/ids.js';
 import type { VerificationStore } from '../signatures/store.js';
 import type { Decision, Verification, VerificationStats } from '../signatures/types.js';
@@ -75,20 +75,23 @@ export class KyselyVerificationStore extends KyselyStore implements Verification
   }
 
   async verificationStats(orgId: OrgId, since: number): Promise<VerificationStats[]> {
+    // Counted in the database, one row per UTC day and decision: integer division of milliseconds works alike on
+    // SQLite and PostgreSQL (both bigint here), where their date functions do not.
+    const day = sql<number>`created_at / ${sql.lit(DAY_MS)}`;
     const rows = await this.db
       .selectFrom('verifications')
-      .select(['created_at', 'decision'])
+      .select([day.as('day'), 'decision', (eb) => eb.fn.countAll<number>().as('count')])
       .where('organization_id', '=', orgId)
       .where('created_at', '>=', since)
+      .groupBy([day, 'decision'])
       .execute();
-    // Bucketed here rather than in SQL: date functions differ between SQLite and PostgreSQL.
-    const days = new Map<string, VerificationStats>();
+    const days = new Map<number, VerificationStats>();
     for (const r of rows) {
-      const day = new Date(Math.floor(r.created_at / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
-      const bucket = days.get(day) ?? { day, allowed: 0, denied: 0, rejected: 0 };
-      bucket[r.decision as Decision] += 1;
-      days.set(day, bucket);
+      const n = Number(r.day);
+      const bucket = days.get(n) ?? { day: new Date(n * DAY_MS).toISOString().slice(0, 10), allowed: 0, denied: 0, rejected: 0 };
+      bucket[r.decision as Decision] += Number(r.count);
+      days.set(n, bucket);
     }
-    return [...days.values()].sort((a, b) => a.day.localeCompare(b.day));
+    return [...days.entries()].sort(([a], [b]) => a - b).map(([, stats]) => stats);
   }
 }

@@ -9,6 +9,7 @@ import type {
   ApiKeyUsage,
   AuditEntry,
   AuditCheckpoint,
+  DayOfDecisions,
   AuditVerification,
   CreatedApiKey,
   RegisteredAgent,
@@ -49,6 +50,7 @@ export const agents = {
 export const verifications = {
   list: (query: { decision?: string; limit?: number; cursor?: string | null }) =>
     request<{ verifications: Verification[]; next_cursor: string | null }>('GET', '/api/v1/verifications', { query }),
+  stats: (days: number) => request<{ days: DayOfDecisions[] }>('GET', '/api/v1/verifications/stats', { query: { days } }),
 };
 
 export const apiKeys = {

@@ -157,6 +157,14 @@ export interface AuditEntry {
   hash: string;
 }
 
+/** Decisions of one UTC day (`GET /api/v1/verifications/stats`). */
+export interface DayOfDecisions {
+  day: string;
+  allowed: number;
+  denied: number;
+  rejected: number;
+}
+
 export interface AuditVerification {
   valid: boolean;
   entries_checked: number;

@@ -3,7 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { agents, alerts, apiKeys, verifications } from '../api/endpoints.js';
 import { useAuth } from '../auth/AuthProvider.js';
-import { BarChart, lastDays } from '../components/BarChart.js';
+import { BarChart } from '../components/BarChart.js';
 import { EmptyState } from '../components/EmptyState.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { PageHeader } from '../components/PageHeader.js';
@@ -37,7 +37,8 @@ function Stat({ label, value, hint, to }: { label: string; value: number | strin
 export function DashboardPage() {
   const { can } = useAuth();
   const agentList = useQuery({ queryKey: ['agents', 'dashboard'], queryFn: () => agents.list({ limit: 200 }), enabled: can('agents:read') });
-  const recent = useQuery({ queryKey: ['verifications', 'recent'], queryFn: () => verifications.list({ limit: 200 }), enabled: can('agents:read') });
+  const recent = useQuery({ queryKey: ['verifications', 'recent'], queryFn: () => verifications.list({ limit: 1 }), enabled: can('agents:read') });
+  const perDay = useQuery({ queryKey: ['verifications', 'stats', CHART_DAYS], queryFn: () => verifications.stats(CHART_DAYS), enabled: can('agents:read') });
   const openAlerts = useQuery({
     queryKey: ['alerts', 'open'],
     queryFn: () => alerts.list({ status: 'open', limit: 100 }),
@@ -45,13 +46,9 @@ export function DashboardPage() {
   });
   const keys = useQuery({ queryKey: ['api-keys'], queryFn: () => apiKeys.list(), enabled: can('api_keys:manage') });
 
-  const days = lastDays(CHART_DAYS);
-  const byDay = new Map(days.map((d) => [d, [0, 0, 0]]));
-  for (const v of recent.data?.verifications ?? []) {
-    const bucket = byDay.get(new Date(v.created_at).toISOString().slice(0, 10));
-    if (bucket) bucket[v.decision === 'allowed' ? 0 : v.decision === 'denied' ? 1 : 2]! += 1;
-  }
-  const totals = [...byDay.values()].reduce((acc, b) => acc.map((x, i) => x + (b[i] ?? 0)), [0, 0, 0]);
+  const days = perDay.data?.days ?? [];
+  const totals = days.reduce((acc, d) => [acc[0]! + d.allowed, acc[1]! + d.denied, acc[2]! + d.rejected], [0, 0, 0]);
+  const decided = totals[0]! + totals[1]! + totals[2]!;
   const dueAgents = (agentList.data?.agents ?? []).filter((a) => a.rotation_due || (a.key_expires_at !== null && daysUntil(a.key_expires_at) <= 14));
   const dueKeys = (keys.data?.api_keys ?? []).filter((k) => k.expiring_soon);
   const active = agentList.data?.agents.filter((a) => a.status === 'active').length;
@@ -60,11 +57,11 @@ export function DashboardPage() {
     <>
       <PageHeader title="Dashboard" description="What your agents did lately and what needs attention." />
       <Stack gap="lg">
-        <ErrorNotice error={agentList.error ?? recent.error ?? openAlerts.error ?? keys.error} title="Some figures could not be loaded" />
+        <ErrorNotice error={agentList.error ?? perDay.error ?? recent.error ?? openAlerts.error ?? keys.error} title="Some figures could not be loaded" />
         <SimpleGrid cols={{ base: 2, md: 4 }}>
           <Stat label="Agents" value={agentList.data?.total} hint={active !== undefined ? `${active} active` : undefined} to="/agents" />
-          <Stat label="Allowed" value={recent.isSuccess ? totals[0] : undefined} hint={`verifications, last ${CHART_DAYS} days`} />
-          <Stat label="Denied" value={recent.isSuccess ? (totals[1] ?? 0) + (totals[2] ?? 0) : undefined} hint="denied or rejected" />
+          <Stat label="Allowed" value={perDay.isSuccess ? totals[0] : undefined} hint={`verifications, last ${CHART_DAYS} days`} />
+          <Stat label="Denied" value={perDay.isSuccess ? (totals[1] ?? 0) + (totals[2] ?? 0) : undefined} hint="denied or rejected" />
           <Stat label="Open alerts" value={openAlerts.data?.alerts.length ?? (openAlerts.isEnabled ? undefined : '—')} hint="review alerts" to="/alerts" />
         </SimpleGrid>
 
@@ -72,12 +69,12 @@ export function DashboardPage() {
           <Group justify="space-between" mb="sm">
             <Title order={4}>Verifications per day</Title>
             <Text size="xs" c="dimmed">
-              latest {recent.data?.verifications.length ?? 0} decisions, UTC days
+              {decided} decisions, last {CHART_DAYS} UTC days
             </Text>
           </Group>
-          {recent.isPending && recent.isEnabled ? (
+          {perDay.isPending && perDay.isEnabled ? (
             <Skeleton h={180} />
-          ) : (recent.data?.verifications.length ?? 0) === 0 ? (
+          ) : decided === 0 ? (
             <Text c="dimmed" size="sm" py="xl" ta="center">
               No signed actions verified yet. Once an agent calls verify-action, its decisions show up here.
             </Text>
@@ -89,7 +86,7 @@ export function DashboardPage() {
                 { name: 'denied', color: '#fd7e14' },
                 { name: 'rejected', color: '#fa5252' },
               ]}
-              points={days.map((d) => ({ label: d.slice(5), values: byDay.get(d) ?? [] }))}
+              points={days.map((d) => ({ label: d.day.slice(5), values: [d.allowed, d.denied, d.rejected] }))}
             />
           )}
         </Paper>
