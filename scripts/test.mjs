@@ -14,6 +14,7 @@ const FILES = [
   'packages/server/src/audit/retention.test.ts',
   'packages/server/src/storage/contract/stores.test.ts',
   'packages/server/src/storage/contract/api-key-store.test.ts',
+  'packages/server/src/storage/contract/user-lifecycle.test.ts',
   'packages/server/src/api-keys/format.test.ts',
   'packages/server/src/tokens/jws.test.ts',
   'packages/server/test/flows/sessions.test.ts',
