@@ -23,6 +23,7 @@ const FILES = [
   'packages/server/test/flows/operations.test.ts',
   'packages/server/src/storage/contract/mfa-audit.test.ts',
   'packages/server/test/flows/mfa.test.ts',
+  'packages/server/test/flows/user-lifecycle.test.ts',
   'packages/server/test/flows/browser-sessions.test.ts',
   'packages/server/test/flows/security-headers.test.ts',
   'packages/server/test/flows/audit.test.ts',
