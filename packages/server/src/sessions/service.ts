@@ -144,6 +144,9 @@ export class SessionService {
     };
     const { token, record } = this.newRefreshToken(now, kind, family.expiresAt);
     await this.hub.transaction(async (s) => {
+      // The user may have been disabled since their password was checked: issue nothing then (same answer as a
+      // wrong password), and otherwise hold off a concurrent disable until this family exists for it to revoke.
+      if (!(await s.users.lockIfActive(user.id))) throw new AimError('invalid_credentials', 'email or password is wrong');
       await s.refreshTokens.createFamily(family, record);
       await this.audit.withStore(s.audit).record({
         organizationId: user.organizationId,

@@ -132,6 +132,13 @@ export class KyselyUserStore extends KyselyStore implements UserStore {
     });
   }
 
+  async lockIfActive(id: UserId): Promise<boolean> {
+    let q = this.db.selectFrom('users').select('disabled_at').where('id', '=', id).where('deleted_at', 'is', null);
+    if (this.dialect === 'postgres') q = q.forShare();
+    const row = await q.executeTakeFirst();
+    return row !== undefined && row.disabled_at === null;
+  }
+
   async updatePassword(id: UserId, passwordHash: string, now: number): Promise<void> {
     await this.db
       .updateTable('users')

@@ -37,4 +37,10 @@ export interface UserStore {
    */
   changeUser(orgId: OrgId, id: UserId, change: UserChange, now: number): Promise<UserChangeOutcome>;
   updatePassword(id: UserId, passwordHash: string, now: number): Promise<void>;
+  /**
+   * Whether the account exists and is not disabled, holding a share lock on its row (PostgreSQL) until the
+   * surrounding transaction ends: a disable that commits meanwhile waits, so the credential this transaction
+   * issues is there for its revocation to find. SQLite's single writer gives the same order.
+   */
+  lockIfActive(id: UserId): Promise<boolean>;
 }

@@ -125,6 +125,32 @@ for (const kind of STORE_KINDS) {
       assert.equal(typeof (await fresh.stores.apiKeys.findByHash(sha(keyId)))?.creatorDisabledAt, 'number');
     });
 
+    it('users: a disable waits for a transaction that found the user active, so its revocation finds what it issued', async () => {
+      const org = await newOrg();
+      await newUser(org, 'admin');
+      const user = await newUser(org);
+      const order: string[] = [];
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      let locked!: () => void;
+      const holding = new Promise<void>((resolve) => (locked = resolve));
+      const login = fresh.stores.transaction(async (s) => {
+        assert.equal(await s.users.lockIfActive(user), true);
+        locked();
+        await gate;
+        order.push('session issued');
+      });
+      await holding;
+      const disable = fresh.stores.users.changeUser(org, user, { kind: 'disable' }, 20).then(() => order.push('disabled'));
+      // Gives a disable that wrongly skipped the lock the time to finish first.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      open();
+      await Promise.all([login, disable]);
+      assert.deepEqual(order, ['session issued', 'disabled']);
+      assert.equal(await fresh.stores.users.lockIfActive(user), false, 'a disabled user is not active');
+      assert.equal(await fresh.stores.users.lockIfActive(uuid() as UserId), false, 'nor is an unknown one');
+    });
+
     it('API keys: every unrevoked key a user created is revoked in one call, once', async () => {
       const org = await newOrg();
       const user = await newUser(org, 'admin');
