@@ -6,6 +6,13 @@ import { EXIT, fail, type Output } from './output.js';
 import { login, personClient, serverUrl, sessionFile } from './session.js';
 import { keysGroup } from './server-commands.js';
 
+interface UserRow {
+  id: string;
+  email: string;
+  role: string;
+  status: 'active' | 'disabled';
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
 const when = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString().slice(0, 19).replace('T', ' ') : '-');
@@ -131,6 +138,27 @@ export function registerClientCommands(program: Command, out: Output): void {
       const view = await (await personClient(out)).apiKeys.revoke(id);
       out.result(view, `revoked ${view.name} (${view.prefix}…)`);
     });
+
+  // Offboarding through the running server (not the store), so every node stops the user's tokens at once.
+  const user = program.commands.find((c) => c.name() === 'user') ?? program.command('user').description('manage users');
+  for (const [verb, description] of [
+    ['disable', 'disable a user of your organization: login refused, their sessions, SDK tokens and API keys revoked at once'],
+    ['enable', 'let a disabled user sign in again (revoked credentials stay revoked)'],
+  ] as const) {
+    user
+      .command(verb)
+      .description(`${description} (admin; through the server you are signed in to)`)
+      .requiredOption('--email <email>', "the user's email address")
+      .action(async (opts: { email: string }) => {
+        const client = await personClient(out);
+        const { users } = await client.request<{ users: UserRow[] }>('GET', '/api/v1/users');
+        const target = users.find((u) => u.email === opts.email.trim().toLowerCase());
+        if (!target) fail(out, EXIT.notFound, `no user ${opts.email} in your organization`, 'not_found');
+        const view = await client.request<UserRow & { revoked?: { sessions: number; api_keys: number } }>('POST', `/api/v1/users/${target.id}/${verb}`);
+        const revoked = view.revoked ? `; revoked ${view.revoked.sessions} session(s) and SDK token(s), ${view.revoked.api_keys} API key(s)` : '';
+        out.result(view, `${view.email} is ${view.status}${revoked}`);
+      });
+  }
 
   program
     .command('verify <action> <resource>')

@@ -13,6 +13,8 @@ export const AUDIT_EVENTS = [
   // users and organizations
   'user.created',
   'user.updated',
+  'user.disabled',
+  'user.enabled',
   'user.deleted',
   'user.password_changed',
   'organization.created',
@@ -22,6 +24,8 @@ export const AUDIT_EVENTS = [
   'mfa.totp_disabled',
   'mfa.recovery_code_used',
   'mfa.verification_failed',
+  'mfa.reset_by_admin',
+  'mfa.recovery_codes_regenerated',
   // API keys
   'api_key.created',
   'api_key.rotated',

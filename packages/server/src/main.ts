@@ -53,6 +53,7 @@ import { OAuthService } from './oauth/service.js';
 import { sdkTokenHandlers } from './sdk-tokens/routes.js';
 import { SdkTokenService } from './sdk-tokens/service.js';
 import { userHandlers } from './users/routes.js';
+import { UserOffboarding } from './users/offboarding.js';
 import { UserService } from './users/service.js';
 import { PasswordHasher } from './users/passwords.js';
 import { normalizeEmail } from './users/types.js';
@@ -243,7 +244,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         health: healthHandlers(checks, () => shuttingDown),
         tokens: tokenHandlers(signingKeys),
         sessions: sessionHandlers(sessions, users, browser),
-        users: userHandlers(users),
+        users: userHandlers(users, new UserOffboarding(users, { sessions, apiKeys, mfa })),
         agents: agentHandlers(agents),
         signatures: signatureHandlers(verifier),
         oauth: oauthHandlers(oauth, config.publicUrl),

@@ -337,6 +337,24 @@ describe('admin web UI in Chromium', () => {
     await heading(page, 'SDK tokens');
   });
 
+  it('disables a user after confirmation, then enables them again', async () => {
+    const member = await t.createUser({ role: 'member', organizationId: admin.organizationId });
+    await page.goto(`${t.url}/users`);
+    await heading(page, 'Users and roles');
+    const actions = page.getByRole('button', { name: `Actions for ${member.email}` });
+    await actions.click();
+    await page.getByRole('menuitem', { name: 'Disable' }).click();
+    await page.getByRole('dialog', { name: 'Disable this user?' }).getByRole('button', { name: 'Disable' }).click();
+    await page.getByTestId(`status-${member.email}`).waitFor();
+    const refused = await t.http.post('/api/v1/public/login', { email: member.email, password: member.password });
+    assert.equal(refused.status, 401);
+    await actions.click();
+    await page.getByRole('menuitem', { name: 'Enable' }).click();
+    await page.getByRole('dialog', { name: 'Enable this user?' }).getByRole('button', { name: 'Enable' }).click();
+    await page.getByTestId(`status-${member.email}`).waitFor({ state: 'detached' });
+    assert.equal((await t.http.post('/api/v1/public/login', { email: member.email, password: member.password })).status, 200);
+  });
+
   it('looks right at 1280 and 390 pixels on every main page', async () => {
     const pages: Array<[string, string, string | RegExp]> = [
       ['dashboard', '/', 'Dashboard'],

@@ -168,6 +168,34 @@ export class ApiKeyService {
   }
 
   /**
+   * Offboarding: revokes every key a user created, at once on every node (revocation list, cache invalidation),
+   * each audited as `api_key.revoked` with the reason. Answers how many keys this call revoked.
+   */
+  async revokeAllCreatedBy(user: User, reason: string, actor: Principal['actor'], meta: RequestMeta): Promise<number> {
+    const now = this.clock.now();
+    const revoked = await this.hub.transaction(async (s) => {
+      const keys = await s.apiKeys.revokeKeysCreatedBy(user.organizationId, user.id, now);
+      const audit = this.audit.withStore(s.audit);
+      for (const key of keys) {
+        await audit.record({
+          organizationId: user.organizationId,
+          event: 'api_key.revoked',
+          actor,
+          subject: { type: 'api_key', id: key.id },
+          ip: meta.ip,
+          data: { prefix: key.prefix, reason, created_by: user.id },
+        });
+      }
+      return keys;
+    });
+    for (const key of revoked) {
+      await this.revocations.revoke(key.id, key.expiresAt);
+      this.changed(key.id);
+    }
+    return revoked.length;
+  }
+
+  /**
    * Issues a successor with the same name, scopes and limit, and lets the old key work for the grace period
    * (AIM_API_KEY_ROTATION_GRACE). One rotation per key: a second one is a `conflict`, however concurrent.
    * The caller must be allowed to grant the key's scopes, as when creating it, and becomes the successor's creator.

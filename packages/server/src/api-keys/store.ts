@@ -1,4 +1,4 @@
-import type { ApiKeyId, OrgId } from '../core/ids.js';
+import type { ApiKeyId, OrgId, UserId } from '../core/ids.js';
 import type { ApiKey, ApiKeyCredential, ApiKeyPage, LastUse, NewApiKey, RotateApiKeyOutcome, UsageCount, UsageReport } from './types.js';
 
 export interface ApiKeyStore {
@@ -19,6 +19,11 @@ export interface ApiKeyStore {
   rotateApiKey(input: { organizationId: OrgId; id: ApiKeyId; now: number; graceUntil: number; successor: NewApiKey }): Promise<RotateApiKeyOutcome>;
   /** Revokes a key of the organization; `changed` is false when it already was revoked. */
   revokeApiKey(organizationId: OrgId, id: ApiKeyId, now: number): Promise<{ key: ApiKey; changed: boolean } | undefined>;
+  /**
+   * Revokes every unrevoked key (active, in grace, expired) a user created in the organization, in one UPDATE;
+   * answers the keys this call revoked.
+   */
+  revokeKeysCreatedBy(organizationId: OrgId, userId: UserId, now: number): Promise<ApiKey[]>;
   /**
    * Adds batched request counts (upserts that add, never overwrite) and moves `last_used_at` forward only.
    * Concurrent flushes from any number of nodes add up exactly.

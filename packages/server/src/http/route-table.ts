@@ -76,11 +76,16 @@ export function routeTable(h: Handlers): Route[] {
     { method: 'POST', url: '/api/v1/auth/mfa/totp/setup', access: PERSON, handler: h.mfa.setup },
     { method: 'POST', url: '/api/v1/auth/mfa/totp/enable', access: PERSON, handler: h.mfa.enable },
     { method: 'POST', url: '/api/v1/auth/mfa/totp/disable', access: PERSON, handler: h.mfa.disable },
+    { method: 'POST', url: '/api/v1/auth/mfa/recovery-codes', access: PERSON, handler: h.mfa.regenerateRecoveryCodes },
 
     // users (admins)
     { method: 'GET', url: '/api/v1/users', access: { ...PERSON, scope: 'admin' }, handler: h.users.list },
     { method: 'POST', url: '/api/v1/users', access: { ...PERSON, scope: 'admin' }, handler: h.users.create },
     { method: 'PATCH', url: '/api/v1/users/:id', access: { ...PERSON, scope: 'admin' }, handler: h.users.update },
+    { method: 'DELETE', url: '/api/v1/users/:id', access: { ...PERSON, scope: 'admin' }, handler: h.users.remove },
+    { method: 'POST', url: '/api/v1/users/:id/disable', access: { ...PERSON, scope: 'admin' }, handler: h.users.disable },
+    { method: 'POST', url: '/api/v1/users/:id/enable', access: { ...PERSON, scope: 'admin' }, handler: h.users.enable },
+    { method: 'POST', url: '/api/v1/users/:id/mfa/reset', access: { ...PERSON, scope: 'admin' }, handler: h.users.resetMfa },
 
     // agents and MCP servers
     { method: 'POST', url: '/api/v1/sdk-api/agents/register', access: { auth: ['api_key', 'jwt'], scope: 'agents:write' }, handler: h.agents.sdkRegister },

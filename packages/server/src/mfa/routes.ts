@@ -51,5 +51,15 @@ export function mfaHandlers(mfa: MfaService) {
         return { mfa_enabled: false };
       },
     ),
+
+    regenerateRecoveryCodes: authed(
+      {
+        summary: 'Replace your recovery codes with ten new ones (shown only this once), given a current TOTP code; the old ones stop working',
+        tags,
+        body: Type.Object({ code: Type.String({ minLength: 1, maxLength: 64, description: 'a current TOTP code (6 digits)' }) }),
+        response: { 200: Type.Object({ recovery_codes: Type.Array(Type.String()) }) },
+      },
+      async ({ principal, body, ip }) => ({ recovery_codes: await mfa.regenerateRecoveryCodes(userOf(principal), body.code, { ip }) }),
+    ),
   };
 }

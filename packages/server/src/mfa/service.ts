@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../core/clock.js';
 import { AimError } from '../core/errors.js';
-import type { UserId } from '../core/ids.js';
+import type { OrgId, UserId } from '../core/ids.js';
 import type { SecretBox } from '../core/master-key.js';
 import type { Random } from '../core/random.js';
 import type { SecondFactor } from '../sessions/service.js';
@@ -9,7 +9,7 @@ import type { StoreHub } from '../storage/stores.js';
 import type { User } from '../users/types.js';
 import { RECOVERY_CODE_COUNT, formatRecoveryCode, hashRecoveryCode, normalizeRecoveryCode } from './recovery-codes.js';
 import { TOTP_CODE, TOTP_SECRET_BYTES, base32Secret, matchStep, otpauthUrl } from './totp.js';
-import type { FactorMethod, TotpFactor, TotpSetup } from './types.js';
+import type { FactorMethod, NewRecoveryCode, TotpFactor, TotpSetup } from './types.js';
 
 export interface RequestMeta {
   ip: string | null;
@@ -66,8 +66,7 @@ export class MfaService implements SecondFactor {
       await this.recordFailure(user, 'enable', meta);
       throw new AimError('invalid_credentials', 'the code is wrong; check the time on your device');
     }
-    const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => formatRecoveryCode(this.random.bytes(10)));
-    const records = codes.map((c) => ({ id: this.random.uuid(), codeHash: hashRecoveryCode(normalizeRecoveryCode(c)!) }));
+    const { shown: codes, records } = this.newRecoveryCodes();
     await this.hub.transaction(async (s) => {
       if (!(await s.mfa.enableTotp(user.id, step, records, this.clock.now()))) {
         throw new AimError('conflict', 'two-factor authentication was turned on by another request');
@@ -107,6 +106,58 @@ export class MfaService implements SecondFactor {
     });
   }
 
+  /**
+   * Ten new recovery codes for a user whose authenticator still works, proved by a current TOTP code (a recovery
+   * code is not accepted: losing the codes is the reason to ask). The old codes stop working in the same step.
+   */
+  async regenerateRecoveryCodes(userId: UserId, code: string, meta: RequestMeta): Promise<string[]> {
+    const user = await this.userOf(userId);
+    const factor = await this.hub.mfa.findTotp(user.id);
+    if (!factor || factor.enabledAt === null) throw new AimError('conflict', 'two-factor authentication is not on');
+    const compact = code.replace(/\s/g, '');
+    if (!TOTP_CODE.test(compact) || (await this.check(user, factor, compact, meta)) !== 'totp') {
+      await this.recordFailure(user, 'regenerate_recovery_codes', meta);
+      throw new AimError('invalid_credentials', 'the code is wrong or was already used; give a current code from your authenticator');
+    }
+    const codes = this.newRecoveryCodes();
+    await this.hub.transaction(async (s) => {
+      if (!(await s.mfa.replaceRecoveryCodes(user.id, codes.records, this.clock.now()))) {
+        throw new AimError('conflict', 'two-factor authentication was turned off by another request');
+      }
+      await this.audit.withStore(s.audit).record({
+        organizationId: user.organizationId,
+        event: 'mfa.recovery_codes_regenerated',
+        actor: { type: 'user', id: user.id },
+        subject: { type: 'user', id: user.id },
+        ip: meta.ip,
+        data: { recovery_codes: codes.shown.length },
+      });
+    });
+    return codes.shown;
+  }
+
+  /**
+   * An admin removes another user's factor and recovery codes (lost authenticator), so they can enrol again.
+   * Revoking the user's sessions is the caller's next step.
+   */
+  async resetByAdmin(user: User, actor: { type: 'user'; id: string }, meta: RequestMeta): Promise<void> {
+    await this.hub.transaction(async (s) => {
+      if (!(await s.mfa.removeAllFactors(user.id))) throw new AimError('conflict', 'this user has no two-factor authentication to reset');
+      await this.audit.withStore(s.audit).record({
+        organizationId: user.organizationId,
+        event: 'mfa.reset_by_admin',
+        actor,
+        subject: { type: 'user', id: user.id },
+        ip: meta.ip,
+      });
+    });
+  }
+
+  /** The users of an organization who have 2FA on. */
+  enrolledInOrganization(orgId: OrgId): Promise<Set<UserId>> {
+    return this.hub.mfa.enrolledInOrganization(orgId);
+  }
+
   /** The login check (SessionService): a TOTP code or a recovery code, each accepted at most once. */
   async verify(user: User, code: string, ip: string | null): Promise<boolean> {
     const factor = await this.hub.mfa.findTotp(user.id);
@@ -144,11 +195,17 @@ export class MfaService implements SecondFactor {
     return user;
   }
 
+  /** Codes to show once, and the hashes to store. */
+  private newRecoveryCodes(): { shown: string[]; records: NewRecoveryCode[] } {
+    const shown = Array.from({ length: RECOVERY_CODE_COUNT }, () => formatRecoveryCode(this.random.bytes(10)));
+    return { shown, records: shown.map((c) => ({ id: this.random.uuid(), codeHash: hashRecoveryCode(normalizeRecoveryCode(c)!) })) };
+  }
+
   private open(factor: TotpFactor): string {
     return this.box.open(factor.secretSealed, purpose(factor.userId));
   }
 
-  private async recordFailure(user: User, during: 'enable' | 'disable', meta: RequestMeta): Promise<void> {
+  private async recordFailure(user: User, during: 'enable' | 'disable' | 'regenerate_recovery_codes', meta: RequestMeta): Promise<void> {
     await this.audit.record({
       organizationId: user.organizationId,
       event: 'mfa.verification_failed',

@@ -1,4 +1,4 @@
-import type { UserId } from '../core/ids.js';
+import type { OrgId, UserId } from '../core/ids.js';
 import type { NewRecoveryCode, TotpFactor } from './types.js';
 
 export interface MfaStore {
@@ -23,4 +23,13 @@ export interface MfaStore {
   countUnusedRecoveryCodes(userId: UserId): Promise<number>;
   /** Removes the factor and every recovery code; answers whether an enabled factor was removed. */
   deleteTotp(userId: UserId): Promise<boolean>;
+  /** Removes the factor, pending or enabled, and every recovery code (admin reset, account deletion). */
+  removeAllFactors(userId: UserId): Promise<boolean>;
+  /**
+   * Replaces every recovery code with new ones, only while the factor is enabled; old codes stop at once.
+   * One transaction, so a concurrent login sees either the old set or the new one, never a mix or none.
+   */
+  replaceRecoveryCodes(userId: UserId, recoveryCodes: NewRecoveryCode[], now: number): Promise<boolean>;
+  /** The users of an organization with an enabled factor (the users list shows it). */
+  enrolledInOrganization(orgId: OrgId): Promise<Set<UserId>>;
 }

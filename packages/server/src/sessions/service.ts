@@ -144,6 +144,9 @@ export class SessionService {
     };
     const { token, record } = this.newRefreshToken(now, kind, family.expiresAt);
     await this.hub.transaction(async (s) => {
+      // The user may have been disabled since their password was checked: issue nothing then (same answer as a
+      // wrong password), and otherwise hold off a concurrent disable until this family exists for it to revoke.
+      if (!(await s.users.lockIfActive(user.id))) throw new AimError('invalid_credentials', 'email or password is wrong');
       await s.refreshTokens.createFamily(family, record);
       await this.audit.withStore(s.audit).record({
         organizationId: user.organizationId,
@@ -243,21 +246,25 @@ export class SessionService {
     return revoked;
   }
 
-  /** Revokes every family of a user (optionally of one kind, sparing one), e.g. after a password change. */
+  /**
+   * Revokes every family of a user (optionally of one kind, sparing one), e.g. after a password change, or when an
+   * admin (`actor`) offboards them.
+   */
   async revokeAllForUser(
     user: User,
     reason: RevokeReason,
-    options: { kind?: FamilyKind; except?: FamilyId },
+    options: { kind?: FamilyKind; except?: FamilyId; actor?: { type: 'user'; id: string } },
     meta: RequestMeta,
   ): Promise<number> {
     const now = this.clock.now();
     const ids = await this.hub.transaction(async (s) => {
-      const revoked = await s.refreshTokens.revokeUserFamilies(user.id, reason, now, options);
+      const { actor, ...which } = options;
+      const revoked = await s.refreshTokens.revokeUserFamilies(user.id, reason, now, which);
       if (revoked.length > 0) {
         await this.audit.withStore(s.audit).record({
           organizationId: user.organizationId,
           event: options.kind === 'sdk' ? 'sdk_token.revoked' : 'session.revoked',
-          actor: { type: 'user', id: user.id },
+          actor: actor ?? { type: 'user', id: user.id },
           subject: { type: 'user', id: user.id },
           ip: meta.ip,
           data: { reason, count: revoked.length },

@@ -35,4 +35,13 @@ export type RotateOutcome =
   | { kind: 'expired' }
   | { kind: 'invalid' };
 
-export type RevokeReason = 'logout' | 'reuse_detected' | 'password_changed' | 'user_revoked' | 'admin_revoked' | 'oauth_revoke';
+export type RevokeReason =
+  | 'logout'
+  | 'reuse_detected'
+  | 'password_changed'
+  | 'user_revoked'
+  | 'admin_revoked'
+  | 'oauth_revoke'
+  | 'user_disabled'
+  | 'user_deleted'
+  | 'mfa_reset';

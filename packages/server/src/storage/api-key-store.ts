@@ -187,6 +187,18 @@ export class KyselyApiKeyStore extends KyselyStore implements ApiKeyStore {
     });
   }
 
+  async revokeKeysCreatedBy(organizationId: OrgId, userId: UserId, now: number): Promise<ApiKey[]> {
+    const rows = await this.db
+      .updateTable('api_keys')
+      .set({ revoked_at: now })
+      .where('organization_id', '=', organizationId)
+      .where('created_by', '=', userId)
+      .where('revoked_at', 'is', null)
+      .returning(VISIBLE)
+      .execute();
+    return rows.map(toApiKey);
+  }
+
   async addUsage(counts: readonly UsageCount[], lastUses: readonly LastUse[]): Promise<void> {
     if (counts.length === 0 && lastUses.length === 0) return;
     // Rows are touched in one fixed order, so two nodes flushing overlapping batches cannot deadlock.

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { UserId } from '../core/ids.js';
+import type { OrgId, UserId } from '../core/ids.js';
 import type { MfaStore } from '../mfa/store.js';
 import type { NewRecoveryCode, TotpFactor } from '../mfa/types.js';
 import { KyselyStore } from './kysely-store.js';
@@ -94,5 +94,41 @@ export class KyselyMfaStore extends KyselyStore implements MfaStore {
       const removed = await trx.deleteFrom('mfa_totp').where('user_id', '=', userId).where('enabled_at', 'is not', null).executeTakeFirst();
       return removed.numDeletedRows > 0n;
     });
+  }
+
+  async removeAllFactors(userId: UserId): Promise<boolean> {
+    return this.atomically(async (trx) => {
+      await trx.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
+      const removed = await trx.deleteFrom('mfa_totp').where('user_id', '=', userId).returning('enabled_at').execute();
+      return removed.some((r) => r.enabled_at !== null);
+    });
+  }
+
+  async replaceRecoveryCodes(userId: UserId, recoveryCodes: NewRecoveryCode[], now: number): Promise<boolean> {
+    return this.atomically(async (trx) => {
+      // Locks the factor row (PostgreSQL), so a concurrent disable or reset cannot interleave.
+      let q = trx.selectFrom('mfa_totp').select('user_id').where('user_id', '=', userId).where('enabled_at', 'is not', null);
+      if (this.dialect === 'postgres') q = q.forUpdate();
+      if (!(await q.executeTakeFirst())) return false;
+      await trx.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
+      if (recoveryCodes.length > 0) {
+        await trx
+          .insertInto('mfa_recovery_codes')
+          .values(recoveryCodes.map((c) => ({ id: c.id, user_id: userId, code_hash: c.codeHash, created_at: now, used_at: null })))
+          .execute();
+      }
+      return true;
+    });
+  }
+
+  async enrolledInOrganization(orgId: OrgId): Promise<Set<UserId>> {
+    const rows = await this.db
+      .selectFrom('mfa_totp as m')
+      .innerJoin('users as u', 'u.id', 'm.user_id')
+      .select('m.user_id')
+      .where('u.organization_id', '=', orgId)
+      .where('m.enabled_at', 'is not', null)
+      .execute();
+    return new Set(rows.map((r) => r.user_id as UserId));
   }
 }

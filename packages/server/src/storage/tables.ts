@@ -18,6 +18,8 @@ export interface Tables {
     updated_at: number;
     password_changed_at: number;
     disabled_at: number | null;
+    /** Set when the account was deleted: the row is a tombstone that lookups skip. */
+    deleted_at: number | null;
   };
   signing_keys: {
     kid: string;

@@ -2,11 +2,12 @@ import type { Role } from '@aim/protocol';
 import type { Kysely, Selectable } from 'kysely';
 import { AimError } from '../core/errors.js';
 import type { OrgId, UserId } from '../core/ids.js';
-import type { UserStore } from '../users/store.js';
+import type { UserChange, UserChangeOutcome, UserStore } from '../users/store.js';
 import type { Organization, User, UserWithSecret } from '../users/types.js';
 import { isUniqueViolation } from './errors.js';
 import { KyselyStore } from './kysely-store.js';
 import type { Tables } from './tables.js';
+import type { Updateable } from 'kysely';
 
 type UserRow = Selectable<Tables['users']>;
 
@@ -47,6 +48,7 @@ export class KyselyUserStore extends KyselyStore implements UserStore {
           updated_at: user.updatedAt,
           password_changed_at: user.passwordChangedAt,
           disabled_at: user.disabledAt,
+          deleted_at: null,
         })
         .execute();
     } catch (error) {
@@ -56,12 +58,12 @@ export class KyselyUserStore extends KyselyStore implements UserStore {
   }
 
   async findByEmail(email: string): Promise<UserWithSecret | undefined> {
-    const row = await this.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+    const row = await this.db.selectFrom('users').selectAll().where('email', '=', email).where('deleted_at', 'is', null).executeTakeFirst();
     return row && toUser(row);
   }
 
   async findById(id: UserId): Promise<UserWithSecret | undefined> {
-    const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
     return row && toUser(row);
   }
 
@@ -71,6 +73,7 @@ export class KyselyUserStore extends KyselyStore implements UserStore {
       .selectAll()
       .where('id', '=', id)
       .where('organization_id', '=', orgId)
+      .where('deleted_at', 'is', null)
       .executeTakeFirst();
     return row && withoutSecret(toUser(row));
   }
@@ -80,6 +83,7 @@ export class KyselyUserStore extends KyselyStore implements UserStore {
       .selectFrom('users')
       .selectAll()
       .where('organization_id', '=', orgId)
+      .where('deleted_at', 'is', null)
       .orderBy('created_at')
       .orderBy('id')
       .execute();
@@ -94,14 +98,45 @@ export class KyselyUserStore extends KyselyStore implements UserStore {
     return Number(row.n);
   }
 
-  async updateRole(orgId: OrgId, id: UserId, role: Role, now: number): Promise<boolean> {
-    const result = await this.db
-      .updateTable('users')
-      .set({ role, updated_at: now })
-      .where('id', '=', id)
-      .where('organization_id', '=', orgId)
-      .executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+  async changeUser(orgId: OrgId, id: UserId, change: UserChange, now: number): Promise<UserChangeOutcome> {
+    return this.atomically(async (trx) => {
+      await this.lock(trx, `users.admins:${orgId}`);
+      const row = await trx
+        .selectFrom('users')
+        .selectAll()
+        .where('id', '=', id)
+        .where('organization_id', '=', orgId)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
+      if (!row) return { kind: 'not_found' };
+      const before = withoutSecret(toUser(row));
+      const set = changeOf(before, change, now);
+      if (!set) return { kind: 'unchanged', user: before };
+
+      const activeAdminAfter = (set.role ?? before.role) === 'admin' && (set.disabled_at === undefined ? before.disabledAt : set.disabled_at) === null;
+      if (before.role === 'admin' && before.disabledAt === null && !activeAdminAfter) {
+        const others = await trx
+          .selectFrom('users')
+          .select((eb) => eb.fn.countAll<number | string>().as('n'))
+          .where('organization_id', '=', orgId)
+          .where('role', '=', 'admin')
+          .where('disabled_at', 'is', null)
+          .where('deleted_at', 'is', null)
+          .where('id', '!=', id)
+          .executeTakeFirstOrThrow();
+        if (Number(others.n) === 0) return { kind: 'last_admin', user: before };
+      }
+      await trx.updateTable('users').set(set).where('id', '=', id).execute();
+      const after = await trx.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      return { kind: 'changed', before, user: withoutSecret(toUser(after)) };
+    });
+  }
+
+  async lockIfActive(id: UserId): Promise<boolean> {
+    let q = this.db.selectFrom('users').select('disabled_at').where('id', '=', id).where('deleted_at', 'is', null);
+    if (this.dialect === 'postgres') q = q.forShare();
+    const row = await q.executeTakeFirst();
+    return row !== undefined && row.disabled_at === null;
   }
 
   async updatePassword(id: UserId, passwordHash: string, now: number): Promise<void> {
@@ -110,5 +145,20 @@ export class KyselyUserStore extends KyselyStore implements UserStore {
       .set({ password_hash: passwordHash, password_changed_at: now, updated_at: now })
       .where('id', '=', id)
       .execute();
+  }
+}
+
+/** The columns a change writes, or undefined when the account already is as asked. */
+function changeOf(user: User, change: UserChange, now: number): Updateable<Tables['users']> | undefined {
+  switch (change.kind) {
+    case 'role':
+      return user.role === change.role ? undefined : { role: change.role, updated_at: now };
+    case 'disable':
+      return user.disabledAt !== null ? undefined : { disabled_at: now, updated_at: now };
+    case 'enable':
+      return user.disabledAt === null ? undefined : { disabled_at: null, updated_at: now };
+    case 'delete':
+      // An empty hash never verifies (verifyPassword answers false), and the tombstone email is not an address.
+      return { email: change.tombstoneEmail, password_hash: '', disabled_at: user.disabledAt ?? now, deleted_at: now, updated_at: now };
   }
 }

@@ -6,6 +6,7 @@ import type { OrgId, UserId } from '../core/ids.js';
 import type { Random } from '../core/random.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, PasswordHasher } from './passwords.js';
 import type { StoreHub } from '../storage/stores.js';
+import type { UserChangeOutcome } from './store.js';
 import { normalizeEmail, type User, type UserWithSecret } from './types.js';
 
 export interface CreateUserInput {
@@ -108,9 +109,57 @@ export class UserService {
 
   async changeRole(orgId: OrgId, id: UserId, role: Role, actor: { type: 'user'; id: string }): Promise<User> {
     if (id === actor.id) throw new AimError('forbidden', 'you cannot change your own role');
-    if (!(await this.hub.users.updateRole(orgId, id, role, this.clock.now()))) throw notFound('user');
-    await this.audit.record({ organizationId: orgId, event: 'user.updated', actor, subject: { type: 'user', id }, data: { role } });
-    return this.getInOrganization(orgId, id);
+    const outcome = await this.hub.transaction(async (s) => {
+      const result = await s.users.changeUser(orgId, id, { kind: 'role', role }, this.clock.now());
+      if (result.kind === 'changed') {
+        await this.audit.withStore(s.audit).record({ organizationId: orgId, event: 'user.updated', actor, subject: { type: 'user', id }, data: { role } });
+      }
+      return result;
+    });
+    return settled(outcome, 'demoted');
+  }
+
+  /**
+   * Disables or enables an account; disabling refuses the organization's last active admin. Answers the user and
+   * whether this call changed it (disabling a disabled account changes nothing and records nothing).
+   */
+  async setDisabled(orgId: OrgId, id: UserId, disabled: boolean, actor: Actor, ip: string | null): Promise<{ user: User; changed: boolean }> {
+    const outcome = await this.hub.transaction(async (s) => {
+      const result = await s.users.changeUser(orgId, id, { kind: disabled ? 'disable' : 'enable' }, this.clock.now());
+      if (result.kind === 'changed') {
+        await this.audit.withStore(s.audit).record({
+          organizationId: orgId,
+          event: disabled ? 'user.disabled' : 'user.enabled',
+          actor,
+          subject: { type: 'user', id },
+          ip,
+        });
+      }
+      return result;
+    });
+    return { user: settled(outcome, 'disabled'), changed: outcome.kind === 'changed' };
+  }
+
+  /**
+   * Deletes an account (soft: the row becomes a tombstone that API keys, sessions and audit entries still point at;
+   * its email is freed, its password hash, TOTP secret and recovery codes are removed). Revoke credentials first.
+   */
+  async remove(orgId: OrgId, id: UserId, actor: Actor, ip: string | null): Promise<void> {
+    const outcome = await this.hub.transaction(async (s) => {
+      const result = await s.users.changeUser(orgId, id, { kind: 'delete', tombstoneEmail: `deleted:${id}` }, this.clock.now());
+      if (result.kind !== 'changed') return result;
+      await s.mfa.removeAllFactors(id);
+      await this.audit.withStore(s.audit).record({
+        organizationId: orgId,
+        event: 'user.deleted',
+        actor,
+        subject: { type: 'user', id },
+        ip,
+        data: { email: result.before.email, role: result.before.role },
+      });
+      return result;
+    });
+    settled(outcome, 'deleted');
   }
 
   /** Verifies the current password, then stores the new one. Revoking other sessions is the caller's next step. */
@@ -130,6 +179,19 @@ export class UserService {
     });
     const { passwordHash: _hidden, ...visible } = user;
     return visible;
+  }
+}
+
+/** The user after a change, or the catalogued error that explains why there is none. */
+function settled(outcome: UserChangeOutcome, verb: string): User {
+  switch (outcome.kind) {
+    case 'changed':
+    case 'unchanged':
+      return outcome.user;
+    case 'not_found':
+      throw notFound('user');
+    case 'last_admin':
+      throw new AimError('conflict', `the organization's last active admin cannot be ${verb}; make another user admin first`);
   }
 }
 

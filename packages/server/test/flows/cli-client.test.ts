@@ -159,6 +159,25 @@ describe('aim client commands: a whole journey', () => {
     assert.equal(json<{ agents: unknown[] }>(await aim(['agents', 'list', '--json'], { env })).agents.length >= 0, true);
   });
 
+  it('user disable / enable (admin, by email): login refused while disabled; unknown emails exit 6', async () => {
+    const leaver = { email: 'cli-leaver@example.test', password: 'cli-leaver-correct-horse-battery' };
+    const adminToken = (await server.http.post<{ access_token: string }>('/api/v1/public/login', admin)).body.access_token;
+    assert.equal((await server.http.post('/api/v1/users', { ...leaver, role: 'member' }, { token: adminToken })).status, 201);
+    const disabled = json<{ status: string; revoked: { sessions: number; api_keys: number } }>(await aim(['user', 'disable', '--email', leaver.email, '--json']));
+    assert.equal(disabled.status, 'disabled');
+    assert.equal((await server.http.post('/api/v1/public/login', leaver)).status, 401);
+    const human = await aim(['user', 'enable', '--email', 'CLI-Leaver@example.test']);
+    assert.equal(human.code, EXIT.ok, human.stderr);
+    assert.match(human.stdout, /cli-leaver@example.test is active/);
+    assert.equal((await server.http.post('/api/v1/public/login', leaver)).status, 200);
+    const unknown = await aim(['user', 'disable', '--email', 'nobody@example.test', '--json']);
+    assert.equal(unknown.code, EXIT.notFound);
+    assert.equal(JSON.parse(unknown.stdout).error, 'not_found');
+    const self = await aim(['user', 'disable', '--email', admin.email, '--json']);
+    assert.equal(self.code, EXIT.failure);
+    assert.equal(JSON.parse(self.stdout).error, 'conflict');
+  });
+
   it('logout ends the session here and on the server', async () => {
     const session = JSON.parse(readFileSync(join(home, 'session.json'), 'utf8')) as { refresh_token: string };
     assert.equal((await aim(['logout'])).code, EXIT.ok);

@@ -13,6 +13,7 @@ import type {
   AuditVerification,
   CreatedApiKey,
   RegisteredAgent,
+  Revoked,
   Role,
   SdkToken,
   User,
@@ -30,6 +31,7 @@ export const auth = {
   totpSetup: () => request<{ secret: string; otpauth_url: string }>('POST', '/api/v1/auth/mfa/totp/setup'),
   totpEnable: (code: string) => request<{ recovery_codes: string[] }>('POST', '/api/v1/auth/mfa/totp/enable', { body: { code } }),
   totpDisable: (code: string) => request<{ mfa_enabled: boolean }>('POST', '/api/v1/auth/mfa/totp/disable', { body: { code } }),
+  regenerateRecoveryCodes: (code: string) => request<{ recovery_codes: string[] }>('POST', '/api/v1/auth/mfa/recovery-codes', { body: { code } }),
 };
 
 export const agents = {
@@ -85,4 +87,8 @@ export const users = {
   list: () => request<{ users: User[] }>('GET', '/api/v1/users'),
   create: (body: { email: string; password: string; role: Role }) => request<User>('POST', '/api/v1/users', { body }),
   setRole: (userId: string, role: Role) => request<User>('PATCH', `/api/v1/users/${id(userId)}`, { body: { role } }),
+  disable: (userId: string) => request<User & { revoked: Revoked }>('POST', `/api/v1/users/${id(userId)}/disable`),
+  enable: (userId: string) => request<User>('POST', `/api/v1/users/${id(userId)}/enable`),
+  remove: (userId: string) => request<{ id: string; deleted: true; revoked: Revoked }>('DELETE', `/api/v1/users/${id(userId)}`),
+  resetMfa: (userId: string) => request<User>('POST', `/api/v1/users/${id(userId)}/mfa/reset`),
 };

@@ -10,6 +10,14 @@ export interface User {
   created_at?: number;
   disabled_at?: number | null;
   mfa_enabled?: boolean;
+  /** In the users list (admins). */
+  status?: 'active' | 'disabled';
+}
+
+/** What disabling or deleting a user revoked. */
+export interface Revoked {
+  sessions: number;
+  api_keys: number;
 }
 
 export interface SessionAnswer {

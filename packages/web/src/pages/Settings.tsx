@@ -58,7 +58,7 @@ function PasswordForm() {
   );
 }
 
-function RecoveryCodes({ codes }: { codes: string[] }) {
+function RecoveryCodes({ codes, onDone }: { codes: string[]; onDone: () => void }) {
   const text = codes.join('\n');
   return (
     <Stack gap="sm">
@@ -76,6 +76,9 @@ function RecoveryCodes({ codes }: { codes: string[] }) {
         <CopyButton value={text}>{({ copied, copy }) => <Button variant="light" onClick={copy}>{copied ? 'Copied' : 'Copy codes'}</Button>}</CopyButton>
         <Button variant="default" onClick={() => downloadFile('aim-recovery-codes.txt', `${text}\n`)}>
           Download
+        </Button>
+        <Button variant="subtle" onClick={onDone}>
+          I have saved them
         </Button>
       </Group>
     </Stack>
@@ -118,6 +121,14 @@ function TwoFactor() {
       void queryClient.invalidateQueries({ queryKey: ['me'] });
     },
   });
+  const [regenCode, setRegenCode] = useState('');
+  const regenerate = useMutation({
+    mutationFn: () => auth.regenerateRecoveryCodes(regenCode.trim()),
+    onSuccess: (answer) => {
+      setCodes(answer.recovery_codes);
+      setRegenCode('');
+    },
+  });
   const enabled = me.data?.mfa_enabled === true;
 
   return (
@@ -131,8 +142,8 @@ function TwoFactor() {
         )}
       </Group>
       <Stack>
-        <ErrorNotice error={me.error ?? start.error ?? enable.error ?? disable.error} />
-        {codes && <RecoveryCodes codes={codes} />}
+        <ErrorNotice error={me.error ?? start.error ?? enable.error ?? disable.error ?? regenerate.error} />
+        {codes && <RecoveryCodes codes={codes} onDone={() => setCodes(null)} />}
         {enabled && !codes && (
           <form
             onSubmit={(e) => {
@@ -147,6 +158,33 @@ function TwoFactor() {
               <Group justify="flex-end">
                 <Button type="submit" color="red" variant="light" loading={disable.isPending}>
                   Turn off 2FA
+                </Button>
+              </Group>
+            </Stack>
+          </form>
+        )}
+        {enabled && !codes && (
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              regenerate.mutate();
+            }}
+            aria-label="Regenerate recovery codes"
+          >
+            <Stack>
+              <Text size="sm">Lost your recovery codes, or used most of them? Get ten new ones with a current code from your authenticator; the old ones stop working.</Text>
+              <TextInput
+                label="Code from the app"
+                autoComplete="one-time-code"
+                inputMode="numeric"
+                required
+                value={regenCode}
+                onChange={(e) => setRegenCode(e.currentTarget.value)}
+                maw={220}
+              />
+              <Group justify="flex-end">
+                <Button type="submit" variant="light" loading={regenerate.isPending}>
+                  Regenerate recovery codes
                 </Button>
               </Group>
             </Stack>

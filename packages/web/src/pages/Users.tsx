@@ -1,9 +1,10 @@
-import { Badge, Button, Group, Modal, Paper, PasswordInput, Select, Skeleton, Stack, Table, Text, TextInput } from '@mantine/core';
+import { Badge, Button, Group, Menu, Modal, Paper, PasswordInput, Select, Skeleton, Stack, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { users } from '../api/endpoints.js';
-import { ROLES, type Role } from '../api/types.js';
+import { ROLES, type Role, type User } from '../api/types.js';
 import { useAuth } from '../auth/AuthProvider.js';
+import { ConfirmModal } from '../components/ConfirmModal.js';
 import { EmptyState } from '../components/EmptyState.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { PageHeader } from '../components/PageHeader.js';
@@ -17,6 +18,43 @@ const ROLE_HELP: Record<Role, string> = {
   viewer: 'read agents and the audit log',
 };
 const roleOptions = ROLES.map((r) => ({ value: r, label: `${r} (${ROLE_HELP[r]})` }));
+
+type Action = 'disable' | 'enable' | 'delete' | 'reset-mfa';
+
+const CONFIRM: Record<Action, { title: string; label: string; color: string; text: (email: string) => string }> = {
+  disable: {
+    title: 'Disable this user?',
+    label: 'Disable',
+    color: 'red',
+    text: (email) => `${email} can no longer sign in. Their sessions, SDK tokens and the API keys they created stop working at once, and stay revoked if you enable them again.`,
+  },
+  enable: { title: 'Enable this user?', label: 'Enable', color: 'indigo', text: (email) => `${email} can sign in again. Credentials revoked earlier stay revoked.` },
+  delete: {
+    title: 'Delete this user?',
+    label: 'Delete',
+    color: 'red',
+    text: (email) => `${email} is removed for good: every session, SDK token and API key they created is revoked, and the email can be used for a new account. The audit log keeps what they did. This cannot be undone.`,
+  },
+  'reset-mfa': {
+    title: 'Reset two-factor authentication?',
+    label: 'Reset 2FA',
+    color: 'orange',
+    text: (email) => `${email}'s authenticator and recovery codes stop working and their sessions end. They sign in with their password and can set up 2FA again.`,
+  },
+};
+
+function runAction(action: Action, userId: string): Promise<unknown> {
+  switch (action) {
+    case 'disable':
+      return users.disable(userId);
+    case 'enable':
+      return users.enable(userId);
+    case 'delete':
+      return users.remove(userId);
+    case 'reset-mfa':
+      return users.resetMfa(userId);
+  }
+}
 
 function CreateUser({ onDone }: { onDone: () => void }) {
   const [email, setEmail] = useState('');
@@ -50,6 +88,12 @@ export function UsersPage() {
   const queryClient = useQueryClient();
   const list = useQuery({ queryKey: ['users'], queryFn: () => users.list(), enabled: can('admin') });
   const [adding, setAdding] = useState(false);
+  const [pending, setPending] = useState<{ action: Action; user: User } | null>(null);
+  const act = useMutation({
+    mutationFn: ({ action, user }: { action: Action; user: User }) => runAction(action, user.id),
+    onSuccess: () => setPending(null),
+    onSettled: () => void queryClient.invalidateQueries({ queryKey: ['users'] }),
+  });
   const setRole = useMutation({
     mutationFn: ({ id, role }: { id: string; role: Role }) => users.setRole(id, role),
     onSettled: () => void queryClient.invalidateQueries({ queryKey: ['users'] }),
@@ -75,6 +119,9 @@ export function UsersPage() {
                       <Table.Th>Role</Table.Th>
                       <Table.Th visibleFrom="sm">2FA</Table.Th>
                       <Table.Th visibleFrom="sm">Since</Table.Th>
+                      <Table.Th>
+                        <VisuallyHidden>Actions</VisuallyHidden>
+                      </Table.Th>
                     </Table.Tr>
                   </Table.Thead>
                   <Table.Tbody>
@@ -89,8 +136,8 @@ export function UsersPage() {
                               you
                             </Text>
                           )}
-                          {u.disabled_at && (
-                            <Badge color="gray" size="xs">
+                          {u.status === 'disabled' && (
+                            <Badge color="red" variant="light" size="xs" data-testid={`status-${u.email}`}>
                               disabled
                             </Badge>
                           )}
@@ -112,6 +159,30 @@ export function UsersPage() {
                           </Badge>
                         </Table.Td>
                         <Table.Td visibleFrom="sm">{formatDate(u.created_at)}</Table.Td>
+                        <Table.Td>
+                          {u.id !== me?.id && (
+                            <Menu position="bottom-end" withinPortal>
+                              <Menu.Target>
+                                <Button size="compact-sm" variant="default" aria-label={`Actions for ${u.email}`}>
+                                  Actions
+                                </Button>
+                              </Menu.Target>
+                              <Menu.Dropdown>
+                                {u.status === 'disabled' ? (
+                                  <Menu.Item onClick={() => setPending({ action: 'enable', user: u })}>Enable</Menu.Item>
+                                ) : (
+                                  <Menu.Item onClick={() => setPending({ action: 'disable', user: u })}>Disable</Menu.Item>
+                                )}
+                                <Menu.Item disabled={!u.mfa_enabled} onClick={() => setPending({ action: 'reset-mfa', user: u })}>
+                                  Reset 2FA
+                                </Menu.Item>
+                                <Menu.Item color="red" onClick={() => setPending({ action: 'delete', user: u })}>
+                                  Delete
+                                </Menu.Item>
+                              </Menu.Dropdown>
+                            </Menu>
+                          )}
+                        </Table.Td>
                       </Table.Tr>
                     ))}
                   </Table.Tbody>
@@ -121,6 +192,21 @@ export function UsersPage() {
           )
         )}
       </Stack>
+      <ConfirmModal
+        opened={pending !== null}
+        title={pending ? CONFIRM[pending.action].title : ''}
+        confirmLabel={pending ? CONFIRM[pending.action].label : ''}
+        color={pending ? CONFIRM[pending.action].color : 'red'}
+        busy={act.isPending}
+        error={act.error}
+        onConfirm={() => pending && act.mutate(pending)}
+        onClose={() => {
+          setPending(null);
+          act.reset();
+        }}
+      >
+        {pending && CONFIRM[pending.action].text(pending.user.email)}
+      </ConfirmModal>
       <Modal opened={adding} onClose={() => setAdding(false)} title="Add a user">
         <CreateUser
           onDone={() => {

@@ -99,7 +99,7 @@ for (const kind of STORE_KINDS) {
       const b = await newUser();
       assert.ok(await fresh.stores.users.findInOrganization(a.organizationId, a.id));
       assert.equal(await fresh.stores.users.findInOrganization(b.organizationId, a.id), undefined);
-      assert.equal(await fresh.stores.users.updateRole(b.organizationId, a.id, 'admin', 2), false);
+      assert.deepEqual(await fresh.stores.users.changeUser(b.organizationId, a.id, { kind: 'role', role: 'admin' }, 2), { kind: 'not_found' });
     });
 
     it('refresh tokens: rotation is a compare-and-swap with exactly one winner among 20', async () => {
