@@ -140,6 +140,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       maxAgeDays: config.apiKeyMaxAgeDays,
       rotationGraceSeconds: config.apiKeyRotationGrace,
       rateLimitPerMinute: config.rateLimitApiKey,
+      usageRetentionDays: config.apiKeyUsageRetentionDays,
     });
 
     const bus = pubsub ? new RedisInvalidationBus(pubsub, sharedStateError) : new LocalInvalidationBus();
@@ -258,9 +259,15 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       },
       policies: config.requireAdminMfa ? [adminMfaPolicy(mfa)] : [],
     });
-    // Retention runs at start and daily; with AIM_AUDIT_RETENTION_DAYS unset, entries are kept forever.
-    const retention: RetentionJob | undefined =
-      config.auditRetentionDays === undefined ? undefined : scheduleRetention(auditService, logger);
+    // Retention runs at start and daily: API key usage always (AIM_API_KEY_USAGE_RETENTION_DAYS); the audit log
+    // only with AIM_AUDIT_RETENTION_DAYS set, otherwise its entries are kept forever.
+    const retention: RetentionJob = scheduleRetention(
+      [
+        ...(config.auditRetentionDays === undefined ? [] : [{ name: 'audit', prune: () => auditService.prune() }]),
+        { name: 'API key usage', prune: () => apiKeys.pruneUsage() },
+      ],
+      logger,
+    );
 
     // API-key usage is counted in memory and written in batches: no row per request.
     const stopFlushing = apiKeys.startFlushing(USAGE_FLUSH_INTERVAL_MS, (error) => logger.warn({ err: error }, 'API key usage flush failed; will retry'));
@@ -281,7 +288,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         stopFlushing();
         stopKeyExpiry();
         await apiKeys.flushUsage().catch((error: unknown) => logger.error({ err: error }, 'API key usage could not be written at shutdown'));
-        await retention?.stop();
+        await retention.stop();
         await webhook?.close();
         pubsub?.close();
         await redis?.close();

@@ -5,6 +5,7 @@ import * as apiKeys from './0003_api_keys.js';
 import * as mfa from './0004_mfa.js';
 import * as alerts from './0005_alerts.js';
 import * as revocations from './0006_revocations.js';
+import * as apiKeyUsageDay from './0007_api_key_usage_day.js';
 
 /** Every migration, in order. Names are permanent once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004_mfa': mfa,
   '0005_alerts': alerts,
   '0006_revocations': revocations,
+  '0007_api_key_usage_day': apiKeyUsageDay,
 };
