@@ -185,6 +185,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     });
     const loginThrottle = new LoginThrottle(counters, clock);
     sessions.useLoginThrottle(loginThrottle);
+    mfa.useThrottle(loginThrottle);
 
     const alerts = new AlertService(stores, audit, clock, random, logger);
     const webhook =
@@ -213,6 +214,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     const keyExpiry = new KeyExpiryWatch(alerts, stores.agents, stores.apiKeys, clock, config.keyRotationNoticeDays);
     const stopKeyExpiry = keyExpiry.start((error) => logger.warn({ err: error }, 'key expiry scan failed'));
     sessions.onLoginFailure((failure) => detectors.loginFailed(failure));
+    mfa.onFailure((failure) => detectors.loginFailed(failure));
 
     if (config.adminEmail && config.adminPassword) {
       const admin = await users.ensureFirstAdmin(config.adminEmail, config.adminPassword);
