@@ -365,24 +365,24 @@ export class SessionService {
    */
   private async recordLoginFailure(input: { email: string; ip: string | null }, reason: LoginFailureReason, user?: User): Promise<void> {
     await this.audit.record({
-        organizationId: user?.organizationId ?? SYSTEM_ORGANIZATION,
-        event: 'session.login_failed',
-        actor: { type: 'anonymous' },
-        ...(user && { subject: { type: 'user', id: user.id } }),
-        ip: input.ip,
-        data: { email: input.email.trim().toLowerCase().slice(0, 320), reason },
-      });
+      organizationId: user?.organizationId ?? SYSTEM_ORGANIZATION,
+      event: 'session.login_failed',
+      actor: { type: 'anonymous' },
+      ...(user && { subject: { type: 'user', id: user.id } }),
+      ip: input.ip,
+      data: { email: input.email.trim().toLowerCase().slice(0, 320), reason },
+    });
   }
 
   private async recordPasswordChangeFailure(user: User, reason: 'invalid_current_password' | 'throttled', ip: string | null): Promise<void> {
     await this.audit.record({
-        organizationId: user.organizationId,
-        event: 'user.password_change_failed',
-        actor: { type: 'user', id: user.id },
-        subject: { type: 'user', id: user.id },
-        ip,
-        data: { reason },
-      });
+      organizationId: user.organizationId,
+      event: 'user.password_change_failed',
+      actor: { type: 'user', id: user.id },
+      subject: { type: 'user', id: user.id },
+      ip,
+      data: { reason },
+    });
   }
 }
 

@@ -82,17 +82,10 @@ export class UserService {
   }
 
   /**
-   * Checks an email and password. Unknown email and wrong password answer the same error after the same
-   * argon2 work, so neither the answer nor its timing tells which emails exist.
-   */
-  async authenticate(email: string, password: string): Promise<User | undefined> {
-    const check = await this.checkPassword(email, password);
-    return check.ok ? check.user : undefined;
-  }
-
-  /**
-   * `authenticate`, also naming the account a failure was against (for its organization's audit log), and whether
-   * the password was right for a disabled account. The same argon2 work on every path.
+   * Checks an email and password. Unknown email and wrong password answer the same failure after the same argon2
+   * work, so neither the answer nor its timing tells which emails exist. A failure names the account it was against,
+   * when the email names one (for its organization's audit log), and whether the password was right for a disabled
+   * account; what the caller answers stays the same.
    */
   async checkPassword(email: string, password: string): Promise<PasswordCheck> {
     const user = await this.hub.users.findByEmail(normalizeEmail(email));
