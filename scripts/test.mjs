@@ -42,6 +42,7 @@ const FILES = [
   'packages/server/src/alerts/catalogue.test.ts',
   'packages/server/test/flows/rate-limits.test.ts',
   'packages/server/test/flows/login-protection.test.ts',
+  'packages/server/test/flows/failed-attempts.test.ts',
   'packages/server/test/flows/rate-limits-cluster.test.ts',
   'packages/server/test/flows/alerts.test.ts',
   'packages/server/test/flows/alert-triggers.test.ts',

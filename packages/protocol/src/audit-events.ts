@@ -17,6 +17,7 @@ export const AUDIT_EVENTS = [
   'user.enabled',
   'user.deleted',
   'user.password_changed',
+  'user.password_change_failed',
   'organization.created',
   // second factor
   'mfa.totp_setup_started',

@@ -144,6 +144,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       maxAgeDays: config.apiKeyMaxAgeDays,
       rotationGraceSeconds: config.apiKeyRotationGrace,
       rateLimitPerMinute: config.rateLimitApiKey,
+      usageRetentionDays: config.apiKeyUsageRetentionDays,
     });
 
     const bus = pubsub ? new RedisInvalidationBus(pubsub, sharedStateError) : new LocalInvalidationBus();
@@ -188,6 +189,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     });
     const loginThrottle = new LoginThrottle(counters, clock);
     sessions.useLoginThrottle(loginThrottle);
+    mfa.useThrottle(loginThrottle);
 
     const alerts = new AlertService(stores, audit, clock, random, logger);
     const webhook =
@@ -216,6 +218,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     const keyExpiry = new KeyExpiryWatch(alerts, stores.agents, stores.apiKeys, clock, config.keyRotationNoticeDays);
     const stopKeyExpiry = keyExpiry.start((error) => logger.warn({ err: error }, 'key expiry scan failed'));
     sessions.onLoginFailure((failure) => detectors.loginFailed(failure));
+    mfa.onFailure((failure) => detectors.loginFailed(failure));
 
     if (config.adminEmail && config.adminPassword) {
       const admin = await users.ensureFirstAdmin(config.adminEmail, config.adminPassword);
@@ -262,9 +265,15 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       },
       policies: config.requireAdminMfa ? [adminMfaPolicy(mfa)] : [],
     });
-    // Retention runs at start and daily; with AIM_AUDIT_RETENTION_DAYS unset, entries are kept forever.
-    const retention: RetentionJob | undefined =
-      config.auditRetentionDays === undefined ? undefined : scheduleRetention(auditService, logger);
+    // Retention runs at start and daily: API key usage always (AIM_API_KEY_USAGE_RETENTION_DAYS); the audit log
+    // only with AIM_AUDIT_RETENTION_DAYS set, otherwise its entries are kept forever.
+    const retention: RetentionJob = scheduleRetention(
+      [
+        ...(config.auditRetentionDays === undefined ? [] : [{ name: 'audit', prune: () => auditService.prune() }]),
+        { name: 'API key usage', prune: () => apiKeys.pruneUsage() },
+      ],
+      logger,
+    );
 
     // API-key usage is counted in memory and written in batches: no row per request.
     const stopFlushing = apiKeys.startFlushing(USAGE_FLUSH_INTERVAL_MS, (error) => logger.warn({ err: error }, 'API key usage flush failed; will retry'));
@@ -285,7 +294,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         stopFlushing();
         stopKeyExpiry();
         await apiKeys.flushUsage().catch((error: unknown) => logger.error({ err: error }, 'API key usage could not be written at shutdown'));
-        await retention?.stop();
+        await retention.stop();
         await webhook?.close();
         pubsub?.close();
         await redis?.close();

@@ -32,6 +32,8 @@ export interface ApiKeyServiceOptions {
   rotationGraceSeconds: number;
   /** AIM_RATE_LIMIT_API_KEY: a key may set a lower limit of its own, never a higher one. */
   rateLimitPerMinute: number;
+  /** AIM_API_KEY_USAGE_RETENTION_DAYS: usage rows of older days are pruned. */
+  usageRetentionDays: number;
 }
 
 export interface RequestMeta {
@@ -318,6 +320,15 @@ export class ApiKeyService {
   private changed(keyId: ApiKeyId): void {
     this.invalidate(keyId);
     void this.bus?.publish('api_key', keyId);
+  }
+
+  /**
+   * Retention: deletes usage counts of days before the last AIM_API_KEY_USAGE_RETENTION_DAYS UTC days (today
+   * included, as `GET …/usage?days=` counts them). Run by the daily maintenance job.
+   */
+  async pruneUsage(): Promise<{ deleted: number; before: string }> {
+    const before = utcDay(this.clock.now() - (this.options.usageRetentionDays - 1) * DAY);
+    return { deleted: await this.hub.apiKeys.pruneUsage(before), before };
   }
 
   /** Writes batched usage counters; a timer calls it every few seconds, and shutdown once more. */

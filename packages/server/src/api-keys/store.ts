@@ -31,4 +31,9 @@ export interface ApiKeyStore {
   addUsage(counts: readonly UsageCount[], lastUses: readonly LastUse[]): Promise<void>;
   /** Requests per UTC day and per route from `sinceDay` (`YYYY-MM-DD`) on. */
   usageOf(id: ApiKeyId, sinceDay: string): Promise<UsageReport>;
+  /**
+   * Deletes usage rows of days before `beforeDay` (`YYYY-MM-DD`), one day per statement so no single delete holds
+   * the write lock for long; answers how many it deleted. Safe on several nodes at once: a row is deleted once.
+   */
+  pruneUsage(beforeDay: string): Promise<number>;
 }

@@ -1,22 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import { scheduleRetention } from './retention.js';
-import type { AuditService } from './service.js';
+import { scheduleRetention, type Pruner } from './retention.js';
 
-function fakeService(prune: () => Promise<{ organizations: number; deleted: number }>) {
-  return { prune } as unknown as AuditService;
-}
+const pruner = (name: string, prune: Pruner['prune']): Pruner => ({ name, prune });
 
-describe('audit retention schedule', () => {
+describe('retention schedule', () => {
   it('prunes once at start, then on every tick, and stop() waits for a run in progress', async () => {
     let calls = 0;
     let release: () => void = () => undefined;
-    const service = fakeService(() => {
+    const audit = pruner('audit', () => {
       calls += 1;
-      return new Promise((resolve) => (release = () => resolve({ organizations: 1, deleted: 2 })));
+      return new Promise((resolve) => (release = () => resolve({ deleted: 2 })));
     });
-    const job = scheduleRetention(service, pino({ level: 'silent' }), 60_000);
+    const job = scheduleRetention([audit], pino({ level: 'silent' }), 60_000);
     assert.equal(calls, 1, 'ran at start');
     let stopped = false;
     const stopping = job.stop().then(() => (stopped = true));
@@ -27,21 +24,26 @@ describe('audit retention schedule', () => {
     assert.equal(calls, 1);
   });
 
-  it('a failed run is logged, not thrown, and the next tick runs again', async () => {
+  it('a failed run is logged, not thrown, does not stop the other pruners, and the next tick runs again', async () => {
     const logged: string[] = [];
     const logger = pino({ level: 'error' }, { write: (line: string) => void logged.push(line) });
-    let calls = 0;
+    let failing = 0;
+    let usage = 0;
     const job = scheduleRetention(
-      fakeService(async () => {
-        calls += 1;
-        throw new Error('database away');
-      }),
+      [
+        pruner('audit', async () => {
+          failing += 1;
+          throw new Error('database away');
+        }),
+        pruner('API key usage', async () => ({ deleted: (usage += 1) })),
+      ],
       logger,
       5,
     );
     await new Promise((r) => setTimeout(r, 30));
     await job.stop();
-    assert.ok(calls >= 2, `ran ${calls} times`);
+    assert.ok(failing >= 2, `ran ${failing} times`);
+    assert.equal(usage, failing, 'the second pruner ran on every tick although the first failed');
     assert.ok(logged.some((l) => l.includes('audit retention failed')));
   });
 });

@@ -161,6 +161,12 @@ export const SETTINGS = {
     doc: 'Seconds a rotated API key keeps working next to its successor (0: it stops at once).',
     schema: int(0, 2_592_000),
   }),
+  apiKeyUsageRetentionDays: setting({
+    env: 'AIM_API_KEY_USAGE_RETENTION_DAYS',
+    default: '400',
+    doc: 'API key request counts (per day and route) older than this many days are pruned at start and daily. The default keeps a year of daily history (`GET /api/v1/api-keys/{id}/usage?days=` goes back at most 366) plus a margin.',
+    schema: int(1, 36_500),
+  }),
   requireAdminMfa: setting({
     env: 'AIM_REQUIRE_ADMIN_MFA',
     default: 'false',

@@ -254,8 +254,14 @@ function registerRoute(app: FastifyInstance, route: Route, options: AppOptions):
     // Authentication and rate limiting come first, before the body is read: an anonymous caller learns nothing
     // about a route's schema and cannot make the server parse large bodies.
     onRequest: async (request, reply) => {
-      if (!isPublic) request.principal = await authenticate(request, access, options.verifiers, options.policies ?? []);
-      if (options.rateLimit && limited) await options.rateLimit(request, reply, request.principal);
+      const rateLimit = limited ? options.rateLimit : undefined;
+      if (!isPublic) {
+        // A bad credential counts against the client address's public limit: without a principal there is no class
+        // of its own to count against, and uncounted it would let an address test credentials without limit.
+        const badCredential = rateLimit && (() => rateLimit(request, reply, undefined));
+        request.principal = await authenticate(request, access, options.verifiers, options.policies ?? [], badCredential);
+      }
+      if (rateLimit) await rateLimit(request, reply, request.principal);
       const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
       if (type === FORM && !schema.consumes?.includes(FORM)) {
         throw new AimError('unsupported_media_type', 'send the body as application/json');

@@ -21,12 +21,31 @@ const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
 /** RFC 6750 §3: a 401 for a bearer-protected resource says how to authenticate. */
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="aim"' };
 
+/**
+ * Authenticates a request in two steps: `identify` turns the credential into a principal, then `authorize` checks it
+ * against the route. `onBadCredential` runs when the first step fails (the rate limit counts it against the client
+ * address) and may throw instead (429).
+ */
 export async function authenticate(
   request: FastifyRequest,
   access: GuardedAccess,
   verifiers: CredentialVerifiers,
   policies: readonly PrincipalPolicy[],
+  onBadCredential?: () => Promise<void>,
 ): Promise<Principal> {
+  let principal: Principal;
+  try {
+    principal = await identify(request, access, verifiers);
+  } catch (error) {
+    // A store outage (503) is not the caller's doing; a refused credential (401, or a 4xx for a malformed one) is.
+    if (onBadCredential && error instanceof AimError && error.status < 500) await onBadCredential();
+    throw error;
+  }
+  return authorize(principal, request, access, policies);
+}
+
+/** The presented credential's principal, or the catalogued 401 (400 for both credentials at once). */
+export async function identify(request: FastifyRequest, access: GuardedAccess, verifiers: CredentialVerifiers): Promise<Principal> {
   const authorization = request.headers.authorization;
   const apiKey = request.headers['x-api-key'];
   if (authorization !== undefined && apiKey !== undefined) {
@@ -48,7 +67,16 @@ export async function authenticate(
     if (!fromCookie) throw new AimError('invalid_token', 'authentication required', { headers: CHALLENGE });
     principal = fromCookie;
   }
+  return principal;
+}
 
+/** Whether a known principal may call the route: its credential type, scope and the policies (admin 2FA). */
+export async function authorize(
+  principal: Principal,
+  request: FastifyRequest,
+  access: GuardedAccess,
+  policies: readonly PrincipalPolicy[],
+): Promise<Principal> {
   if (!access.auth.includes(principal.method)) {
     const code = principal.method === 'api_key' ? 'invalid_api_key' : 'invalid_token';
     throw new AimError(code, `this route does not accept ${principal.method.replace('_', ' ')} credentials`);

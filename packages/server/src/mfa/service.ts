@@ -4,7 +4,8 @@ import { AimError } from '../core/errors.js';
 import type { OrgId, UserId } from '../core/ids.js';
 import type { SecretBox } from '../core/master-key.js';
 import type { Random } from '../core/random.js';
-import type { SecondFactor } from '../sessions/service.js';
+import type { LoginThrottle, ThrottleKey } from '../rate-limits/index.js';
+import type { LoginFailureListener, SecondFactor } from '../sessions/service.js';
 import type { StoreHub } from '../storage/stores.js';
 import type { User } from '../users/types.js';
 import { RECOVERY_CODE_COUNT, formatRecoveryCode, hashRecoveryCode, normalizeRecoveryCode } from './recovery-codes.js';
@@ -20,6 +21,9 @@ export interface RequestMeta {
  * bound to their user; codes are accepted at most once, by conditional updates in the store.
  */
 export class MfaService implements SecondFactor {
+  private throttle: LoginThrottle | undefined;
+  private readonly failureListeners: LoginFailureListener[] = [];
+
   constructor(
     private readonly hub: StoreHub,
     private readonly audit: AuditLog,
@@ -29,6 +33,19 @@ export class MfaService implements SecondFactor {
     /** Shown by authenticator apps next to the account name. */
     private readonly issuer: string,
   ) {}
+
+  /**
+   * Codes at enable and disable count against the same per-user second-factor key as codes at sign-in (429
+   * `rate_limited` with Retry-After): a stolen access token is no unlimited oracle for them.
+   */
+  useThrottle(throttle: LoginThrottle): void {
+    this.throttle = throttle;
+  }
+
+  /** Wrong codes at enable or disable (the `failed_logins` alert counts them with failed sign-ins). */
+  onFailure(listener: LoginFailureListener): void {
+    this.failureListeners.push(listener);
+  }
 
   async isEnrolled(userId: UserId): Promise<boolean> {
     return (await this.hub.mfa.findTotp(userId))?.enabledAt != null;
@@ -61,11 +78,13 @@ export class MfaService implements SecondFactor {
     if (!factor || factor.enabledAt !== null) {
       throw new AimError('conflict', factor ? 'two-factor authentication is already on' : 'start with POST /api/v1/auth/mfa/totp/setup');
     }
+    const keys = await this.checkThrottle(user, 'enable', meta);
     const step = matchStep(this.open(factor), code.trim(), this.clock.now(), factor.lastUsedStep);
     if (step === undefined) {
-      await this.recordFailure(user, 'enable', meta);
+      await this.wrongCode(user, 'enable', keys, meta);
       throw new AimError('invalid_credentials', 'the code is wrong; check the time on your device');
     }
+    await this.throttle?.success(keys);
     const { shown: codes, records } = this.newRecoveryCodes();
     await this.hub.transaction(async (s) => {
       if (!(await s.mfa.enableTotp(user.id, step, records, this.clock.now()))) {
@@ -88,11 +107,13 @@ export class MfaService implements SecondFactor {
     const user = await this.userOf(userId);
     const factor = await this.hub.mfa.findTotp(user.id);
     if (!factor || factor.enabledAt === null) throw new AimError('conflict', 'two-factor authentication is not on');
+    const keys = await this.checkThrottle(user, 'disable', meta);
     const method = await this.check(user, factor, code, meta);
     if (!method) {
-      await this.recordFailure(user, 'disable', meta);
+      await this.wrongCode(user, 'disable', keys, meta);
       throw new AimError('invalid_credentials', 'the code is wrong or was already used');
     }
+    await this.throttle?.success(keys);
     await this.hub.transaction(async (s) => {
       if (!(await s.mfa.deleteTotp(user.id))) return;
       await this.audit.withStore(s.audit).record({
@@ -114,11 +135,13 @@ export class MfaService implements SecondFactor {
     const user = await this.userOf(userId);
     const factor = await this.hub.mfa.findTotp(user.id);
     if (!factor || factor.enabledAt === null) throw new AimError('conflict', 'two-factor authentication is not on');
+    const keys = await this.checkThrottle(user, 'regenerate_recovery_codes', meta);
     const compact = code.replace(/\s/g, '');
     if (!TOTP_CODE.test(compact) || (await this.check(user, factor, compact, meta)) !== 'totp') {
-      await this.recordFailure(user, 'regenerate_recovery_codes', meta);
+      await this.wrongCode(user, 'regenerate_recovery_codes', keys, meta);
       throw new AimError('invalid_credentials', 'the code is wrong or was already used; give a current code from your authenticator');
     }
+    await this.throttle?.success(keys);
     const codes = this.newRecoveryCodes();
     await this.hub.transaction(async (s) => {
       if (!(await s.mfa.replaceRecoveryCodes(user.id, codes.records, this.clock.now()))) {
@@ -158,11 +181,16 @@ export class MfaService implements SecondFactor {
     return this.hub.mfa.enrolledInOrganization(orgId);
   }
 
-  /** The login check (SessionService): a TOTP code or a recovery code, each accepted at most once. */
+  /**
+   * The login check (SessionService, which throttles it): a TOTP code or a recovery code, each accepted at most once.
+   * A wrong one is audited as `mfa.verification_failed` (during `login`) in the user's organization.
+   */
   async verify(user: User, code: string, ip: string | null): Promise<boolean> {
     const factor = await this.hub.mfa.findTotp(user.id);
     if (!factor || factor.enabledAt === null) return false;
-    return (await this.check(user, factor, code, { ip })) !== undefined;
+    const ok = (await this.check(user, factor, code, { ip })) !== undefined;
+    if (!ok) await this.recordFailure(user, 'login', 'invalid_code', { ip });
+    return ok;
   }
 
   private async check(user: User, factor: TotpFactor, code: string, meta: RequestMeta): Promise<FactorMethod | undefined> {
@@ -205,17 +233,33 @@ export class MfaService implements SecondFactor {
     return this.box.open(factor.secretSealed, purpose(factor.userId));
   }
 
-  private async recordFailure(user: User, during: 'enable' | 'disable' | 'regenerate_recovery_codes', meta: RequestMeta): Promise<void> {
+  private async checkThrottle(user: User, during: Guarded, meta: RequestMeta): Promise<ThrottleKey[]> {
+    const keys = this.throttle?.totpKeys(user.id) ?? [];
+    await this.throttle?.check(keys, () => this.recordFailure(user, during, 'throttled', meta));
+    return keys;
+  }
+
+  private async wrongCode(user: User, during: Guarded, keys: ThrottleKey[], meta: RequestMeta): Promise<void> {
+    await this.throttle?.failure(keys);
+    const failure = { email: user.email, ip: meta.ip, reason: 'invalid_totp' as const, user };
+    await Promise.allSettled(this.failureListeners.map(async (listener) => listener(failure)));
+    await this.recordFailure(user, during, 'invalid_code', meta);
+  }
+
+  private async recordFailure(user: User, during: Guarded | 'login', reason: 'invalid_code' | 'throttled', meta: RequestMeta): Promise<void> {
     await this.audit.record({
       organizationId: user.organizationId,
       event: 'mfa.verification_failed',
       actor: { type: 'user', id: user.id },
       subject: { type: 'user', id: user.id },
       ip: meta.ip,
-      data: { during },
+      data: { during, reason },
     });
   }
 }
+
+/** The routes that check a TOTP code outside login, throttled per user like the login's second factor. */
+type Guarded = 'enable' | 'disable' | 'regenerate_recovery_codes';
 
 /** The sealed secret is bound to its user: copied into another user's row it does not open. */
 function purpose(userId: string): string {

@@ -1,7 +1,7 @@
 import { DAY, HOUR, MINUTE, SECOND, type Clock } from '../core/clock.js';
 import { AimError } from '../core/errors.js';
 import { sha256Hex } from '../core/hashing.js';
-import type { AttemptKey, BackoffPolicy, SharedCounters } from '../shared-state/counters.js';
+import type { AttemptKey, BackoffPolicy, SharedCounters, WindowSpec } from '../shared-state/counters.js';
 import { addressKey } from './address.js';
 
 /** What a credential check counts against. */
@@ -22,6 +22,9 @@ export const THROTTLE_POLICIES: Record<ThrottleKind, BackoffPolicy> = {
   address: { free: 20, baseMs: SECOND, capMs: 15 * MINUTE, forgetMs: HOUR },
   totp: { free: 5, baseMs: SECOND, capMs: 15 * MINUTE, forgetMs: HOUR },
 };
+
+/** Refused attempts are reported (audited) at most once per key in this window. */
+const REPORT_WINDOW: WindowSpec = { windowMs: MINUTE, buckets: 6 };
 
 /** How long an address an account signed in from keeps its own account bucket. */
 export const TRUSTED_ADDRESS_TTL = 30 * DAY;
@@ -63,11 +66,22 @@ export class LoginThrottle {
     return [{ kind: 'totp', id: userId }];
   }
 
-  async check(keys: ThrottleKey[]): Promise<void> {
+  /**
+   * `onRefused` (to audit the refusal) runs for at most one refusal per first key and minute, so a flood of refused
+   * guesses cannot turn into a flood of audit writes. Its errors are ignored.
+   */
+  async check(keys: ThrottleKey[], onRefused?: (retryAfter: number) => Promise<void>): Promise<void> {
     if (keys.length === 0) return;
-    const outcome = await this.counters.beginAttempt(keys.map(attemptKey), this.clock.now());
+    const now = this.clock.now();
+    const outcome = await this.counters.beginAttempt(keys.map(attemptKey), now);
     if (outcome.allowed) return;
     const retryAfter = Math.max(1, Math.ceil(outcome.waitMs / 1000));
+    const [first] = keys;
+    if (onRefused && first) {
+      const report = await this.counters.hitWindow(`login:refusal-reported:${first.kind}:${first.id}`, 1, REPORT_WINDOW, now);
+      // The 429 is the answer whatever happens to its report.
+      if (report.allowed) await onRefused(retryAfter).catch(() => undefined);
+    }
     throw new AimError('rate_limited', `too many failed attempts; retry in ${retryAfter} s`, { headers: { 'retry-after': String(retryAfter) } });
   }
 

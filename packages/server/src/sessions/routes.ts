@@ -111,10 +111,8 @@ export function sessionHandlers(sessions: SessionService, users: UserService, br
       },
       async ({ principal, body, ip, userAgent }) => {
         if (!principal.userId) throw new AimError('forbidden', 'only people have passwords');
-        const user = await users.changePassword(principal.userId as UserId, body.current_password, body.new_password, ip);
-        const except = principal.familyId;
-        const revoked = await sessions.revokeAllForUser(user, 'password_changed', { kind: 'session', ...(except && { except }) }, { ip, userAgent });
-        return { sessions_revoked: revoked };
+        const meta = { ip, userAgent, familyId: principal.familyId };
+        return { sessions_revoked: await sessions.changePassword(principal.userId as UserId, body.current_password, body.new_password, meta) };
       },
     ),
   };

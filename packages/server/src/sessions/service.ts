@@ -25,13 +25,21 @@ export interface SecondFactor {
 /** Called when a refresh token is reused, after the revocation has committed (alerts). Awaited; must not throw. */
 export type ReuseListener = (family: RefreshFamily, ip: string | null) => void | Promise<void>;
 
-/** A sign-in failed: a wrong password (`user` unknown to the caller) or a wrong second factor. Awaited; must not throw. */
+/**
+ * A password or code check failed: at sign-in (a wrong password, a disabled account, a wrong second factor) or when a
+ * signed-in user changes their password or turns 2FA on or off. `user` is the account, when the email names one.
+ * Listeners (the `failed_logins` alert) hear only of wrong guesses, not of refusals by the throttle. Awaited; must
+ * not throw.
+ */
 export interface LoginFailure {
   email: string;
   ip: string | null;
-  reason: 'invalid_credentials' | 'invalid_totp';
+  reason: GuessFailure;
   user?: User;
 }
+export type GuessFailure = 'invalid_credentials' | 'account_disabled' | 'invalid_totp' | 'invalid_current_password';
+/** Why a sign-in failed, as its audit entry says: a wrong guess, no code for a 2FA account, or the throttle. */
+export type LoginFailureReason = Exclude<GuessFailure, 'invalid_current_password'> | 'totp_missing' | 'throttled';
 export type LoginFailureListener = (failure: LoginFailure) => void | Promise<void>;
 
 export interface SessionTokens {
@@ -92,21 +100,28 @@ export class SessionService {
   async login(input: { email: string; password: string; totpCode?: string | undefined } & RequestMeta): Promise<SessionTokens> {
     // Throttled before any argon2 work: a refused guess costs the server almost nothing.
     const keys = this.throttle ? await this.throttle.loginKeys(input.email, input.ip ?? '') : [];
-    await this.throttle?.check(keys);
-    const user = await this.users.authenticate(input.email, input.password);
-    if (!user) {
+    await this.throttle?.check(keys, async () => this.recordLoginFailure(input, 'throttled', await this.users.findByEmail(input.email)));
+    const check = await this.users.checkPassword(input.email, input.password);
+    if (!check.ok) {
       await this.throttle?.failure(keys);
-      await this.recordLoginFailure(input.email, input.ip, 'invalid_credentials');
+      await this.notifyFailure({ email: input.email, ip: input.ip, reason: check.reason, ...(check.account && { user: check.account }) });
+      await this.recordLoginFailure(input, check.reason, check.account);
       throw new AimError('invalid_credentials', 'email or password is wrong');
     }
+    const { user } = check;
     await this.throttle?.success(keys);
     if (this.secondFactor && (await this.secondFactor.isEnrolled(user.id))) {
-      if (input.totpCode === undefined) throw new AimError('mfa_required', 'this account needs a TOTP or recovery code');
+      if (input.totpCode === undefined) {
+        // The password was right: worth an entry, although the web UI's normal two-step sign-in makes one too.
+        await this.recordLoginFailure(input, 'totp_missing', user);
+        throw new AimError('mfa_required', 'this account needs a TOTP or recovery code');
+      }
       const codeKeys = this.throttle?.totpKeys(user.id) ?? [];
-      await this.throttle?.check(codeKeys);
+      await this.throttle?.check(codeKeys, () => this.recordLoginFailure(input, 'throttled', user));
       if (!(await this.secondFactor.verify(user, input.totpCode, input.ip))) {
         await this.throttle?.failure(codeKeys);
-        await this.recordLoginFailure(input.email, input.ip, 'invalid_totp', user);
+        await this.notifyFailure({ email: input.email, ip: input.ip, reason: 'invalid_totp', user });
+        await this.recordLoginFailure(input, 'invalid_totp', user);
         throw new AimError('invalid_credentials', 'the code is wrong or was already used');
       }
       await this.throttle?.success(codeKeys);
@@ -114,6 +129,32 @@ export class SessionService {
     const tokens = await this.startFamily(user, 'session', { name: null, scopes: [...ROLE_SCOPES[user.role]], maxAgeMs: SESSION_MAX_AGE }, input);
     if (input.ip) await this.throttle?.trust(input.email, input.ip);
     return tokens;
+  }
+
+  /**
+   * Changes the signed-in user's password and signs out their other sessions; answers how many. The current password
+   * is a credential check like a sign-in: throttled with the same account and address keys (a stolen access token is
+   * no unlimited oracle for it), audited as `user.password_change_failed`, and counted toward `failed_logins`.
+   */
+  async changePassword(userId: UserId, current: string, next: string, meta: RequestMeta & { familyId?: FamilyId | undefined }): Promise<number> {
+    const user = await this.users.get(userId);
+    if (!user || user.disabledAt !== null) throw new AimError('invalid_token', 'the account no longer exists');
+    const keys = this.throttle ? await this.throttle.loginKeys(user.email, meta.ip ?? '') : [];
+    await this.throttle?.check(keys, () => this.recordPasswordChangeFailure(user, 'throttled', meta.ip));
+    const changed = await this.users.changePassword(user.id, current, next, meta.ip);
+    if (!changed) {
+      await this.throttle?.failure(keys);
+      await this.notifyFailure({ email: user.email, ip: meta.ip, reason: 'invalid_current_password', user });
+      await this.recordPasswordChangeFailure(user, 'invalid_current_password', meta.ip);
+      throw new AimError('invalid_credentials', 'current password is wrong');
+    }
+    await this.throttle?.success(keys);
+    const except = meta.familyId;
+    return this.revokeAllForUser(changed, 'password_changed', { kind: 'session', ...(except && { except }) }, meta);
+  }
+
+  private async notifyFailure(failure: LoginFailure): Promise<void> {
+    await Promise.allSettled(this.failureListeners.map(async (listener) => listener(failure)));
   }
 
   /**
@@ -324,16 +365,30 @@ export class SessionService {
     return this.revocations.revoke(familyId, now + this.tokens.lifetime * SECOND + 60 * SECOND);
   }
 
-  private async recordLoginFailure(email: string, ip: string | null, reason: LoginFailure['reason'], user?: User): Promise<void> {
-    const failure: LoginFailure = { email, ip, reason, ...(user && { user }) };
-    await Promise.allSettled(this.failureListeners.map(async (listener) => listener(failure)));
+  /**
+   * `session.login_failed` in the account's organization, so its admins see attempts against their users; an
+   * unknown email in the system chain. One append either way, so timing does not tell the two apart. Never the
+   * password or code.
+   */
+  private async recordLoginFailure(input: { email: string; ip: string | null }, reason: LoginFailureReason, user?: User): Promise<void> {
     await this.audit.record({
       organizationId: user?.organizationId ?? SYSTEM_ORGANIZATION,
       event: 'session.login_failed',
       actor: { type: 'anonymous' },
       ...(user && { subject: { type: 'user', id: user.id } }),
+      ip: input.ip,
+      data: { email: input.email.trim().toLowerCase().slice(0, 320), reason },
+    });
+  }
+
+  private async recordPasswordChangeFailure(user: User, reason: 'invalid_current_password' | 'throttled', ip: string | null): Promise<void> {
+    await this.audit.record({
+      organizationId: user.organizationId,
+      event: 'user.password_change_failed',
+      actor: { type: 'user', id: user.id },
+      subject: { type: 'user', id: user.id },
       ip,
-      data: { email: email.trim().toLowerCase().slice(0, 320), reason },
+      data: { reason },
     });
   }
 }

@@ -250,6 +250,16 @@ export class KyselyApiKeyStore extends KyselyStore implements ApiKeyStore {
       routes: routes.map((r) => ({ route: r.route, requests: Number(r.requests) })).sort((a, b) => b.requests - a.requests || compare(a.route, b.route)),
     };
   }
+
+  async pruneUsage(beforeDay: string): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const oldest = await this.db.selectFrom('api_key_usage').select('day').where('day', '<', beforeDay).orderBy('day').limit(1).executeTakeFirst();
+      if (!oldest) return deleted;
+      const result = await this.db.deleteFrom('api_key_usage').where('day', '=', oldest.day).executeTakeFirst();
+      deleted += Number(result.numDeletedRows);
+    }
+  }
 }
 
 async function insertKey(db: Kysely<Tables>, key: NewApiKey): Promise<void> {

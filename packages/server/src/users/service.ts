@@ -20,6 +20,11 @@ export interface CreateUserInput {
 
 export type Actor = { type: 'user'; id: string } | { type: 'system' };
 
+/** The outcome of a password check; `account` is the user a failure was against, when the email names one. */
+export type PasswordCheck =
+  | { ok: true; user: User }
+  | { ok: false; reason: 'invalid_credentials' | 'account_disabled'; account?: User };
+
 export class UserService {
   /** A real argon2id hash of a random password: unknown emails are checked against it so they take as long. */
   private decoyHash: Promise<string>;
@@ -79,13 +84,25 @@ export class UserService {
   }
 
   /**
-   * Checks an email and password. Unknown email and wrong password answer the same error after the same
-   * argon2 work, so neither the answer nor its timing tells which emails exist.
+   * Checks an email and password. Unknown email and wrong password answer the same failure after the same argon2
+   * work, so neither the answer nor its timing tells which emails exist. A failure names the account it was against,
+   * when the email names one (for its organization's audit log), and whether the password was right for a disabled
+   * account; what the caller answers stays the same.
    */
-  async authenticate(email: string, password: string): Promise<User | undefined> {
+  async checkPassword(email: string, password: string): Promise<PasswordCheck> {
     const user = await this.hub.users.findByEmail(normalizeEmail(email));
     const ok = await this.hasher.verify(user?.passwordHash ?? (await this.decoyHash), password);
-    if (!user || !ok || user.disabledAt !== null) return undefined;
+    if (!user) return { ok: false, reason: 'invalid_credentials' };
+    const { passwordHash: _hidden, ...visible } = user;
+    if (!ok) return { ok: false, reason: 'invalid_credentials', account: visible };
+    if (user.disabledAt !== null) return { ok: false, reason: 'account_disabled', account: visible };
+    return { ok: true, user: visible };
+  }
+
+  /** The account behind an email, if any (no password involved: for attributing refused attempts). */
+  async findByEmail(email: string): Promise<User | undefined> {
+    const user = await this.hub.users.findByEmail(normalizeEmail(email));
+    if (!user) return undefined;
     const { passwordHash: _hidden, ...visible } = user;
     return visible;
   }
@@ -162,12 +179,13 @@ export class UserService {
     settled(outcome, 'deleted');
   }
 
-  /** Verifies the current password, then stores the new one. Revoking other sessions is the caller's next step. */
-  async changePassword(id: UserId, current: string, next: string, ip: string | null): Promise<User> {
+  /**
+   * Verifies the current password, then stores the new one; undefined when the current password is wrong (the caller
+   * throttles, audits and answers that). Revoking other sessions is the caller's next step.
+   */
+  async changePassword(id: UserId, current: string, next: string, ip: string | null): Promise<User | undefined> {
     const user = await this.hub.users.findById(id);
-    if (!user || !(await this.hasher.verify(user.passwordHash, current))) {
-      throw new AimError('invalid_credentials', 'current password is wrong');
-    }
+    if (!user || !(await this.hasher.verify(user.passwordHash, current))) return undefined;
     checkPasswordPolicy(next);
     await this.hub.users.updatePassword(id, await this.hasher.hash(next), this.clock.now());
     await this.audit.record({

@@ -484,6 +484,42 @@ describe('API keys: expiry, rotation grace and usage (injected clock)', () => {
   });
 });
 
+describe('API keys: usage retention (injected clock)', () => {
+  const clock = new ManualClock(Date.UTC(2026, 3, 1, 12));
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer({ clock, env: { AIM_API_KEY_USAGE_RETENTION_DAYS: '3' } });
+  });
+  after(() => t.close());
+
+  it('the maintenance job keeps the last AIM_API_KEY_USAGE_RETENTION_DAYS days of counts and deletes older ones', async () => {
+    const admin = await t.signIn({ role: 'admin' });
+    const key = await createKey(t, { token: admin.accessToken }, { name: 'retained', scopes: ['admin'] });
+    const days: string[] = [];
+    for (let day = 0; day < 5; day++) {
+      if (day > 0) clock.advance(DAY);
+      days.push(new Date(clock.now()).toISOString().slice(0, 10));
+      for (let i = 0; i <= day; i++) assert.equal((await t.http.get('/api/v1/api-keys', { apiKey: key.key })).status, 200);
+      await t.server.services.apiKeys.flushUsage();
+    }
+    const usage = async () => (await t.http.get<Usage>(`/api/v1/api-keys/${key.id}/usage?days=30`, { apiKey: key.key })).body;
+    assert.equal((await usage()).days.length, 5, 'nothing is pruned until the job runs');
+
+    // What the daily job calls (scheduleRetention in main.ts); the clock decides the cutoff.
+    const report = await t.server.services.apiKeys.pruneUsage();
+    assert.deepEqual(report, { deleted: 2, before: days[2] });
+    const kept = await usage();
+    assert.deepEqual(
+      kept.days,
+      [days[2], days[3], days[4]].map((day, i) => ({ day, requests: i + 3 })),
+      'today and the two days before it',
+    );
+    assert.equal((await t.server.services.apiKeys.pruneUsage()).deleted, 0, 'a second run the same day has nothing to do');
+    clock.advance(DAY);
+    assert.deepEqual(await t.server.services.apiKeys.pruneUsage(), { deleted: 1, before: days[3] });
+  });
+});
+
 describe('API keys: usage survives a restart', () => {
   it('what was counted before shutdown is there after it', async () => {
     const t = await startTestServer();

@@ -143,6 +143,45 @@ for (const backend of ['memory', 'redis'] as const) {
       assert.equal((await get()).status, 200, 'refused requests were not counted');
     });
 
+    it('bad credentials count against the address: the (limit+1)th is 429 with the headers; valid credentials keep their class', async () => {
+      const user = await t.createUser();
+      const token = await login(t, user);
+      const address = nextAddress();
+      const as = (auth: { token?: string; apiKey?: string }) => t.http.get('/api/v1/auth/me', { ...auth, headers: { 'x-forwarded-for': address } });
+      const bad = [{ token: 'not-a-jwt' }, { apiKey: 'ak_live_notakey' }, {}, { token: `${token.slice(0, -4)}AAAA` }];
+      for (let i = 1; i <= 4; i++) {
+        const res = await as(bad[i - 1]!);
+        assert.equal(res.status, 401, `bad credential ${i}`);
+        assertHeaders(res, { policy: 'public', limit: 4, remaining: 4 - i, reset: 60 });
+      }
+      for (const credential of bad) {
+        const refused = await as(credential);
+        assert.equal(refused.status, 429, JSON.stringify(credential));
+        assert.equal(refused.body.error, 'rate_limited');
+        assert.equal(refused.headers.get('retry-after'), '60');
+        assertHeaders(refused, { policy: 'public', limit: 4, remaining: 0, reset: 60 });
+      }
+      const valid = await as({ token });
+      assert.equal(valid.status, 200, 'a valid credential from the same address is served');
+      assertHeaders(valid, { policy: 'jwt', limit: 5, remaining: 4, reset: 60 });
+      assert.equal((await t.http.get('/.well-known/jwks.json', { headers: { 'x-forwarded-for': address } })).status, 429, 'one budget with public routes');
+      assert.equal((await t.http.get('/api/v1/auth/me', { token: 'not-a-jwt', headers: { 'x-forwarded-for': nextAddress() } })).status, 401, 'other addresses are not affected');
+      clock.advance(60 * SECOND);
+      assert.equal((await as({ token: 'not-a-jwt' })).status, 401, 'a window later, counted again');
+    });
+
+    it('an expired access token counts as a bad credential too', async () => {
+      const user = await t.createUser();
+      const token = await login(t, user);
+      clock.advance(16 * 60 * SECOND); // past its 15 minutes and the clock-skew leeway
+      const address = nextAddress();
+      for (let i = 0; i < 4; i++) {
+        const res = await t.http.get('/api/v1/auth/me', { token, headers: { 'x-forwarded-for': address } });
+        assert.equal(res.body.error, 'invalid_token');
+      }
+      assert.equal((await t.http.get('/api/v1/auth/me', { token, headers: { 'x-forwarded-for': address } })).status, 429);
+    });
+
     it('every response of a limited route carries the headers, errors included; probes are not limited', async () => {
       const address = nextAddress();
       const bad = await t.http.post('/api/v1/public/login', { email: 1 }, { headers: { 'x-forwarded-for': address } });
@@ -156,6 +195,27 @@ for (const backend of ['memory', 'redis'] as const) {
     });
   });
 }
+
+describe('bad credentials at the default public limit', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer({ clock: new ManualClock(T0), env: { AIM_TRUST_PROXY: '127.0.0.1' } });
+  });
+  after(() => t.close());
+
+  it('an address gets 100 bad credentials a minute; the 101st is 429', async () => {
+    const address = nextAddress();
+    const headers = { 'x-forwarded-for': address };
+    for (let i = 1; i <= 100; i++) {
+      const res = await t.http.get('/api/v1/agents', i % 2 ? { apiKey: 'ak_live_guess', headers } : { token: 'guess', headers });
+      assert.equal(res.status, 401, `attempt ${i}`);
+    }
+    const refused = await t.http.get('/api/v1/agents', { apiKey: 'ak_live_guess', headers });
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers.get('ratelimit-policy'), '"public";q=100;w=60');
+    assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+  });
+});
 
 describe('rate limits when Redis goes away', () => {
   const clock = new ManualClock(T0);

@@ -228,5 +228,25 @@ for (const kind of STORE_KINDS) {
       });
       assert.deepEqual(await fresh.stores.apiKeys.usageOf(uuid() as ApiKeyId, '2026-01-01'), { total: 0, days: [], routes: [] });
     });
+
+    it('usage pruning deletes the days before the cutoff for every key, keeps the rest, and runs concurrently', async () => {
+      const owner = await newUser();
+      const [a, b] = [newKey(owner), newKey(owner)];
+      for (const k of [a, b]) await fresh.stores.apiKeys.insertApiKey(k);
+      const rows = (k: NewApiKey, day: string): UsageCount[] => [
+        { keyId: k.id, day, route: 'GET /a', requests: 1 },
+        { keyId: k.id, day, route: 'POST /b', requests: 2 },
+      ];
+      await fresh.stores.apiKeys.addUsage(
+        [...rows(a, '1999-12-30'), ...rows(a, '1999-12-31'), ...rows(b, '1999-12-31'), ...rows(a, '2000-01-01'), ...rows(b, '2000-01-02')],
+        [],
+      );
+      // Other tests of this file share the table with later days only; two nodes pruning at once delete each row once.
+      const deleted = await Promise.all([fresh.stores.apiKeys.pruneUsage('2000-01-01'), fresh.stores.apiKeys.pruneUsage('2000-01-01')]);
+      assert.equal(deleted[0] + deleted[1], 6);
+      assert.deepEqual((await fresh.stores.apiKeys.usageOf(a.id, '1900-01-01')).days, [{ day: '2000-01-01', requests: 3 }]);
+      assert.deepEqual((await fresh.stores.apiKeys.usageOf(b.id, '1900-01-01')).days, [{ day: '2000-01-02', requests: 3 }]);
+      assert.equal(await fresh.stores.apiKeys.pruneUsage('2000-01-01'), 0, 'nothing left before the cutoff');
+    });
   });
 }
