@@ -99,8 +99,8 @@ for (const backend of ['memory', 'redis'] as const) {
 
     it('a correct password for a disabled account is audited as account_disabled', async () => {
       const member = await t.createUser({ role: 'member', organizationId: admin.organizationId });
-      // There is no endpoint that disables a user yet: the store does it, as an admin tool would.
-      await t.server.database.db.updateTable('users').set({ disabled_at: clock.now() }).where('id', '=', member.id).execute();
+      const disabled = await t.http.post(`/api/v1/users/${member.id}/disable`, undefined, { token: await adminToken() });
+      assert.equal(disabled.status, 200, disabled.text);
       assert.equal((await login(member.email, member.password)).body.error, 'invalid_credentials');
       const [entry] = (await entries(await adminToken(), 'session.login_failed')).filter((e) => e.subject_id === member.id);
       assert.equal(entry?.data.reason, 'account_disabled');
@@ -220,6 +220,15 @@ for (const backend of ['memory', 'redis'] as const) {
       assert.equal((await enable(codeAt(setup.body.secret, clock.now()))).status, 429);
       clock.advance(SECOND);
       assert.equal((await enable(codeAt(setup.body.secret, clock.now()))).status, 200);
+
+      // New recovery codes need a current code: guessed the same way, throttled the same way.
+      clock.advance(30 * SECOND); // the next TOTP step
+      const regenerate = (code: string) => t.http.post('/api/v1/auth/mfa/recovery-codes', { code }, { token: member.accessToken });
+      const wrongNow = wrongCode(setup.body.secret, clock.now());
+      for (let i = 0; i < 5; i++) assert.equal((await regenerate(wrongNow)).status, 401, `regenerate attempt ${i + 1}`);
+      assert.equal((await regenerate(codeAt(setup.body.secret, clock.now()))).status, 429, 'even the right code waits');
+      const during = (await entries(await adminToken(), 'mfa.verification_failed')).filter((e) => e.subject_id === member.id && e.data.during === 'regenerate_recovery_codes');
+      assert.deepEqual(during.map((e) => e.data.reason), Array(5).fill('invalid_code'), 'the wrong codes are audited (throttled refusals at most once a minute)');
     });
   });
 }
