@@ -298,6 +298,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         await webhook?.close();
         pubsub?.close();
         await redis?.close();
+        await stores.settled();
         await database.close();
       },
     };

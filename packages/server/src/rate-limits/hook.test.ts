@@ -114,6 +114,8 @@ describe('rate-limit hook by credential class', () => {
     await passes({ 'x-api-key': key });
     for (let i = 1; i < API_KEY_REFUSALS_THRESHOLD + 5; i++) await get({ 'x-api-key': key });
     await waitFor(async () => (await stores.alerts.list({ organizationId: ORG, limit: 10 }))[0]?.count === 2);
+    // Audited off the request path too: each raise has its entry once that write commits.
+    await waitFor(async () => (await stores.audit.list({ organizationId: ORG, event: 'api_key.rate_limited', limit: 10 })).length >= 2);
     const audit = await stores.audit.list({ organizationId: ORG, event: 'api_key.rate_limited', limit: 10 });
     assert.equal(audit.length, 2);
 

@@ -39,6 +39,11 @@ export class GroupCommit {
     });
   }
 
+  /** Resolves once every transaction handed in so far has committed or failed (before the database closes). */
+  async settled(): Promise<void> {
+    while (this.draining) await new Promise((resolve) => setImmediate(resolve));
+  }
+
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {

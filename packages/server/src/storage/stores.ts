@@ -45,6 +45,8 @@ export interface StoreHub extends Stores {
    * The transaction commits when `fn` returns, even if the value it returns describes a failed request.
    */
   transaction<T>(fn: (stores: Stores) => Promise<T>): Promise<T>;
+  /** Resolves once every transaction started so far has committed or failed: call before closing the database. */
+  settled(): Promise<void>;
 }
 
 /** Stores over `db`; `transact` starts their transactions, and is absent when `db` is a transaction already. */
@@ -68,10 +70,12 @@ function bind(db: Kysely<Tables>, dialect: Dialect, transact: Transact | undefin
 export function createStores(database: Database): StoreHub {
   const { db, dialect } = database;
   // PostgreSQL runs transactions side by side on its pool; SQLite's one writer commits the waiting ones together.
-  const transact: Transact =
-    dialect === 'sqlite' ? ((group) => (fn) => group.run(fn))(new GroupCommit(db)) : (fn) => db.transaction().execute(fn);
+  const group = dialect === 'sqlite' ? new GroupCommit(db) : undefined;
+  const transact: Transact = group ? (fn) => group.run(fn) : (fn) => db.transaction().execute(fn);
   return {
     ...bind(db, dialect, transact),
     transaction: (fn) => transact((trx) => fn(bind(trx, dialect, undefined))),
+    // PostgreSQL's pool waits for its checked-out clients when it ends.
+    settled: async () => group?.settled(),
   };
 }
