@@ -44,4 +44,5 @@ export type RevokeReason =
   | 'oauth_revoke'
   | 'user_disabled'
   | 'user_deleted'
-  | 'mfa_reset';
+  | 'mfa_reset'
+  | 'role_reduced';

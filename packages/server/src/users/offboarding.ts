@@ -1,3 +1,4 @@
+import { ROLE_SCOPES, type Role } from '@aim/protocol';
 import { AimError } from '../core/errors.js';
 import type { OrgId, UserId } from '../core/ids.js';
 import type { UserService } from './service.js';
@@ -16,7 +17,7 @@ export interface CredentialHolders {
   sessions: {
     revokeAllForUser(
       user: User,
-      reason: 'user_disabled' | 'user_deleted' | 'mfa_reset',
+      reason: 'user_disabled' | 'user_deleted' | 'mfa_reset' | 'role_reduced',
       options: { kind?: 'session' | 'sdk'; actor?: AdminActor },
       meta: RequestMeta,
     ): Promise<number>;
@@ -58,6 +59,19 @@ export class UserOffboarding {
     return users.map((user) => ({ user, mfaEnabled: enrolled.has(user.id) }));
   }
 
+  /**
+   * A new role. Access tokens carry the scopes of the role they were issued under, and API keys the scopes granted
+   * when they were made, so a role that loses any scope ends the person's sessions and SDK tokens and revokes the API
+   * keys they created: nothing keeps the old rights for the rest of a token's life. A promotion ends nothing.
+   */
+  async changeRole(orgId: OrgId, id: UserId, role: Role, actor: AdminActor, meta: RequestMeta): Promise<{ user: User; revoked: Revoked }> {
+    const before = await this.users.getInOrganization(orgId, id);
+    const user = await this.users.changeRole(orgId, id, role, actor);
+    const kept = new Set<string>(ROLE_SCOPES[role]);
+    if (ROLE_SCOPES[before.role].every((scope) => kept.has(scope))) return { user, revoked: { sessions: 0, apiKeys: 0 } };
+    return { user, revoked: await this.revokeEverything(user, 'role_reduced', actor, meta) };
+  }
+
   /** Login answers as for a wrong password; every session, SDK token and API key of the user stops now. */
   async disable(orgId: OrgId, id: UserId, actor: AdminActor, meta: RequestMeta): Promise<{ status: UserStatus; revoked: Revoked }> {
     notSelf(id, actor, 'disable');
@@ -95,7 +109,7 @@ export class UserOffboarding {
     return { user, mfaEnabled: false };
   }
 
-  private async revokeEverything(user: User, reason: 'user_disabled' | 'user_deleted', actor: AdminActor, meta: RequestMeta): Promise<Revoked> {
+  private async revokeEverything(user: User, reason: 'user_disabled' | 'user_deleted' | 'role_reduced', actor: AdminActor, meta: RequestMeta): Promise<Revoked> {
     const sessions = await this.holders.sessions.revokeAllForUser(user, reason, { actor }, meta);
     const apiKeys = await this.holders.apiKeys.revokeAllCreatedBy(user, reason, actor, meta);
     return { sessions, apiKeys };

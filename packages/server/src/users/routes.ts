@@ -134,8 +134,17 @@ export function userHandlers(users: UserService, offboarding: UserOffboarding) {
     ),
 
     update: authed(
-      { summary: "Change a user's role", tags, params: IdParams, body: Type.Object({ role: Role }), response: { 200: UserView } },
-      async ({ principal, params, body }) => userView(await users.changeRole(principal.organizationId as OrgId, target(params), body.role, adminOf(principal))),
+      {
+        summary: "Change a user's role; a role that loses any scope also ends their sessions and SDK tokens and revokes their API keys",
+        tags,
+        params: IdParams,
+        body: Type.Object({ role: Role }),
+        response: { 200: Type.Object({ ...UserView.properties, revoked: Revoked }) },
+      },
+      async ({ principal, params, body, ip, userAgent }) => {
+        const { user, revoked } = await offboarding.changeRole(principal.organizationId as OrgId, target(params), body.role, adminOf(principal), { ip, userAgent });
+        return { ...userView(user), revoked: { sessions: revoked.sessions, api_keys: revoked.apiKeys } };
+      },
     ),
   };
 }

@@ -143,6 +143,26 @@ describe('user lifecycle', () => {
     assert.equal(keyState.body.api_keys.find((k) => k.id === c.apiKey.id)?.status, 'revoked');
   });
 
+  it('a role that loses scopes ends every credential issued under the old one; a promotion ends nothing', async () => {
+    const user = await member('manager');
+    const c = await credentialsOf(user);
+    type Changed = { role: string; revoked: { sessions: number; api_keys: number } };
+    const setRole = (role: string) => t.http.request<Changed>(`/api/v1/users/${user.id}`, { method: 'PATCH', body: { role }, ...auth() });
+    const promoted = await setRole('admin');
+    assert.equal(promoted.status, 200, promoted.text);
+    assert.deepEqual([promoted.body.role, promoted.body.revoked], ['admin', { sessions: 0, api_keys: 0 }]);
+    assert.equal((await t.http.get('/api/v1/auth/me', { token: c.session.accessToken })).status, 200, 'a promotion keeps the session');
+
+    const demoted = await setRole('viewer');
+    assert.equal(demoted.status, 200, demoted.text);
+    assert.deepEqual([demoted.body.role, demoted.body.revoked], ['viewer', { sessions: 3, api_keys: 1 }]);
+    await assertAllStopped(c);
+    const fresh = await signIn(user);
+    const me = await t.http.get<{ role: string }>('/api/v1/auth/me', { token: fresh.accessToken });
+    assert.equal(me.body.role, 'viewer', 'signing in again gives the new role');
+    assert.equal((await t.http.post('/api/v1/api-keys', { name: 'no longer allowed' }, { token: fresh.accessToken })).status, 403);
+  });
+
   it('enable: login works again, and what was revoked stays revoked', async () => {
     const user = await member();
     const c = await credentialsOf(user);

@@ -103,7 +103,7 @@ export function UsersPage() {
 
   return (
     <>
-      <PageHeader title="Users and roles" description="People in your organization and what their role lets them do." actions={<Button onClick={() => setAdding(true)}>Add user</Button>} />
+      <PageHeader title="Users and roles" description="People in your organization and what their role lets them do. Lowering a role signs the person out everywhere and revokes the API keys they created." actions={<Button onClick={() => setAdding(true)}>Add user</Button>} />
       <Stack>
         <ErrorNotice error={list.error ?? setRole.error} />
         {list.isPending ? (
