@@ -1,18 +1,25 @@
+import { lazy, type ComponentType } from 'react';
 import { Route, Routes } from 'react-router';
 import { RequireAuth } from './auth/RequireAuth.js';
 import { Layout } from './components/Layout.js';
-import { AgentDetailPage } from './pages/AgentDetail.js';
-import { AgentsPage } from './pages/Agents.js';
-import { AlertsPage } from './pages/Alerts.js';
-import { ApiKeysPage } from './pages/ApiKeys.js';
-import { AuditPage } from './pages/Audit.js';
 import { DashboardPage } from './pages/Dashboard.js';
 import { LoginPage } from './pages/Login.js';
 import { NotFoundPage } from './pages/NotFound.js';
-import { RegisterAgentPage } from './pages/RegisterAgent.js';
-import { SdkTokensPage } from './pages/SdkTokens.js';
-import { SettingsPage } from './pages/Settings.js';
-import { UsersPage } from './pages/Users.js';
+
+/** A page loaded when first visited: sign-in and the dashboard come with the first download, the rest on demand. */
+function onDemand<K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K) {
+  return lazy(async () => ({ default: (await load())[name] }));
+}
+
+const AgentsPage = onDemand(() => import('./pages/Agents.js'), 'AgentsPage');
+const RegisterAgentPage = onDemand(() => import('./pages/RegisterAgent.js'), 'RegisterAgentPage');
+const AgentDetailPage = onDemand(() => import('./pages/AgentDetail.js'), 'AgentDetailPage');
+const ApiKeysPage = onDemand(() => import('./pages/ApiKeys.js'), 'ApiKeysPage');
+const SdkTokensPage = onDemand(() => import('./pages/SdkTokens.js'), 'SdkTokensPage');
+const AuditPage = onDemand(() => import('./pages/Audit.js'), 'AuditPage');
+const AlertsPage = onDemand(() => import('./pages/Alerts.js'), 'AlertsPage');
+const UsersPage = onDemand(() => import('./pages/Users.js'), 'UsersPage');
+const SettingsPage = onDemand(() => import('./pages/Settings.js'), 'SettingsPage');
 
 export function App() {
   return (

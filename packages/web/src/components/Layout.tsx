@@ -1,5 +1,6 @@
-import { AppShell, Badge, Burger, Button, Group, NavLink, ScrollArea, Text, UnstyledButton } from '@mantine/core';
+import { AppShell, Badge, Burger, Button, Group, NavLink, ScrollArea, Skeleton, Text, UnstyledButton } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
+import { Suspense } from 'react';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
 import type { Scope } from '@aim/protocol';
 import { useAuth } from '../auth/AuthProvider.js';
@@ -89,7 +90,10 @@ export function Layout() {
         </ScrollArea>
       </AppShell.Navbar>
       <AppShell.Main id="content" tabIndex={-1} style={{ outline: 'none' }}>
-        <Outlet />
+        {/* Pages other than the dashboard load on first visit (App.tsx); the skeleton holds their place meanwhile. */}
+        <Suspense fallback={<Skeleton h={240} aria-label="Loading" />}>
+          <Outlet />
+        </Suspense>
       </AppShell.Main>
     </AppShell>
   );
