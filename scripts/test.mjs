@@ -17,6 +17,7 @@ const FILES = [
   'packages/server/src/storage/contract/api-key-store.test.ts',
   'packages/server/src/storage/contract/user-lifecycle.test.ts',
   'packages/server/src/api-keys/format.test.ts',
+  'packages/server/src/agents/capabilities.test.ts',
   'packages/server/src/tokens/jws.test.ts',
   'packages/server/test/flows/sessions.test.ts',
   'packages/server/test/flows/agents.test.ts',
