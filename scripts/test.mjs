@@ -21,6 +21,7 @@ const FILES = [
   'packages/server/src/tokens/jws.test.ts',
   'packages/server/test/flows/sessions.test.ts',
   'packages/server/test/flows/agents.test.ts',
+  'packages/server/test/flows/resource-capabilities.test.ts',
   'packages/server/test/flows/oauth.test.ts',
   'packages/server/test/flows/operations.test.ts',
   'packages/server/src/storage/contract/mfa-audit.test.ts',
