@@ -22,8 +22,9 @@ export const CAPABILITY_MAX_LENGTH = 512;
 
 const CAPABILITY_REGEXP = new RegExp(CAPABILITY_PATTERN, 'u');
 
+/** In characters (code points), as JSON Schema's maxLength counts them. */
 export function isCapability(value: string): boolean {
-  return value.length > 0 && value.length <= CAPABILITY_MAX_LENGTH && CAPABILITY_REGEXP.test(value);
+  return value.length > 0 && [...value].length <= CAPABILITY_MAX_LENGTH && CAPABILITY_REGEXP.test(value);
 }
 
 /** A capability split at its first `@`; `resource` is `null` when it covers any resource (no constraint, or `@*`). */

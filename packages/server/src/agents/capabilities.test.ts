@@ -21,6 +21,7 @@ describe('capability grammar', () => {
     ];
     for (const c of bad) assert.equal(isCapability(c), false, JSON.stringify(c));
     assert.ok(isCapability(`files:read@/${'a'.repeat(512 - 'files:read@/'.length)}`));
+    assert.ok(isCapability(`files:read@/${'😀'.repeat(512 - 'files:read@/'.length)}`), 'counted in characters, like the schema');
   });
 
   it('splits at the first @: the action never holds one, a resource may', () => {
