@@ -58,6 +58,9 @@ describe('capability decision', () => {
     for (const r of ['/reports/../secrets', '/reports/..', '/reports/a/../../b', '/reports/%2e%2e/x', '/reports/.%2E/x', '/reports/..\\x']) {
       assert.equal(decide(caps, 'files:read', r), 'resource_not_allowed', r);
     }
+    assert.equal(decide(['files:read@/reports/.*'], 'files:read', '/reports/../x'), 'resource_not_allowed', 'a segment across the prefix end');
+    assert.equal(decide(['files:read@/reports/*'], 'files:read', '/reports/../reports/x'), 'resource_not_allowed');
+    assert.equal(decide(['files:read@/reports/../x'], 'files:read', '/reports/../x'), 'capability_granted', 'exact grants compare as-is');
     assert.equal(decide(caps, 'files:read', '/reports/..hidden'), 'capability_granted');
     assert.equal(decide(caps, 'files:read', '/reports/a..b/c'), 'capability_granted');
   });

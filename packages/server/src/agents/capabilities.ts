@@ -25,15 +25,16 @@ function actionCovered(granted: string, action: string): boolean {
 }
 
 /**
- * Resources are opaque to AIM, but most are paths: a prefix grant must not be escaped with `..` after the prefix
+ * Resources are opaque to AIM, but most are paths: a prefix grant must not be escaped with `..`
  * (`/reports/../secrets` starts with `/reports/`), plain or percent-encoded, whichever slash the relying service uses.
+ * The whole resource is checked, so a segment straddling the prefix's end (`/reports/.*` + `/reports/../x`) counts too.
  */
 const DOT_DOT_SEGMENT = /(^|[/\\])(\.|%2e){2}([/\\]|$)/i;
 
 function resourceCovered(constraint: CapabilityParts['resource'], resource: string): boolean {
   if (constraint === null) return true;
   if (!constraint.prefix) return resource === constraint.value;
-  return resource.startsWith(constraint.value) && !DOT_DOT_SEGMENT.test(resource.slice(constraint.value.length));
+  return resource.startsWith(constraint.value) && !DOT_DOT_SEGMENT.test(resource);
 }
 
 /** Names: letters, digits, `_ . -`, namespaced with `:`. */
