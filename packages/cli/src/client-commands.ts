@@ -64,7 +64,7 @@ export function registerClientCommands(program: Command, out: Output): void {
     .command('register')
     .description('generate a key pair here, register the agent with its public key, keep the identity in $AIM_HOME/credentials/<name>.json (0600)')
     .requiredOption('--name <name>', 'unique name in your organization (also the identity file name)')
-    .option('--capabilities <list>', 'comma-separated: search,files:*', list, [] as string[])
+    .option('--capabilities <list>', 'comma-separated: search,files:*,files:read@/reports/* (after @: the resources it may act on)', list, [] as string[])
     .option('--type <type>', 'agent or mcp_server', 'agent')
     .option('--description <text>', 'what it is for')
     .action(async (opts: { name: string; capabilities: string[]; type: string; description?: string }) => {

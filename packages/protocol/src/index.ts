@@ -3,3 +3,4 @@ export * from './audit-events.js';
 export * from './scopes.js';
 export * from './audit-chain.js';
 export * from './alerts.js';
+export * from './capabilities.js';

@@ -43,7 +43,10 @@ export interface RegisterAgentInput {
   name: string;
   /** `agent` (default) or `mcp_server`, or your own lowercase type. */
   type?: string;
-  /** Actions it may take: `search`, `files:*`, `*`. */
+  /**
+   * Actions it may take: `search`, `files:*`, `*`; each may be limited to resources after `@`: `files:read@/reports/*`
+   * (a prefix) or `payments:send@acct-42` (exactly that one). Passed as-is; the server checks the grammar.
+   */
   capabilities?: string[];
   description?: string;
 }

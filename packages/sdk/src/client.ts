@@ -21,7 +21,7 @@ type Query = Record<string, string | number | undefined>;
  * import { AIMClient } from '@aim/sdk';
  *
  * const aim = new AIMClient({ baseUrl: 'https://aim.example.com', auth: { apiKey: process.env.AIM_API_KEY! } });
- * const agent = await aim.agents.register({ name: 'billing-bot', capabilities: ['invoices:*'] });
+ * const agent = await aim.agents.register({ name: 'billing-bot', capabilities: ['invoices:*@invoice/*'] });
  * const decision = await agent.verifyAction('invoices:read', 'invoice/2024-001');
  * console.log(decision.allowed, decision.verification_id);
  * ```
@@ -102,7 +102,7 @@ export class AIMClient {
      *
      * @example
      * ```ts
-     * const agent = await aim.agents.register({ name: 'crawler', capabilities: ['web:fetch'] });
+     * const agent = await aim.agents.register({ name: 'crawler', capabilities: ['web:fetch', 'files:read@/reports/*'] });
      * await saveSomewhereSafe(agent.identity); // holds the private key
      * ```
      */

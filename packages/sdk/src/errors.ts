@@ -99,7 +99,8 @@ export class RateLimitedError extends AimError {
 }
 
 /**
- * The signature was valid but the agent may not do this (`allowed: false`, e.g. `reason: capability_missing`).
+ * The signature was valid but the agent may not do this (`allowed: false`, `reason: capability_missing`
+ * when no capability covers the action, `resource_not_allowed` when one does but not on this resource).
  * Not a protocol error code: verify-action answers 200 with the decision, which this error carries.
  */
 export class ActionDeniedError extends AimError {

@@ -49,6 +49,7 @@ export interface AgentKeyView {
 export interface VerifyDecision {
   verified: true;
   allowed: boolean;
+  /** `capability_granted`, `capability_missing` (no capability covers the action) or `resource_not_allowed`. */
   reason: string;
   verification_id: string;
   key_id: string;

@@ -234,12 +234,14 @@ describe('admin web UI in Chromium', () => {
 
   it('edits capabilities and suspends the agent', async () => {
     const capabilities = page.getByRole('textbox', { name: 'Capabilities' });
-    await capabilities.fill('payments:send');
+    await capabilities.fill('payments:send@acct-42');
     await capabilities.press('Enter');
+    await page.getByText('payments:send on “acct-42” only').waitFor();
+    await screenshot(page, 'agent-capabilities');
     await page.getByRole('button', { name: 'Save capabilities' }).click();
     await page.getByRole('button', { name: 'Save capabilities' }).and(page.locator(':disabled')).waitFor();
     const agent = await t.http.get<{ capabilities: string[] }>(`/api/v1/agents/${agentId}`, { apiKey });
-    assert.deepEqual([...agent.body.capabilities].sort(), ['files:read', 'payments:send', 'search']);
+    assert.deepEqual([...agent.body.capabilities].sort(), ['files:read', 'payments:send@acct-42', 'search']);
     await page.getByRole('button', { name: 'Suspend' }).click();
     await page.getByRole('button', { name: 'Reactivate' }).waitFor();
     const answer = await t.http.post(`/api/v1/agents/${agentId}/verify-action`, signedAction(agentId, createPrivateKey(agentPrivateKeyPem), 'files:read', 'x'), { apiKey });

@@ -14,7 +14,7 @@ export interface SecureOptions extends AgentOptions {
   baseUrl?: string;
   /** The credential that registers the agent when no identity is stored yet; default `{ apiKey: $AIM_API_KEY }`. */
   registerWith?: AIMClient | Credentials;
-  /** For a new agent: its capabilities, type and description. */
+  /** For a new agent: its capabilities (`files:*`, `files:read@/reports/*`), type and description. */
   capabilities?: string[];
   type?: string;
   description?: string;

@@ -1,18 +1,44 @@
+import { splitCapability, type CapabilityParts, type DecisionReason } from '@aim/protocol';
+
+export { CAPABILITY_MAX_LENGTH, CAPABILITY_PATTERN } from '@aim/protocol';
+
 /**
- * Capability matching: an agent may perform `action` when one of its capabilities names it exactly, or is a
- * `prefix:*` wildcard covering it (`files:*` covers `files:read` and `files:read:meta`), or is `*`.
+ * The verify-action decision from an agent's capabilities (grammar in `@aim/protocol`'s capabilities.ts).
+ * Allowed when one capability covers both the action and the resource; `resource_not_allowed` when some cover the
+ * action but none allows this resource; `capability_missing` when none covers the action at all.
  */
-export function capabilityAllows(capabilities: readonly string[], action: string): boolean {
+export function capabilityDecision(capabilities: readonly string[], action: string, resource: string): DecisionReason {
+  let actionGranted = false;
   for (const capability of capabilities) {
-    if (capability === action || capability === '*') return true;
-    if (capability.endsWith(':*') && action.startsWith(capability.slice(0, -1))) return true;
+    const parts = splitCapability(capability);
+    if (!actionCovered(parts.action, action)) continue;
+    if (resourceCovered(parts.resource, resource)) return 'capability_granted';
+    actionGranted = true;
   }
-  return false;
+  return actionGranted ? 'resource_not_allowed' : 'capability_missing';
 }
 
-/** Names: letters, digits, `_ . -`, namespaced with `:`; a capability may end in `:*`. */
+/** Exact name, a `prefix:*` wildcard covering it (`files:*` covers `files:read` and `files:read:meta`), or `*`. */
+function actionCovered(granted: string, action: string): boolean {
+  if (granted === action || granted === '*') return true;
+  return granted.endsWith(':*') && action.startsWith(granted.slice(0, -1));
+}
+
+/**
+ * Resources are opaque to AIM, but most are paths: a prefix grant must not be escaped with `..`
+ * (`/reports/../secrets` starts with `/reports/`), plain or percent-encoded, whichever slash the relying service uses.
+ * The whole resource is checked, so a segment straddling the prefix's end (`/reports/.*` + `/reports/../x`) counts too.
+ */
+const DOT_DOT_SEGMENT = /(^|[/\\])(\.|%2e){2}([/\\]|$)/i;
+
+function resourceCovered(constraint: CapabilityParts['resource'], resource: string): boolean {
+  if (constraint === null) return true;
+  if (!constraint.prefix) return resource === constraint.value;
+  return resource.startsWith(constraint.value) && !DOT_DOT_SEGMENT.test(resource);
+}
+
+/** Names: letters, digits, `_ . -`, namespaced with `:`. */
 export const ACTION_PATTERN = '^[A-Za-z0-9_.\\-]+(:[A-Za-z0-9_.\\-]+)*$';
-export const CAPABILITY_PATTERN = '^(\\*|[A-Za-z0-9_.\\-]+(:[A-Za-z0-9_.\\-]+)*(:\\*)?)$';
 /**
  * Resources are free text but for `:`. The signed message joins fields with `:`, and actions already use it for
  * namespaces; if resources could too, `files:read` + `x` and `files` + `read:x` would sign the same bytes.

@@ -4,7 +4,7 @@ import { authed } from '../http/handler.js';
 import { IdParams, NullableTimestamp, Timestamp } from '../http/schemas.js';
 import { toPem } from '../signatures/ed25519.js';
 import { NONCE_PATTERN } from '../signatures/messages.js';
-import { CAPABILITY_PATTERN } from './capabilities.js';
+import { CAPABILITY_MAX_LENGTH, CAPABILITY_PATTERN } from './capabilities.js';
 import type { AgentService, KeyView } from './service.js';
 import type { Agent } from './types.js';
 
@@ -12,7 +12,15 @@ const tags = ['agents'];
 
 const Name = Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f]+$' });
 const AgentType = Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z][a-z0-9_]*$', description: '`mcp_server` for MCP servers' });
-const Capabilities = Type.Array(Type.String({ minLength: 1, maxLength: 128, pattern: CAPABILITY_PATTERN }), { maxItems: 200 });
+const Capabilities = Type.Array(
+  Type.String({
+    minLength: 1,
+    maxLength: CAPABILITY_MAX_LENGTH,
+    pattern: CAPABILITY_PATTERN,
+    description: 'an action (`files:read`, `files:*`, `*`), optionally `@` a resource constraint: `files:read@/reports/*` (prefix) or `payments:send@acct-42` (exact)',
+  }),
+  { maxItems: 200 },
+);
 const PublicKey = Type.String({ minLength: 1, maxLength: 1024, description: 'raw 32-byte Ed25519 key in base64, or SPKI PEM' });
 const Status = Type.Union([Type.Literal('active'), Type.Literal('suspended'), Type.Literal('revoked')]);
 

@@ -1,3 +1,4 @@
+import { isCapability } from '@aim/protocol';
 import type { AuditLog } from '../audit/audit-log.js';
 import { DAY, SECOND, type Clock } from '../core/clock.js';
 import { AimError, notFound } from '../core/errors.js';
@@ -310,7 +311,10 @@ function parseKey(input: string): string {
   }
 }
 
+/** The routes' schemas check the grammar already; this keeps any other caller from storing a capability that never matches as meant. */
 function normalizeCapabilities(capabilities: string[]): string[] {
+  const bad = capabilities.find((c) => !isCapability(c));
+  if (bad !== undefined) throw new AimError('invalid_request', 'a capability does not follow the grammar: action[@resource], see the README');
   return [...new Set(capabilities)].sort();
 }
 

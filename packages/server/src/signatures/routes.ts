@@ -8,6 +8,9 @@ import type { ActionVerifier } from './service.js';
 import type { Verification } from './types.js';
 
 const tags = ['signatures'];
+const REASON_DOC =
+  'capability_granted (allowed); capability_missing (no capability covers the action) or resource_not_allowed ' +
+  '(the action is granted, but not on this resource); for a rejected decision, its error code';
 
 const VerificationView = Type.Object({
   id: Type.String(),
@@ -21,7 +24,7 @@ const VerificationView = Type.Object({
   signature: Type.String({ description: 'base64, as presented' }),
   decision: Type.String({ description: 'allowed, denied or rejected' }),
   allowed: Type.Boolean(),
-  reason: Type.String(),
+  reason: Type.String({ description: REASON_DOC }),
   caller: Type.Object({ type: Type.String(), id: Type.String() }),
   ip: Type.Union([Type.String(), Type.Null()]),
   created_at: Timestamp,
@@ -84,7 +87,7 @@ export function signatureHandlers(verifier: ActionVerifier) {
           200: Type.Object({
             verified: Type.Literal(true),
             allowed: Type.Boolean(),
-            reason: Type.String(),
+            reason: Type.String({ description: REASON_DOC }),
             verification_id: Type.String(),
             key_id: Type.String(),
             agent_id: Type.String(),

@@ -1,6 +1,6 @@
 import type { AgentDirectory, LoadedAgent } from '../agents/directory.js';
 import type { NonceStore } from '../agents/store.js';
-import { capabilityAllows } from '../agents/capabilities.js';
+import { capabilityDecision } from '../agents/capabilities.js';
 import { keyVerifies, type AgentKey } from '../agents/types.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { DAY, SECOND, type Clock } from '../core/clock.js';
@@ -38,7 +38,7 @@ export type DecisionListener = (decision: Decision, reason: string) => void;
 
 /**
  * verify-action: proves an agent signed exactly this action on this resource just now, once, with a key it holds,
- * then decides from its capabilities and status. Every outcome is kept as evidence and audited.
+ * then decides from its capabilities (action and resource) and status. Every outcome is kept as evidence and audited.
  */
 export class ActionVerifier {
   private readonly rejectionListeners: RejectionListener[] = [];
@@ -105,8 +105,9 @@ export class ActionVerifier {
     if (!signer) return reject('invalid_signature', 'the signature does not verify with any live key of this agent');
     if (signer.key.expiresAt <= now) await reject('key_expired', 'the signing key is older than the key lifetime; rotate it', signer.key.id);
 
-    const allowed = capabilityAllows(agent.capabilities, input.action);
-    const verification = evidence(signer.key.id, allowed ? 'allowed' : 'denied', allowed ? 'capability_granted' : 'capability_missing');
+    const reason = capabilityDecision(agent.capabilities, input.action, input.resource);
+    const allowed = reason === 'capability_granted';
+    const verification = evidence(signer.key.id, allowed ? 'allowed' : 'denied', reason);
     const nonceExpiresAt = input.timestamp * SECOND + this.policy.signatureWindowSeconds * SECOND * 2;
     if (this.nonces === this.hub.nonces) {
       // Nonces in the store: claim it in the transaction that writes the decision, so one commit does both, and

@@ -21,7 +21,7 @@ export interface Verification {
   /** As presented, base64. */
   signature: string;
   decision: Decision;
-  /** Why: `capability_granted`, `capability_missing`, or the error code of a rejection. */
+  /** Why: a DecisionReason (`capability_granted`, `capability_missing`, `resource_not_allowed`), or the error code of a rejection. */
   reason: string;
   caller: { type: string; id: string };
   ip: string | null;

@@ -75,12 +75,12 @@ describe('aim client commands: a whole journey', () => {
 
   let agentId: string;
   it('agents register generates the key here and keeps the identity 0600; agents list shows it', async () => {
-    const r = json<{ agent_id: string; identity_file: string }>(await aim(['agents', 'register', '--name', 'bot', '--capabilities', 'search,files:*', '--json']));
+    const r = json<{ agent_id: string; identity_file: string }>(await aim(['agents', 'register', '--name', 'bot', '--capabilities', 'search,files:*,payments:send@acct-42', '--json']));
     agentId = r.agent_id;
     assert.equal(r.identity_file, join(home, 'credentials', 'bot.json'));
     assert.equal(statSync(r.identity_file).mode & 0o777, 0o600);
     const human = await aim(['agents', 'list']);
-    assert.match(human.stdout, new RegExp(`${agentId}\\s+bot\\s+agent\\s+active\\s+files:\\*,search`));
+    assert.match(human.stdout, new RegExp(`${agentId}\\s+bot\\s+agent\\s+active\\s+files:\\*,payments:send@acct-42,search`));
     assert.equal((await aim(['agents', 'register', '--name', 'bot'])).code, EXIT.failure, 'an existing identity is not replaced');
   });
 
@@ -91,6 +91,10 @@ describe('aim client commands: a whole journey', () => {
     const denied = await aim(['verify', 'payments:create', 'invoice/1', '--agent', 'bot', '--json']);
     assert.equal(denied.code, EXIT.denied);
     assert.equal(JSON.parse(denied.stdout).reason, 'capability_missing');
+    const elsewhere = await aim(['verify', 'payments:send', 'acct-1', '--agent', 'bot']);
+    assert.equal(elsewhere.code, EXIT.denied);
+    assert.match(elsewhere.stdout, /^denied \(resource_not_allowed\): payments:send on acct-1 by bot; /);
+    assert.equal((await aim(['verify', 'payments:send', 'acct-42', '--agent', 'bot'])).code, EXIT.ok);
     assert.equal((await aim(['verify', 'search', 'x', '--agent', 'nobody'])).code, EXIT.notFound);
   });
 

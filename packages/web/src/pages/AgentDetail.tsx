@@ -1,12 +1,14 @@
-import { Anchor, Badge, Button, Code, Group, Modal, Paper, SimpleGrid, Skeleton, Stack, Table, TagsInput, Text, Title } from '@mantine/core';
+import { Anchor, Badge, Button, Code, Group, Modal, Paper, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { agents } from '../api/endpoints.js';
 import type { AgentKey, Verification } from '../api/types.js';
 import { useAuth } from '../auth/AuthProvider.js';
+import { CapabilitiesInput } from '../components/CapabilitiesInput.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { StatusBadge } from '../components/StatusBadge.js';
+import { invalidCapabilities } from '../lib/capabilities.js';
 import { daysUntil, formatDateTime, fromNow, shortId } from '../lib/format.js';
 import { useNarrow } from '../lib/useNarrow.js';
 
@@ -162,16 +164,14 @@ export function AgentDetailPage() {
               Capabilities
             </Title>
             <Stack gap="sm">
-              <TagsInput
-                aria-label="Capabilities"
+              <CapabilitiesInput
                 value={capabilities}
                 onChange={setCapabilities}
                 disabled={!writable}
-                placeholder={writable ? 'Add a capability and press Enter' : undefined}
-                splitChars={[',', ' ']}
+                {...(writable && { placeholder: 'Add a capability and press Enter' })}
               />
               <Text size="xs" c="dimmed">
-                Exact names (search), namespaces (files:* covers files:read) or * for everything. Without a matching capability, verify-action answers allowed: false.
+                Without a matching capability, verify-action answers allowed: false (capability missing, or resource not allowed when only the resource is outside it).
               </Text>
               <ErrorNotice error={save.error} title="Could not save capabilities" />
               {writable && (
@@ -179,7 +179,7 @@ export function AgentDetailPage() {
                   <Button variant="default" disabled={!changed} onClick={() => setCapabilities(a.capabilities)}>
                     Reset
                   </Button>
-                  <Button disabled={!changed} loading={save.isPending} onClick={() => save.mutate()}>
+                  <Button disabled={!changed || invalidCapabilities(capabilities).length > 0} loading={save.isPending} onClick={() => save.mutate()}>
                     Save capabilities
                   </Button>
                 </Group>

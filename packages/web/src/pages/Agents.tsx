@@ -9,6 +9,7 @@ import { EmptyState } from '../components/EmptyState.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { PageHeader } from '../components/PageHeader.js';
 import { StatusBadge } from '../components/StatusBadge.js';
+import { describeCapability } from '../lib/capabilities.js';
 import { formatDate } from '../lib/format.js';
 import { useNarrow } from '../lib/useNarrow.js';
 
@@ -107,7 +108,7 @@ export function AgentsPage() {
                             </Text>
                           ) : (
                             a.capabilities.slice(0, 3).map((c) => (
-                              <Badge key={c} variant="outline" color="gray" radius="sm" tt="none">
+                              <Badge key={c} variant="outline" color="gray" radius="sm" tt="none" title={describeCapability(c)}>
                                 {c}
                               </Badge>
                             ))

@@ -1,11 +1,13 @@
-import { Alert, Button, Code, Group, Paper, Select, Stack, TagsInput, Text, TextInput, Textarea } from '@mantine/core';
+import { Alert, Button, Code, Group, Paper, Select, Stack, Text, TextInput, Textarea } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { agents } from '../api/endpoints.js';
 import type { RegisteredAgent } from '../api/types.js';
+import { CapabilitiesInput } from '../components/CapabilitiesInput.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { PageHeader } from '../components/PageHeader.js';
+import { invalidCapabilities } from '../lib/capabilities.js';
 import { downloadFile } from '../lib/download.js';
 import { generateAgentKeyPair } from '../lib/keys.js';
 
@@ -119,19 +121,12 @@ export function RegisterAgentPage() {
               ]}
             />
             <Textarea label="Description" value={description} onChange={(e) => setDescription(e.currentTarget.value)} autosize minRows={2} />
-            <TagsInput
-              label="Capabilities"
-              description="Actions it may perform: exact names (search), namespaces (files:*) or *. Press Enter after each."
-              value={capabilities}
-              onChange={setCapabilities}
-              placeholder="files:read"
-              splitChars={[',', ' ']}
-            />
+            <CapabilitiesInput label="Capabilities" value={capabilities} onChange={setCapabilities} placeholder="files:read" />
             <Group justify="flex-end">
               <Button variant="default" component={Link} to="/agents">
                 Cancel
               </Button>
-              <Button type="submit" loading={register.isPending}>
+              <Button type="submit" loading={register.isPending} disabled={invalidCapabilities(capabilities).length > 0}>
                 Generate key and register
               </Button>
             </Group>
