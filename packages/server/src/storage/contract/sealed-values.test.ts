@@ -4,7 +4,10 @@ import { STORE_KINDS } from '../../../test/support/databases.js';
 import { useFreshStores } from '../../../test/support/fresh-stores.js';
 import type { OrgId, UserId } from '../../core/ids.js';
 import { systemRandom } from '../../core/random.js';
-import type { SealedValue } from '../../master-key/index.js';
+import { AuditLog } from '../../audit/audit-log.js';
+import { systemClock } from '../../core/clock.js';
+import { SecretBox, masterKeyId } from '../../core/master-key.js';
+import { resealAll, sealPurpose, type SealedValue } from '../../master-key/index.js';
 import { metaGetOrInit } from '../meta-store.js';
 
 const T = 1_800_000_000_000;
@@ -54,6 +57,26 @@ for (const kind of STORE_KINDS) {
         Array.from({ length: 8 }, (_, i) => fresh.stores.transaction((s) => s.sealedValues.replaceSealed(value, `race-${i}`))),
       );
       assert.equal(results.filter(Boolean).length, 1);
+    });
+
+    it('resealAll moves what a configured key opens, leaves and counts what none opens, and is idempotent', async () => {
+      const [A, B, C] = [Buffer.alloc(32, 0xa), Buffer.alloc(32, 0xb), Buffer.alloc(32, 0xc)];
+      // Every value so far sealed under A, then one TOTP secret under C, a key nobody configures.
+      const values = await fresh.stores.sealedValues.listSealed();
+      for (const v of values) await fresh.stores.sealedValues.replaceSealed(v, new SecretBox(A).seal(`plain-${v.id}`, sealPurpose(v)));
+      const orphan = (await fresh.stores.sealedValues.listSealed()).find((v) => v.kind === 'totp_secret')!;
+      await fresh.stores.sealedValues.replaceSealed(orphan, new SecretBox(C).seal('orphan', sealPurpose(orphan)));
+
+      const box = new SecretBox(B, [A]);
+      const audit = new AuditLog(fresh.stores.audit, systemClock, systemRandom);
+      const first = await resealAll(fresh.stores, box, audit);
+      assert.deepEqual(first, { resealed: values.length - 1, alreadyCurrent: 0, remaining: 1, keyId: masterKeyId(B) });
+      for (const v of await fresh.stores.sealedValues.listSealed()) {
+        if (v.id === orphan.id) assert.equal(new SecretBox(C).open(v.sealed, sealPurpose(v)), 'orphan', 'left as it was');
+        else assert.equal(new SecretBox(B).open(v.sealed, sealPurpose(v)), `plain-${v.id}`);
+      }
+      const second = await resealAll(fresh.stores, box, audit);
+      assert.deepEqual(second, { resealed: 0, alreadyCurrent: values.length - 1, remaining: 1, keyId: masterKeyId(B) });
     });
   });
 }
