@@ -128,6 +128,10 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     const sharedStateError = (error: unknown) => logger.warn({ err: error }, 'shared state (Redis) operation failed');
     const box = secretBox(config);
     await checkMasterKey(database, box, random);
+    if (config.masterKeyPrevious) {
+      // Key ids only (fingerprints): enough to tell which keys a node runs with, nothing about the keys.
+      logger.info({ masterKeyId: box.currentKeyId, previousKeys: box.previousKeyIds }, 'master key rotation: previous keys open values but never seal; run `aim master-key reseal`, then remove AIM_MASTER_KEY_PREVIOUS');
+    }
 
     const stores = createStores(database);
     const audit = new AuditLog(stores.audit, clock, random);

@@ -39,6 +39,11 @@ export class SecretBox {
     return this.keys[0]!.id;
   }
 
+  /** The ids of the keys that only open. */
+  get previousKeyIds(): string[] {
+    return this.keys.slice(1).map((k) => k.id);
+  }
+
   seal(plaintext: string, purpose: string): string {
     const { id, key } = this.keys[0]!;
     const iv = randomBytes(12);
