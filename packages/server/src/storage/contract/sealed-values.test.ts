@@ -64,6 +64,9 @@ for (const kind of STORE_KINDS) {
       // Every value so far sealed under A, then one TOTP secret under C, a key nobody configures.
       const values = await fresh.stores.sealedValues.listSealed();
       for (const v of values) await fresh.stores.sealedValues.replaceSealed(v, new SecretBox(A).seal(`plain-${v.id}`, sealPurpose(v)));
+      // The signing key as a store from before key ids holds it: `v1.<iv>.<tag>.<ciphertext>` (same cipher, no kid).
+      const legacy = (await fresh.stores.sealedValues.listSealed()).find((v) => v.kind === 'signing_key')!;
+      await fresh.stores.sealedValues.replaceSealed(legacy, ['v1', ...legacy.sealed.split('.').slice(2)].join('.'));
       const orphan = (await fresh.stores.sealedValues.listSealed()).find((v) => v.kind === 'totp_secret')!;
       await fresh.stores.sealedValues.replaceSealed(orphan, new SecretBox(C).seal('orphan', sealPurpose(orphan)));
 
@@ -74,6 +77,7 @@ for (const kind of STORE_KINDS) {
       for (const v of await fresh.stores.sealedValues.listSealed()) {
         if (v.id === orphan.id) assert.equal(new SecretBox(C).open(v.sealed, sealPurpose(v)), 'orphan', 'left as it was');
         else assert.equal(new SecretBox(B).open(v.sealed, sealPurpose(v)), `plain-${v.id}`);
+        if (v.id !== orphan.id) assert.ok(v.sealed.startsWith(`v2.${masterKeyId(B)}.`), v.kind);
       }
       const second = await resealAll(fresh.stores, box, audit);
       assert.deepEqual(second, { resealed: 0, alreadyCurrent: values.length - 1, remaining: 1, keyId: masterKeyId(B) });
