@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Config } from '@aim/server';
-import { EXIT, fail, type Output } from './output.js';
+import { CliExit, EXIT, fail, type Output } from './output.js';
 
 const ROLES = ['admin', 'manager', 'member', 'viewer'] as const;
 
@@ -58,6 +58,36 @@ export function registerServerCommands(program: Command, out: Output): void {
     .action(async () => {
       const { kid } = await (await server()).rotateSigningKey(await config());
       out.result({ kid }, `new signing key ${kid}; the previous key stays in the JWKS until its tokens expire`);
+    });
+
+  const masterKey = program.command('master-key').description('rotate the master key that seals signing keys and TOTP secrets');
+  masterKey
+    .command('generate')
+    .description('print a fresh master key (32 random bytes, base64) for AIM_MASTER_KEY')
+    .action(async () => {
+      const key = (await server()).generateMasterKey();
+      out.result({ key }, key);
+    });
+  masterKey
+    .command('reseal')
+    .description('re-seal every sealed value under AIM_MASTER_KEY (run with the old key in AIM_MASTER_KEY_PREVIOUS); safe to repeat and while nodes run')
+    .action(async () => {
+      const { resealMasterKey, ConfigError } = await server();
+      const cfg = await config();
+      if (cfg.masterKey === undefined) fail(out, EXIT.config, 'invalid configuration: AIM_MASTER_KEY: set it to the new key (and the old one in AIM_MASTER_KEY_PREVIOUS)');
+      const report = await resealMasterKey(cfg).catch((error: unknown) => {
+        if (error instanceof ConfigError) fail(out, EXIT.config, `invalid configuration: ${error.message}`);
+        throw error;
+      });
+      const left =
+        report.remaining === 0
+          ? 'nothing is left under an old key: AIM_MASTER_KEY_PREVIOUS can be removed'
+          : `${report.remaining} value(s) are still under another key: keep AIM_MASTER_KEY_PREVIOUS and run this again once every node has the new key`;
+      out.result(
+        { resealed: report.resealed, already_current: report.alreadyCurrent, remaining: report.remaining, key_id: report.keyId },
+        `re-sealed ${report.resealed} value(s) under master key ${report.keyId} (${report.alreadyCurrent} already were); ${left}`,
+      );
+      if (report.remaining > 0) throw new CliExit(EXIT.failure);
     });
 
   async function config(): Promise<Config> {

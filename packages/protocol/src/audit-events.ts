@@ -55,6 +55,7 @@ export const AUDIT_EVENTS = [
   'alert.acknowledged',
   'alert.resolved',
   'signing_key.rotated',
+  'master_key.resealed',
   'audit.pruned',
   'system.started',
 ] as const;

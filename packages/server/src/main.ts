@@ -15,7 +15,7 @@ import { AuditService } from './audit/service.js';
 import { type Config, ConfigError, decodeKey } from './config/index.js';
 import { MINUTE, systemClock, type Clock } from './core/clock.js';
 import { createLogger } from './core/logger.js';
-import { SecretBox, loadMasterKey } from './core/master-key.js';
+import { SecretBox, generateMasterKey, loadMasterKey } from './core/master-key.js';
 import { isUuid, type AgentId, type OrgId } from './core/ids.js';
 import { systemRandom, type Random } from './core/random.js';
 import { healthHandlers, type ReadinessCheck } from './health/routes.js';
@@ -23,6 +23,7 @@ import { buildApp } from './http/app.js';
 import { Metrics } from './metrics/metrics.js';
 import { recordResponse } from './metrics/routes.js';
 import { routeTable } from './http/route-table.js';
+import { MASTER_KEY_CHECK_PURPOSE, resealAll, type ResealReport } from './master-key/index.js';
 import { adminMfaPolicy } from './mfa/policy.js';
 import { mfaHandlers } from './mfa/routes.js';
 import { MfaService } from './mfa/service.js';
@@ -108,6 +109,7 @@ const REJECTION_BURSTS = {
   invalid_signature: { type: 'invalid_signatures', threshold: 10 },
   nonce_reused: { type: 'nonce_replays', threshold: 5 },
 } as const;
+const MASTER_KEY_CHECK = 'master_key_check';
 const WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 export async function createServer(config: Config, overrides: ServerOverrides = {}): Promise<AimServer> {
@@ -124,8 +126,12 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     // Shared state: this process's memory, or Redis shared by every node (AIM_REDIS_URL).
     if (redis) await redis.connect();
     const sharedStateError = (error: unknown) => logger.warn({ err: error }, 'shared state (Redis) operation failed');
-    const box = new SecretBox(loadMasterKey(config.masterKey ? decodeKey(config.masterKey) : undefined, config.dataDir));
+    const box = secretBox(config);
     await checkMasterKey(database, box, random);
+    if (config.masterKeyPrevious) {
+      // Key ids only (fingerprints): enough to tell which keys a node runs with, nothing about the keys.
+      logger.info({ masterKeyId: box.currentKeyId, previousKeys: box.previousKeyIds }, 'master key rotation: previous keys open values but never seal; run `aim master-key reseal`, then remove AIM_MASTER_KEY_PREVIOUS');
+    }
 
     const stores = createStores(database);
     const audit = new AuditLog(stores.audit, clock, random);
@@ -173,7 +179,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       isUuid(agentId) && (await directory.get(orgId, agentId as AgentId))?.agent.status === 'active';
     const mfa = new MfaService(stores, audit, box, clock, random, `AIM (${new URL(config.publicUrl).hostname})`);
     sessions.useSecondFactor(mfa);
-    const browser = new BrowserSessions(sessions, box.deriveKey('aim.csrf-token'), clock, {
+    const browser = new BrowserSessions(sessions, box.deriveKeys('aim.csrf-token'), clock, {
       publicUrl: config.publicUrl,
       refreshTtlSeconds: config.refreshTokenTtl,
     });
@@ -318,14 +324,23 @@ async function sharedCounters(redis: RedisConnection, logger: Logger): Promise<S
   return new FailoverCounters(new RedisCounters(redis), new MemoryCounters(), redis, logger);
 }
 
-/** Refuses to start with a master key other than the one this database was first used with. */
+/**
+ * Refuses to start with master keys none of which sealed this database's check value: the one it was created with,
+ * or (during a rotation) a previous one, or the one a reseal moved it to.
+ */
 async function checkMasterKey(database: Database, box: SecretBox, random: Random): Promise<void> {
-  const sealed = await metaGetOrInit(database.db, 'master_key_check', box.seal(random.uuid(), 'aim.master-key-check'));
+  const sealed = await metaGetOrInit(database.db, MASTER_KEY_CHECK, box.seal(random.uuid(), MASTER_KEY_CHECK_PURPOSE));
   try {
-    box.open(sealed, 'aim.master-key-check');
+    box.open(sealed, MASTER_KEY_CHECK_PURPOSE);
   } catch {
-    throw new ConfigError('AIM_MASTER_KEY: does not match the key this database was created with');
+    throw new ConfigError('AIM_MASTER_KEY: this database was sealed under another master key (neither AIM_MASTER_KEY nor any AIM_MASTER_KEY_PREVIOUS)');
   }
+}
+
+/** The master key (AIM_MASTER_KEY or the data dir's generated one) that seals, with the previous ones that only open. */
+function secretBox(config: Config): SecretBox {
+  const previous = (config.masterKeyPrevious ?? []).map((k) => decodeKey(k)!);
+  return new SecretBox(loadMasterKey(config.masterKey ? decodeKey(config.masterKey) : undefined, config.dataDir), previous);
 }
 
 /** Creates the server and listens on the configured address. */
@@ -386,7 +401,7 @@ export async function rotateSigningKey(config: Config): Promise<{ kid: string }>
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
   try {
     await migrate(database);
-    const box = new SecretBox(loadMasterKey(config.masterKey ? decodeKey(config.masterKey) : undefined, config.dataDir));
+    const box = secretBox(config);
     await checkMasterKey(database, box, systemRandom);
     const stores = createStores(database);
     const ring = new SigningKeyRing(stores.signingKeys, box, systemClock, systemRandom, (config.accessTokenTtl + 60) * 1000);
@@ -402,3 +417,22 @@ export async function rotateSigningKey(config: Config): Promise<{ kid: string }>
     await database.close();
   }
 }
+
+/**
+ * Moves every value sealed with a master key to AIM_MASTER_KEY (`aim master-key reseal`), after the nodes run with
+ * the new key as AIM_MASTER_KEY and the old one in AIM_MASTER_KEY_PREVIOUS. Safe to run again, and while nodes run.
+ */
+export async function resealMasterKey(config: Config): Promise<ResealReport> {
+  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+  try {
+    await requireMigrated(database);
+    const box = secretBox(config);
+    await checkMasterKey(database, box, systemRandom);
+    const stores = createStores(database);
+    return await resealAll(stores, box, new AuditLog(stores.audit, systemClock, systemRandom));
+  } finally {
+    await database.close();
+  }
+}
+
+export { generateMasterKey };

@@ -34,6 +34,8 @@ describe('configuration', () => {
     ['AIM_REDIS_URL', 'not a url'],
     ['AIM_PUBLIC_URL', 'ftp://x'],
     ['AIM_MASTER_KEY', 'short'],
+    ['AIM_MASTER_KEY_PREVIOUS', 'short'],
+    ['AIM_MASTER_KEY_PREVIOUS', `${'ab'.repeat(32)},not-a-key`],
     ['AIM_REQUIRE_ADMIN_MFA', 'yes'],
     ['AIM_LOG_LEVEL', 'loud'],
     ['AIM_ACCESS_TOKEN_TTL', '5'],
@@ -85,6 +87,19 @@ describe('configuration', () => {
   it('accepts a 32-byte master key as hex or base64', () => {
     assert.doesNotThrow(() => loadConfig({ AIM_MASTER_KEY: 'ab'.repeat(32) }));
     assert.doesNotThrow(() => loadConfig({ AIM_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') }));
+  });
+
+  it('reads previous master keys as a list, only next to AIM_MASTER_KEY, never echoing them', () => {
+    const a = Buffer.alloc(32, 1).toString('base64');
+    const b = 'cd'.repeat(32);
+    const c = loadConfig({ AIM_MASTER_KEY: 'ab'.repeat(32), AIM_MASTER_KEY_PREVIOUS: `${a}, ${b}` });
+    assert.deepEqual(c.masterKeyPrevious, [a, b]);
+    assert.equal(loadConfig({}).masterKeyPrevious, undefined);
+    assert.throws(
+      () => loadConfig({ AIM_MASTER_KEY_PREVIOUS: a }),
+      (error: unknown) => error instanceof ConfigError && error.message.startsWith('AIM_MASTER_KEY_PREVIOUS:') && !error.message.includes(a),
+    );
+    assert.throws(() => loadConfig({ AIM_MASTER_KEY_PREVIOUS: `${a},secret-but-wrong` }), (e: unknown) => !String(e).includes('secret-but-wrong'));
   });
 
   it('every contract variable is in the schema, and the README table is the generated one', () => {

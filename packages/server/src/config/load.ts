@@ -24,6 +24,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if ((config.adminEmail === undefined) !== (config.adminPassword === undefined)) {
     throw new ConfigError('AIM_ADMIN_PASSWORD: AIM_ADMIN_EMAIL and AIM_ADMIN_PASSWORD must be set together');
   }
+  // The previous keys only open; without AIM_MASTER_KEY there would be no named key to seal with.
+  if (config.masterKeyPrevious !== undefined && config.masterKey === undefined) {
+    throw new ConfigError('AIM_MASTER_KEY_PREVIOUS: requires AIM_MASTER_KEY (the new key) to be set too');
+  }
   // An unsigned webhook would let anyone who can reach the receiver forge alerts.
   if (config.alertWebhookUrl !== undefined && config.alertWebhookSecret === undefined) {
     throw new ConfigError('AIM_ALERT_WEBHOOK_SECRET: required when AIM_ALERT_WEBHOOK_URL is set');

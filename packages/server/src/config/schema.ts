@@ -91,6 +91,16 @@ export const SETTINGS = {
       .refine((v) => decodeKey(v) !== undefined, 'must be 32 bytes as base64 or 64 hex characters')
       .optional(),
   }),
+  masterKeyPrevious: setting({
+    env: 'AIM_MASTER_KEY_PREVIOUS',
+    default: undefined,
+    doc: 'During a master key rotation: the old key(s), comma-separated, same encodings as AIM_MASTER_KEY. They open values sealed before the rotation and verify CSRF tokens made with them, but never seal; `aim master-key reseal` moves every value to AIM_MASTER_KEY, after which this is unset.',
+    schema: z
+      .string()
+      .refine((v) => v.split(',').every((k) => decodeKey(k.trim()) !== undefined), 'must be comma-separated 32-byte keys, each base64 or 64 hex characters')
+      .transform((v) => v.split(',').map((k) => k.trim()))
+      .optional(),
+  }),
   rateLimitJwt: setting({ env: 'AIM_RATE_LIMIT_JWT', default: '1000', doc: 'Requests per minute per user (JWT).', schema: int(1, 10_000_000) }),
   rateLimitApiKey: setting({
     env: 'AIM_RATE_LIMIT_API_KEY',

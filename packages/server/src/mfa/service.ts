@@ -262,6 +262,7 @@ export class MfaService implements SecondFactor {
 type Guarded = 'enable' | 'disable' | 'regenerate_recovery_codes';
 
 /** The sealed secret is bound to its user: copied into another user's row it does not open. */
-function purpose(userId: string): string {
+/** The associated data of a sealed TOTP secret: bound to its user. */
+export function purpose(userId: string): string {
   return `aim.mfa.totp-secret:${userId}`;
 }

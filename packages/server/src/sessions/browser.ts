@@ -29,7 +29,8 @@ export class BrowserSessions {
 
   constructor(
     private readonly sessions: SessionService,
-    private readonly csrfKey: Buffer,
+    /** The CSRF HMAC key under the current master key first, then under the previous ones (still accepted during a rotation). */
+    private readonly csrfKeys: readonly Buffer[],
     private readonly clock: Clock,
     options: { publicUrl: string; refreshTtlSeconds: number },
   ) {
@@ -83,7 +84,7 @@ export class BrowserSessions {
       typeof header === 'string' &&
       typeof cookie === 'string' &&
       constantTimeEqual(header, cookie) &&
-      constantTimeEqual(cookie, this.csrfTokenFor(token));
+      this.csrfKeys.some((key) => constantTimeEqual(cookie, this.csrfTokenFor(token, key)));
     if (!valid) throw new AimError('csrf_token_invalid', `send the ${CSRF_COOKIE} cookie's value as X-CSRF-Token`);
     return token;
   }
@@ -109,8 +110,9 @@ export class BrowserSessions {
     };
   }
 
-  private csrfTokenFor(refreshToken: string): string {
+  /** Issued under the current key only; a rotated cookie is re-issued under it on the next refresh. */
+  private csrfTokenFor(refreshToken: string, key = this.csrfKeys[0]!): string {
     const id = parseRefreshToken(refreshToken)?.id ?? refreshToken;
-    return createHmac('sha256', this.csrfKey).update(`aim.csrf:${id}`).digest('base64url');
+    return createHmac('sha256', key).update(`aim.csrf:${id}`).digest('base64url');
   }
 }

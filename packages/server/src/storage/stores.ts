@@ -9,6 +9,7 @@ import type { RefreshTokenStore } from '../sessions/store.js';
 import type { SigningKeyStore } from '../tokens/store.js';
 import type { UserStore } from '../users/store.js';
 import type { RevocationStore } from '../shared-state/revocations.js';
+import type { SealedValueStore } from '../master-key/index.js';
 import { KyselyAgentStore } from './agent-store.js';
 import { KyselyApiKeyStore } from './api-key-store.js';
 import { KyselyAlertStore } from './alert-store.js';
@@ -19,6 +20,7 @@ import type { Transact } from './kysely-store.js';
 import { KyselyMfaStore } from './mfa-store.js';
 import { KyselyRefreshTokenStore } from './refresh-token-store.js';
 import { KyselyRevocationStore } from './revocation-store.js';
+import { KyselySealedValueStore } from './sealed-value-store.js';
 import { KyselySigningKeyStore } from './signing-key-store.js';
 import type { Tables } from './tables.js';
 import { KyselyUserStore } from './users-store.js';
@@ -37,6 +39,7 @@ export interface Stores {
   mfa: MfaStore;
   alerts: AlertStore;
   revocations: RevocationStore;
+  sealedValues: SealedValueStore;
 }
 
 export interface StoreHub extends Stores {
@@ -64,6 +67,7 @@ function bind(db: Kysely<Tables>, dialect: Dialect, transact: Transact | undefin
     mfa: new KyselyMfaStore(db, dialect, transact),
     alerts: new KyselyAlertStore(db, dialect, transact),
     revocations: new KyselyRevocationStore(db, dialect, transact),
+    sealedValues: new KyselySealedValueStore(db, dialect, transact),
   };
 }
 

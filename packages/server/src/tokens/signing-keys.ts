@@ -5,7 +5,8 @@ import type { SecretBox } from '../core/master-key.js';
 import type { Random } from '../core/random.js';
 import type { SigningKeyRecord, SigningKeyStore } from './store.js';
 
-const SEAL_PURPOSE = 'aim.signing-key';
+/** The associated data of a sealed private signing key. */
+export const SEAL_PURPOSE = 'aim.signing-key';
 const RELOAD_EVERY = MINUTE;
 
 interface LoadedKey {

@@ -22,6 +22,8 @@ const SECRET_SHAPES: Array<[string, RegExp]> = [
   ['recovery code', /(?<![A-Za-z0-9])[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}(?![A-Za-z0-9])/i],
   ['session cookie', /aim_(rt|csrf)=[A-Za-z0-9_.-]{20,}/],
   ['alert webhook secret (the tests use this shape)', /aim-test-webhook-secret/],
+  // The master keys of master-key-rotation.test.ts (0xa1 bytes as base64, 0xb2 bytes as hex).
+  ['master key (the rotation test\'s keys)', /oaGhoaGhoaGh|b2b2b2b2b2b2b2b2/i],
 ];
 
 describe('logs of the whole test run', () => {

@@ -174,7 +174,7 @@ for (const store of STORE_KINDS) {
       const u = await enrol();
       const row = await t.server.database.db.selectFrom('mfa_totp').selectAll().where('user_id', '=', u.id).executeTakeFirstOrThrow();
       assert.ok(!row.secret_sealed.includes(u.secret));
-      assert.match(row.secret_sealed, /^v1\./);
+      assert.match(row.secret_sealed, /^v2\.[A-Za-z0-9_-]{11}\./);
       const codes = await t.server.database.db.selectFrom('mfa_recovery_codes').select('code_hash').where('user_id', '=', u.id).execute();
       assert.equal(codes.length, 10);
       for (const c of codes) {
