@@ -60,6 +60,8 @@ const FILES = [
   'packages/server/test/flows/api-keys.test.ts',
   'packages/sdk/test/auth.test.ts',
   'packages/sdk/test/agents.test.ts',
+  'packages/sdk/test/secure-race.test.ts',
+  'packages/sdk/test/client-helpers.test.ts',
   'packages/sdk/test/errors.test.ts',
   'packages/sdk/test/rate-limits.test.ts',
   'packages/sdk/test/examples.test.ts',

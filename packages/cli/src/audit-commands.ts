@@ -14,6 +14,7 @@ import {
   type ChainVerdict,
 } from '@aim/protocol';
 import { CliExit, EXIT, fail, type Output } from './output.js';
+import { personClient } from './session.js';
 
 const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -128,5 +129,14 @@ export function registerAuditCommands(program: Command, out: Output): void {
             : `INVALID: ${verdict.entries_checked} entries verify${from}${held}`;
       out.result(verdict, human);
       throw new CliExit(EXIT.failure);
+    });
+
+  audit
+    .command('checkpoint')
+    .description("print your organization's chain head as <seq>:<hash>, for `aim audit verify --checkpoint` later; --json: the whole signed checkpoint")
+    .action(async () => {
+      const head = await (await personClient(out)).auditCheckpoint();
+      // Human output is the bare value, so `aim audit checkpoint >> checkpoints.txt` keeps exactly what verify takes.
+      out.result(head, `${head.seq}:${head.hash}`);
     });
 }

@@ -6,6 +6,7 @@ import { registerAuditCommands } from './audit-commands.js';
 import { registerClientCommands } from './client-commands.js';
 import { exitCodeFor } from './errors.js';
 import { registerKeygenCommand } from './keygen-command.js';
+import { registerSdkTokenCommands } from './sdk-token-commands.js';
 import { registerServerCommands, server } from './server-commands.js';
 
 const json = process.argv.includes('--json');
@@ -19,6 +20,7 @@ const program = new Command('aim')
 registerServerCommands(program, out);
 registerAuditCommands(program, out);
 registerClientCommands(program, out);
+registerSdkTokenCommands(program, out);
 registerKeygenCommand(program, out);
 
 try {

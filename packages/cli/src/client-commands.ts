@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Agent, type AgentView, type ApiKeyView } from '@aim/sdk';
 import { identityFile } from '@aim/sdk/node';
-import { EXIT, fail, type Output } from './output.js';
+import { EXIT, fail, table, when, type Output } from './output.js';
 import { login, personClient, serverUrl, sessionFile } from './session.js';
 import { keysGroup } from './server-commands.js';
 
@@ -15,7 +15,6 @@ interface UserRow {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
-const when = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString().slice(0, 19).replace('T', ' ') : '-');
 
 /** Commands that talk to a running server as a person (`aim login`) or as an agent (its identity file). */
 export function registerClientCommands(program: Command, out: Output): void {
@@ -191,9 +190,3 @@ async function agentId(out: Output, ref: string): Promise<string> {
 
 const agentRow = (a: AgentView) => [a.agent_id, a.name, a.type, a.status, a.capabilities.join(',')];
 const keyRow = (k: ApiKeyView) => [k.id, k.name, `${k.prefix}…`, k.status, k.scopes.join(','), when(k.expires_at)];
-
-function table(rows: string[][], header: string[]): string {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  return all.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
-}

@@ -40,3 +40,13 @@ export function fail(out: Output, exitCode: number, message: string, code = 'cli
   out.error(code, message);
   throw new CliExit(exitCode);
 }
+
+/** A time for people: `YYYY-MM-DD HH:MM:SS` (UTC), or `-`. */
+export const when = (ms: number | null | undefined): string => (ms ? new Date(ms).toISOString().slice(0, 19).replace('T', ' ') : '-');
+
+/** Rows under a header, columns padded to their widest cell. */
+export function table(rows: string[][], header: string[]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}

@@ -1,7 +1,6 @@
-import { mkdir, open, stat, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { AIMClient, Transport } from '@aim/sdk';
-import { CredentialFile, aimHome } from '@aim/sdk/node';
+import { CredentialFile, aimHome, withFileLock } from '@aim/sdk/node';
 import { EXIT, fail, type Output } from './output.js';
 
 /**
@@ -104,31 +103,7 @@ async function freshSession(file: CredentialFile<StoredSession>, baseUrl: string
   });
 }
 
-/** Runs `task` holding `<path>.lock` (created exclusively); a lock older than 30 s is a crashed process's. */
-export async function withLock<T>(path: string, task: () => Promise<T>): Promise<T> {
-  const lock = `${path}.lock`;
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    try {
-      const handle = await open(lock, 'wx', 0o600);
-      await handle.close();
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        // The directory does not exist yet: nothing to race with; CredentialFile creates it on write.
-        await mkdir(dirname(lock), { recursive: true, mode: 0o700 });
-        continue;
-      }
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
-      if (age > 30_000) await unlink(lock).catch(() => undefined);
-      else if (Date.now() > deadline) throw new Error(`${lock} is held by another aim process`);
-      else await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-  try {
-    return await task();
-  } finally {
-    await unlink(lock).catch(() => undefined);
-  }
+/** Runs `task` holding `<path>.lock` (the SDK's exclusive lock file, also used by `secure()`); waits at most 15 s. */
+export function withLock<T>(path: string, task: () => Promise<T>): Promise<T> {
+  return withFileLock(path, task, { waitMs: 15_000 });
 }

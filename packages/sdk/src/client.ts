@@ -1,7 +1,7 @@
 import { TokenManager, grantFor, type BearerCredentials, type Credentials } from './auth.js';
 import { InvalidTokenError } from './errors.js';
 import { Transport, type RateLimitState, type TransportOptions } from './transport.js';
-import type { AgentView, ApiKeyView, IssuedApiKey, IssuedSdkToken, Me, Page, VerifyDecision } from './types.js';
+import type { AgentView, ApiKeyView, AuditCheckpointView, IssuedApiKey, IssuedSdkToken, Me, Page, SdkTokenView, VerificationDay, VerifyDecision } from './types.js';
 import { Agent, type AgentOptions, type RegisterAgentInput } from './agent.js';
 
 export interface AIMClientOptions extends TransportOptions {
@@ -128,15 +128,58 @@ export class AIMClient {
     rotate: (id: string) => this.request<IssuedApiKey>('POST', `/api/v1/api-keys/${encodeURIComponent(id)}/rotate`),
   };
 
-  /** SDK tokens: long-lived refresh tokens for `{ sdkToken }` clients, shown once. */
+  /**
+   * SDK tokens: long-lived refresh tokens for `{ sdkToken }` clients, for the signed-in person. The token is in
+   * `create`'s answer only; revoking stops every access token of its family at once.
+   *
+   * @example
+   * ```ts
+   * const issued = await aim.sdkTokens.create({ name: 'laptop', expiresInDays: 30 });
+   * saveSomewhereSafe(issued.refresh_token);           // shown this once
+   * const { sdk_tokens } = await aim.sdkTokens.list(); // name, status, last used: never the token
+   * await aim.sdkTokens.revoke(issued.id);
+   * const { revoked } = await aim.sdkTokens.revokeAll();
+   * ```
+   */
   readonly sdkTokens = {
     create: (input: { name: string; scopes?: string[]; expiresInDays?: number }) =>
       this.request<IssuedSdkToken>('POST', '/api/v1/sdk-tokens', {
         json: { name: input.name, ...(input.scopes && { scopes: input.scopes }), ...(input.expiresInDays !== undefined && { expires_in_days: input.expiresInDays }) },
       }),
-    list: () => this.request<{ sdk_tokens: Array<Record<string, unknown>> }>('GET', '/api/v1/sdk-tokens'),
-    revoke: (id: string) => this.request<Record<string, unknown>>('POST', `/api/v1/sdk-tokens/${encodeURIComponent(id)}/revoke`),
+    list: () => this.request<{ sdk_tokens: SdkTokenView[] }>('GET', '/api/v1/sdk-tokens'),
+    revoke: (id: string) => this.request<SdkTokenView>('POST', `/api/v1/sdk-tokens/${encodeURIComponent(id)}/revoke`),
+    /** Revokes every SDK token of the signed-in person; answers how many were still active. */
+    revokeAll: () => this.request<{ revoked: number }>('POST', '/api/v1/sdk-tokens/revoke-all'),
   };
+
+  /**
+   * Decisions of your organization per UTC day, oldest first, as the server counts them (needs `agents:read`).
+   *
+   * @param days how many days back, today included: 1 to 90 (the server's default is 14)
+   * @example
+   * ```ts
+   * const week = await aim.verificationStats(7);
+   * const denied = week.reduce((sum, d) => sum + d.denied, 0);
+   * ```
+   */
+  async verificationStats(days?: number): Promise<VerificationDay[]> {
+    const answer = await this.request<{ days: VerificationDay[] }>('GET', '/api/v1/verifications/stats', { query: { days } });
+    return answer.days;
+  }
+
+  /**
+   * A signed statement of your organization's audit chain head (needs `audit:read`). Keep `seq:hash` outside AIM:
+   * `aim audit verify --checkpoint <seq>:<hash>` later proves the chain still holds that entry unchanged.
+   *
+   * @example
+   * ```ts
+   * const head = await aim.auditCheckpoint();
+   * await appendToOffsiteLog(`${head.seq}:${head.hash}`, head.checkpoint); // checkpoint: a JWS checkable with the JWKS
+   * ```
+   */
+  auditCheckpoint(): Promise<AuditCheckpointView> {
+    return this.request<AuditCheckpointView>('GET', '/api/v1/audit-logs/checkpoint');
+  }
 
   /**
    * Sends an already-signed action for any agent (most code uses `agent.verifyAction`, which signs too).

@@ -79,11 +79,7 @@ export interface IssuedApiKey extends ApiKeyView {
 }
 
 /** A new SDK token: `refresh_token` appears in this answer only. */
-export interface IssuedSdkToken {
-  id: string;
-  name: string;
-  scopes: string[];
-  expires_at: number;
+export interface IssuedSdkToken extends SdkTokenView {
   refresh_token: string;
   client_id: string;
   token_endpoint: string;
@@ -95,4 +91,38 @@ export interface Me {
   role: string;
   organization_id: string;
   [field: string]: unknown;
+}
+
+/** An SDK token as listed: never the token itself. */
+export interface SdkTokenView {
+  id: string;
+  name: string;
+  scopes: string[];
+  created_at: number;
+  expires_at: number;
+  last_used_at: number | null;
+  last_used_ip: string | null;
+  revoked_at: number | null;
+  status: 'active' | 'revoked' | 'expired' | string;
+}
+
+/** One UTC day of `GET /api/v1/verifications/stats`: decisions allowed, denied, and signatures rejected. */
+export interface VerificationDay {
+  /** `YYYY-MM-DD`, UTC. */
+  day: string;
+  allowed: number;
+  denied: number;
+  rejected: number;
+}
+
+/** `GET /api/v1/audit-logs/checkpoint`: the organization's chain head, signed by the server. */
+export interface AuditCheckpointView {
+  organization_id: string;
+  /** The chain's last entry (0: an empty chain). */
+  seq: number;
+  /** Its hash: SHA-256, lowercase hex. */
+  hash: string;
+  issued_at: number;
+  /** Compact JWS (EdDSA, `kid` in `/.well-known/jwks.json`, `typ` `aim-audit-checkpoint+jwt`) over `{iss, sub, seq, hash, iat}`. */
+  checkpoint: string;
 }

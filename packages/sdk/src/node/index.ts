@@ -4,4 +4,5 @@
  */
 export * from '../index.js';
 export { aimHome, credentialsDir, CredentialFile, refreshTokenFile, writeFileAtomic } from './files.js';
+export { withFileLock, type FileLockOptions } from './lock.js';
 export { identityFile, secure, type SecureOptions } from './secure.js';

@@ -3,6 +3,7 @@ import { Agent, type AgentIdentity, type AgentOptions } from '../agent.js';
 import type { Credentials } from '../auth.js';
 import { AIMClient } from '../client.js';
 import { CredentialFile, credentialsDir } from './files.js';
+import { withFileLock, type FileLockOptions } from './lock.js';
 
 /** Agent names that make safe file names. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -18,6 +19,8 @@ export interface SecureOptions extends AgentOptions {
   capabilities?: string[];
   type?: string;
   description?: string;
+  /** How long to wait for another process creating the same identity, and when its lock counts as abandoned. */
+  lock?: FileLockOptions;
 }
 
 /** The identity file of agent `name`. */
@@ -29,7 +32,9 @@ export function identityFile(name: string, dir: string = credentialsDir()): Cred
 /**
  * One line to give a program an agent identity: loads `~/.aim/credentials/<name>.json` (0600), or, the first time,
  * generates a key pair locally, registers the agent (with `$AIM_API_KEY` unless told otherwise) and saves it there.
- * Key rotations are saved back to the same file, atomically.
+ * Key rotations are saved back to the same file, atomically. Creation is exclusive across processes: the first
+ * holds `<name>.json.lock` while it registers, and the others, once it is done, load what it wrote (one agent, one
+ * identity, however many processes start at once).
  *
  * @example
  * ```ts
@@ -43,8 +48,9 @@ export async function secure(name: string, options: SecureOptions = {}): Promise
   const file = identityFile(name, options.dir);
   const store = { save: (identity: AgentIdentity) => file.write(identity) };
   const agentOptions: AgentOptions = { ...options, store };
+  const connect = (identity: AgentIdentity) => Agent.connect(identity, { ...agentOptions, ...(options.baseUrl && { baseUrl: options.baseUrl }) });
   const stored = await file.read();
-  if (stored) return Agent.connect(stored, { ...agentOptions, ...(options.baseUrl && { baseUrl: options.baseUrl }) });
+  if (stored) return connect(stored);
 
   const baseUrl = options.baseUrl ?? process.env.AIM_URL;
   if (!baseUrl) throw new Error(`no identity for ${name} in ${file.path}, and no server to register it with: set AIM_URL or pass baseUrl`);
@@ -55,14 +61,25 @@ export async function secure(name: string, options: SecureOptions = {}): Promise
     if (!auth) throw new Error(`no identity for ${name} in ${file.path}: set AIM_API_KEY (or pass registerWith) to register it`);
     client = new AIMClient({ ...options, baseUrl, auth });
   }
-  return Agent.register(
-    client,
-    {
-      name,
-      ...(options.type && { type: options.type }),
-      ...(options.capabilities && { capabilities: options.capabilities }),
-      ...(options.description !== undefined && { description: options.description }),
+  // Under the lock, look again: a process that got it first has registered the agent and written the file.
+  const created = await withFileLock(
+    file.path,
+    async (): Promise<{ agent?: Agent; winner?: AgentIdentity }> => {
+      const winner = await file.read();
+      if (winner) return { winner };
+      const agent = await Agent.register(
+        client,
+        {
+          name,
+          ...(options.type && { type: options.type }),
+          ...(options.capabilities && { capabilities: options.capabilities }),
+          ...(options.description !== undefined && { description: options.description }),
+        },
+        agentOptions,
+      );
+      return { agent };
     },
-    agentOptions,
+    options.lock,
   );
+  return created.agent ?? connect(created.winner!);
 }

@@ -182,6 +182,69 @@ describe('aim client commands: a whole journey', () => {
     assert.equal(JSON.parse(self.stdout).error, 'conflict');
   });
 
+  it('sdk-tokens create prints the token once with a warning; list never shows it; revoke and revoke-all stop them', async () => {
+    const human = await aim(['sdk-tokens', 'create', 'laptop']);
+    assert.equal(human.code, EXIT.ok, human.stderr);
+    const token = human.stdout.split('\n')[0]!;
+    assert.match(token, /^\S{20,}$/);
+    assert.match(human.stdout, /SDK token [0-9a-f-]{36}, laptop/);
+    assert.match(human.stderr, /will not be shown again/);
+    const issued = json<{ id: string; refresh_token: string; status: string }>(await aim(['sdk-tokens', 'create', 'ci-runner', '--expires-in-days', '7', '--json']));
+    assert.equal(issued.status, 'active');
+
+    const list = await aim(['sdk-tokens', 'list']);
+    assert.equal(list.code, EXIT.ok, list.stderr);
+    assert.match(list.stdout, /^ID\s+NAME\s+STATUS/);
+    assert.match(list.stdout, /laptop\s+active/);
+    const listed = json<{ sdk_tokens: Array<{ id: string; name: string; status: string }> }>(await aim(['sdk-tokens', 'list', '--json']));
+    assert.ok(listed.sdk_tokens.some((t) => t.id === issued.id));
+    for (const out of [list.stdout, JSON.stringify(listed)]) {
+      assert.equal(out.includes(token), false);
+      assert.equal(out.includes(issued.refresh_token), false);
+    }
+
+    const revoked = json<{ status: string }>(await aim(['sdk-tokens', 'revoke', issued.id, '--json']));
+    assert.equal(revoked.status, 'revoked');
+    const traded = await server.http.post('/oauth/token', undefined, {
+      raw: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: issued.refresh_token, client_id: 'aim-sdk' }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    assert.equal(traded.status, 400, 'a revoked SDK token no longer trades');
+    const unknown = await aim(['sdk-tokens', 'revoke', '00000000-0000-4000-8000-000000000000', '--json']);
+    assert.equal(unknown.code, EXIT.notFound);
+    assert.equal(JSON.parse(unknown.stdout).error, 'not_found');
+    const malformed = await aim(['sdk-tokens', 'revoke', 'not an id', '--json']);
+    assert.notEqual(malformed.code, EXIT.ok);
+    assert.match(JSON.parse(malformed.stdout).error as string, /^(invalid_request|not_found)$/);
+    assert.equal((await aim(['sdk-tokens', 'create'])).code, EXIT.usage, 'the name is required');
+
+    const all = await aim(['sdk-tokens', 'revoke-all']);
+    assert.equal(all.code, EXIT.ok, all.stderr);
+    assert.match(all.stdout, /^revoked 1 SDK token\(s\)$/m);
+    assert.equal(json<{ revoked: number }>(await aim(['sdk-tokens', 'revoke-all', '--json'])).revoked, 0);
+    const signedOut = await aim(['sdk-tokens', 'list'], { env: { AIM_HOME: mkdtempSync(join(tmpdir(), 'aim-none-')) } });
+    assert.equal(signedOut.code, EXIT.auth);
+  });
+
+  it('audit checkpoint prints seq:hash, which audit verify --checkpoint takes; --json gives the signed checkpoint', async () => {
+    const human = await aim(['audit', 'checkpoint']);
+    assert.equal(human.code, EXIT.ok, human.stderr);
+    assert.match(human.stdout, /^[0-9]+:[0-9a-f]{64}\n$/);
+    const signed = json<{ seq: number; hash: string; checkpoint: string; organization_id: string }>(await aim(['audit', 'checkpoint', '--json']));
+    assert.match(signed.checkpoint, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+    assert.ok(signed.seq >= Number(human.stdout.split(':')[0]));
+
+    const token = (await server.http.post<{ access_token: string }>('/api/v1/public/login', admin)).body.access_token;
+    const exported = await server.http.get<unknown>('/api/v1/audit-logs/export?format=jsonl', { token });
+    const file = join(home, 'audit.jsonl');
+    writeFileSync(file, exported.text);
+    const verified = await aim(['audit', 'verify', '--file', file, '--checkpoint', human.stdout.trim()]);
+    assert.equal(verified.code, EXIT.ok, verified.stderr + verified.stdout);
+    assert.match(verified.stdout, /checkpoint seq [0-9]+: present and unchanged/);
+    const forged = `${human.stdout.split(':')[0]}:${'0'.repeat(64)}`;
+    assert.equal((await aim(['audit', 'verify', '--file', file, '--checkpoint', forged])).code, EXIT.failure);
+  });
+
   it('logout ends the session here and on the server', async () => {
     const session = JSON.parse(readFileSync(join(home, 'session.json'), 'utf8')) as { refresh_token: string };
     assert.equal((await aim(['logout'])).code, EXIT.ok);

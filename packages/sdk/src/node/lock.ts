@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+
+export interface FileLockOptions {
+  /** Give up after waiting this long for another holder (default 30 s). */
+  waitMs?: number;
+  /** A lock whose file was not touched for this long is a crashed holder's (default 30 s; holders touch it every third of that). */
+  staleMs?: number;
+  /** How often to look again while another process holds it (default 25 ms). */
+  pollMs?: number;
+}
+
+/** What a lock file holds: who took it, so a dead holder on this host is recognised at once. */
+interface LockOwner {
+  pid: number;
+  host: string;
+  token: string;
+}
+
+/**
+ * Runs `task` holding `<path>.lock`, a file created exclusively (`wx`), so at most one process on the machine (or on a
+ * shared file system with working O_EXCL) runs it at a time. The holder touches the file while it works; a lock left
+ * by a process that died (its pid is gone, or the file is older than `staleMs`) is taken over. Waiting is bounded:
+ * after `waitMs` the call throws, naming the lock file.
+ */
+export async function withFileLock<T>(path: string, task: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
+  const lock = `${path}.lock`;
+  const { waitMs = 30_000, staleMs = 30_000, pollMs = 25 } = options;
+  const owner: LockOwner = { pid: process.pid, host: hostname(), token: randomBytes(12).toString('hex') };
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      const handle = await open(lock, 'wx', 0o600);
+      try {
+        await handle.writeFile(JSON.stringify(owner), 'utf8');
+      } finally {
+        await handle.close();
+      }
+      break;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        // The directory does not exist yet: create it and try again.
+        await mkdir(dirname(lock), { recursive: true, mode: 0o700 });
+        continue;
+      }
+      if (code !== 'EEXIST') throw error;
+      if (await breakIfStale(lock, staleMs)) continue;
+      if (Date.now() > deadline) throw new Error(`${lock} is held by another process (waited ${Math.round(waitMs / 1000)} s)`);
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+  // Keep the lock fresh while the task runs (a registration may wait on rate limits), so nobody thinks it stale.
+  const heartbeat = setInterval(() => {
+    const now = new Date();
+    void utimes(lock, now, now).catch(() => undefined);
+  }, Math.max(100, Math.floor(staleMs / 3)));
+  heartbeat.unref();
+  try {
+    return await task();
+  } finally {
+    clearInterval(heartbeat);
+    // Remove only our own lock: if it was (wrongly) taken over, the new holder's file stays.
+    if ((await readOwner(lock))?.token === owner.token) await unlink(lock).catch(() => undefined);
+  }
+}
+
+async function readOwner(lock: string): Promise<LockOwner | undefined> {
+  try {
+    return JSON.parse(await readFile(lock, 'utf8')) as LockOwner;
+  } catch {
+    return undefined; // gone, or not written yet (the holder is between create and write)
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes `lock` when its holder is gone; true when it did (or the lock vanished), so the caller tries again at once. */
+async function breakIfStale(lock: string, staleMs: number): Promise<boolean> {
+  let info;
+  try {
+    info = await stat(lock);
+  } catch {
+    return true;
+  }
+  const owner = await readOwner(lock);
+  const deadHere = owner !== undefined && owner.host === hostname() && owner.pid !== process.pid && !processAlive(owner.pid);
+  if (!deadHere && Date.now() - info.mtimeMs <= staleMs) return false;
+  // Move it aside first, then check that what moved is the lock judged stale: another waiter may have replaced it
+  // in between, and a fresh lock taken by mistake is put back (link fails rather than overwrite a newer one).
+  const aside = `${lock}.${process.pid}.${randomBytes(6).toString('hex')}.stale`;
+  try {
+    await rename(lock, aside);
+  } catch {
+    return true;
+  }
+  const moved = await readOwner(aside);
+  if (moved !== undefined && moved.token !== owner?.token) await link(aside, lock).catch(() => undefined);
+  await unlink(aside).catch(() => undefined);
+  return true;
+}

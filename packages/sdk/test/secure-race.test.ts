@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import type { AgentView } from '@aim/sdk';
+import { identityFile, secure, withFileLock } from '@aim/sdk/node';
+import { startLiveServer, type LiveServer } from './live-server.js';
+
+const CHILD = fileURLToPath(new URL('./fixtures/secure-child.ts', import.meta.url));
+
+interface Child {
+  ready: Promise<void>;
+  go(): void;
+  result: Promise<{ code: number; out: string; err: string }>;
+}
+
+function child(args: string[]): Child {
+  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const lines = createInterface({ input: proc.stdout });
+  let signalReady: () => void;
+  const ready = new Promise<void>((resolve) => (signalReady = resolve));
+  lines.on('line', (line) => (line === 'ready' ? signalReady() : (out += `${line}\n`)));
+  const result = new Promise<{ code: number; out: string; err: string }>((resolve) => proc.on('close', (code) => resolve({ code: code ?? -1, out, err })));
+  return { ready, go: () => proc.stdin.write('go\n'), result };
+}
+
+describe('secure(): processes starting at once for one name share one identity', () => {
+  let aim: LiveServer;
+  let apiKey: string;
+  let dir: string;
+  before(async () => {
+    aim = await startLiveServer();
+    apiKey = (await aim.adminClient.apiKeys.create({ name: 'secure-race' })).key;
+    dir = mkdtempSync(join(tmpdir(), 'aim-race-'));
+  });
+  after(async () => {
+    await aim?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('three child processes race on an empty credentials dir: one agent registered, all three use its identity', async () => {
+    const name = `race-${Date.now()}`;
+    const children = Array.from({ length: 3 }, () => child([name, dir, aim.url, apiKey]));
+    await Promise.all(children.map((c) => c.ready));
+    for (const c of children) c.go();
+    const results = await Promise.all(children.map((c) => c.result));
+    for (const r of results) assert.equal(r.code, 0, r.err);
+    const seen = results.map((r) => JSON.parse(r.out) as { agent_id: string; public_key: string; key_id: string });
+    assert.equal(new Set(seen.map((s) => s.agent_id)).size, 1, 'one identity for all');
+    assert.equal(new Set(seen.map((s) => s.public_key)).size, 1);
+
+    const { agents } = await aim.adminClient.agents.list({ q: name });
+    assert.deepEqual(agents.filter((a: AgentView) => a.name === name).map((a) => a.agent_id), [seen[0]!.agent_id], 'no orphaned agent');
+    const stored = await identityFile(name, dir).read();
+    assert.equal(stored?.agent_id, seen[0]!.agent_id);
+    assert.deepEqual(readdirSync(dir).filter((f) => f !== `${name}.json`), [], 'no lock or temporary file left');
+  });
+
+  it('a lock left by a process that died is taken over at once', async () => {
+    const name = `dead-holder-${Date.now()}`;
+    // A pid that is not running: a finished child's.
+    const gone = spawn(process.execPath, ['-e', '0']);
+    await new Promise((resolve) => gone.on('close', resolve));
+    writeFileSync(join(dir, `${name}.json.lock`), JSON.stringify({ pid: gone.pid, host: hostname(), token: 'dead' }), { mode: 0o600 });
+    const started = Date.now();
+    const agent = await secure(name, { dir, baseUrl: aim.url, registerWith: { apiKey }, lock: { waitMs: 5_000 } });
+    assert.ok(Date.now() - started < 5_000);
+    assert.equal((await identityFile(name, dir).read())?.agent_id, agent.id);
+    assert.equal(existsSync(join(dir, `${name}.json.lock`)), false);
+  });
+});
+
+describe('withFileLock', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'aim-lock-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs tasks one at a time and removes the lock after each, even when a task throws', async () => {
+    const path = join(dir, 'serial.json');
+    let inside = 0;
+    let most = 0;
+    const task = async () => {
+      inside += 1;
+      most = Math.max(most, inside);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      inside -= 1;
+    };
+    await Promise.all(Array.from({ length: 4 }, () => withFileLock(path, task, { pollMs: 5 })));
+    assert.equal(most, 1);
+    await assert.rejects(withFileLock(path, async () => Promise.reject(new Error('boom'))), /boom/);
+    assert.equal(existsSync(`${path}.lock`), false);
+  });
+
+  it('waits a bounded time for a live holder, then throws naming the lock', async () => {
+    const path = join(dir, 'held.json');
+    writeFileSync(`${path}.lock`, JSON.stringify({ pid: process.pid, host: hostname(), token: 'alive' }));
+    const started = Date.now();
+    await assert.rejects(withFileLock(path, async () => 'never', { waitMs: 300, staleMs: 60_000 }), /held\.json\.lock is held by another process/);
+    assert.ok(Date.now() - started < 5_000);
+    assert.equal(existsSync(`${path}.lock`), true, "a live holder's lock is left alone");
+    rmSync(`${path}.lock`);
+  });
+
+  it('a lock not touched for longer than staleMs (a holder on another host, say) is taken over', async () => {
+    const path = join(dir, 'old.json');
+    writeFileSync(`${path}.lock`, JSON.stringify({ pid: 1, host: 'elsewhere.example', token: 'old' }));
+    const past = new Date(Date.now() - 120_000);
+    utimesSync(`${path}.lock`, past, past);
+    assert.equal(await withFileLock(path, async () => 'ran', { waitMs: 2_000, staleMs: 60_000 }), 'ran');
+    assert.equal(existsSync(`${path}.lock`), false);
+  });
+});
