@@ -99,7 +99,7 @@ describe('attack catalogue: timing of credential checks', () => {
     assert.match(src('core/hashing.ts'), /timingSafeEqual\(left, right\)/);
     assert.match(src('storage/api-key-store.ts'), /constantTimeEqual\(row\.key_hash, keyHash\)/);
     assert.match(src('storage/refresh-token-store.ts'), /constantTimeEqual\(row\.token_secret_hash, secretHash\)/);
-    assert.match(src('sessions/browser.ts'), /constantTimeEqual\(cookie, this\.csrfTokenFor\(token\)\)/);
+    assert.match(src('sessions/browser.ts'), /constantTimeEqual\(cookie, this\.csrfTokenFor\(token, key\)\)/);
     // Unknown emails are checked against a decoy argon2 hash, so the work is the same.
     assert.match(src('users/service.ts'), /this\.hasher\.verify\(user\?\.passwordHash \?\? \(await this\.decoyHash\), password\)/);
   });
