@@ -71,6 +71,7 @@ const FILES = [
   'packages/server/test/flows/web-ui.test.ts',
   'packages/web/test/browser.test.ts',
   'bench/smoke.test.ts',
+  'scripts/readme.test.ts',
   'packages/server/test/attacks/fuzz-sqlite.test.ts',
   'packages/server/test/attacks/fuzz-postgres.test.ts',
   'packages/server/test/attacks/crash-safety.test.ts',

@@ -17,6 +17,7 @@ export function registerServerCommands(program: Command, out: Output): void {
     .command('start')
     .description('run the server (same as npm start), configured by AIM_* environment variables')
     .action(async () => {
+      await config(); // a wrong setting exits 3, like every other command (serve itself would exit 2)
       await (await server()).serve(process.env);
     });
 

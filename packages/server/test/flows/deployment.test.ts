@@ -15,6 +15,12 @@ describe('deployment: migrations as a separate step', () => {
   });
   after(() => database?.drop());
 
+  it('`aim start` with a wrong setting exits 3 (invalid configuration) naming the variable', async () => {
+    const result = await runCli(['start'], { env: { ...env, AIM_PORT: 'not-a-port' } });
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(result.stdout + result.stderr, /invalid configuration: AIM_PORT/);
+  });
+
   it('a node refuses to start on an unmigrated database, names the fix, and starts after `aim migrate`', async () => {
     await assert.rejects(startServerProcess(env), (error: Error) => {
       assert.match(error.message, /exited with 1/);
