@@ -22,7 +22,8 @@ export const CLIENT_HEADER = 'x-aim-client';
 const REFRESH_PATH = '/api/v1/auth';
 
 export class BrowserSessions {
-  private readonly origin: string;
+  /** The origins whose pages may use the cookie routes (see `sameSiteOrigins`). */
+  private readonly origins: ReadonlySet<string>;
   /** Cookies are Secure when the server is reached over HTTPS. */
   private readonly secure: boolean;
   private readonly maxAge: number;
@@ -34,8 +35,8 @@ export class BrowserSessions {
     private readonly clock: Clock,
     options: { publicUrl: string; refreshTtlSeconds: number },
   ) {
-    this.origin = new URL(options.publicUrl).origin;
-    this.secure = this.origin.startsWith('https:');
+    this.origins = sameSiteOrigins(new URL(options.publicUrl));
+    this.secure = options.publicUrl.startsWith('https:');
     this.maxAge = options.refreshTtlSeconds;
   }
 
@@ -52,7 +53,7 @@ export class BrowserSessions {
   /** A browser names the page that sent the request; on cookie routes it must be ours (a second line after SameSite). */
   checkOrigin(request: FastifyRequest): void {
     const origin = request.headers.origin;
-    if (origin !== undefined && origin !== this.origin) throw new AimError('forbidden', 'cross-site request refused');
+    if (origin !== undefined && !this.origins.has(origin)) throw new AimError('forbidden', 'cross-site request refused');
   }
 
   /** Sets both cookies for a new or rotated refresh token; answers the CSRF token for the response body. */
@@ -115,4 +116,17 @@ export class BrowserSessions {
     const id = parseRefreshToken(refreshToken)?.id ?? refreshToken;
     return createHmac('sha256', key).update(`aim.csrf:${id}`).digest('base64url');
   }
+}
+
+const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * The public URL's origin; when that is a loopback name (a server on one's own machine, as `npm start` runs it),
+ * the other loopback names on the same scheme and port too, so the UI works whether the browser was pointed at
+ * localhost or 127.0.0.1. Only this machine can reach those, and they are the same server; a public host gets no
+ * alias.
+ */
+export function sameSiteOrigins(publicUrl: URL): ReadonlySet<string> {
+  if (!LOOPBACK.includes(publicUrl.hostname)) return new Set([publicUrl.origin]);
+  return new Set(LOOPBACK.map((host) => `${publicUrl.protocol}//${host}${publicUrl.port ? `:${publicUrl.port}` : ''}`));
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { cookieHeader, setCookies } from '../support/cookies.js';
+import { sameSiteOrigins } from '../../src/sessions/browser.js';
 import { startTestServer, type TestServer, type TestUser } from '../support/server.js';
 
 const PUBLIC_URL = 'http://localhost:8080';
@@ -126,6 +127,20 @@ describe('browser sessions (cookie refresh token, CSRF)', () => {
 
     assert.equal((await cookieRefresh(s, { origin: PUBLIC_URL })).status, 200);
     assert.equal((await webLogin(undefined, { origin: PUBLIC_URL })).accessToken.length > 0, true);
+    // A loopback public URL: the same server reached as 127.0.0.1 or [::1] is the same site; another port is not.
+    assert.equal((await webLogin(undefined, { origin: 'http://127.0.0.1:8080' })).accessToken.length > 0, true);
+    assert.equal((await webLogin(undefined, { origin: 'http://[::1]:8080' })).accessToken.length > 0, true);
+    const otherPort = await t.http.post('/api/v1/public/login', { email: u.email, password: u.password }, { headers: { ...WEB, origin: 'http://127.0.0.1:8081' } });
+    assert.equal(otherPort.status, 403);
+    const otherScheme = await t.http.post('/api/v1/public/login', { email: u.email, password: u.password }, { headers: { ...WEB, origin: 'https://127.0.0.1:8080' } });
+    assert.equal(otherScheme.status, 403);
+  });
+
+  it('only a loopback public URL has loopback aliases', () => {
+    assert.deepEqual([...sameSiteOrigins(new URL('http://localhost:8080'))].sort(), ['http://127.0.0.1:8080', 'http://[::1]:8080', 'http://localhost:8080']);
+    assert.deepEqual([...sameSiteOrigins(new URL('http://127.0.0.1'))].sort(), ['http://127.0.0.1', 'http://[::1]', 'http://localhost']);
+    assert.deepEqual([...sameSiteOrigins(new URL('https://aim.example.com'))], ['https://aim.example.com']);
+    assert.deepEqual([...sameSiteOrigins(new URL('https://localhost.example.com:8443'))], ['https://localhost.example.com:8443']);
   });
 
   it('refresh with neither a body token nor a cookie is invalid_token', async () => {
