@@ -11,7 +11,8 @@ import { ActionDeniedError, RateLimitedError } from '@aim/sdk';
 import { secure } from '@aim/sdk/node';
 
 const name = process.env.AGENT_NAME ?? 'example-agent';
-const agent = await secure(name, { capabilities: ['files:read', 'search'], description: 'the SDK example agent' });
+// `files:read@/reports/*`: read files, but only under /reports/ (a capability without `@` covers any resource).
+const agent = await secure(name, { capabilities: ['files:read@/reports/*', 'search'], description: 'the SDK example agent' });
 
 /** Does `work` only when AIM says this agent may do `action` on `resource`. */
 async function guarded<T>(action: string, resource: string, work: () => Promise<T>): Promise<T | undefined> {
@@ -34,5 +35,6 @@ async function guarded<T>(action: string, resource: string, work: () => Promise<
 
 console.log(`agent ${name} (${agent.id})`);
 await guarded('files:read', '/reports/q3.pdf', async () => 'report contents');
+await guarded('files:read', '/payroll/2026.csv', async () => 'payroll');
 await guarded('search', 'docs/handbook', async () => ['result']);
 await guarded('files:delete', '/reports/q3.pdf', async () => 'deleted');

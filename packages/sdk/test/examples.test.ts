@@ -44,6 +44,7 @@ describe('the examples folder, against a live server', () => {
     const first = await runExample('typescript-agent/agent.ts', { AIM_URL: aim.url, AIM_API_KEY: apiKey, AIM_HOME: home });
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /^allowed  files:read \/reports\/q3.pdf \(evidence [0-9a-f-]{36}\)$/m);
+    assert.match(first.stdout, /^denied   files:read \/payroll\/2026.csv \(resource_not_allowed\)$/m);
     assert.match(first.stdout, /^allowed  search docs\/handbook/m);
     assert.match(first.stdout, /^denied   files:delete \/reports\/q3.pdf \(capability_missing\)$/m);
     const id = /^agent example-agent \(([0-9a-f-]{36})\)$/m.exec(first.stdout)?.[1];
