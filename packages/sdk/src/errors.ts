@@ -17,6 +17,7 @@
  * }
  * ```
  */
+import type { DecisionReason } from './types.js';
 export class AimError extends Error {
   /** The protocol code (`invalid_signature`, …), or `network_error` / `invalid_response` for client-side failures. */
   readonly code: string;
@@ -104,7 +105,7 @@ export class RateLimitedError extends AimError {
  * Not a protocol error code: verify-action answers 200 with the decision, which this error carries.
  */
 export class ActionDeniedError extends AimError {
-  constructor(readonly decision: { allowed: boolean; reason: string; verification_id: string; action: string; resource: string }) {
+  constructor(readonly decision: { allowed: boolean; reason: DecisionReason; verification_id: string; action: string; resource: string }) {
     super('action_denied', `${decision.action} on ${decision.resource} was denied: ${decision.reason}`, 200);
   }
 }

@@ -45,12 +45,17 @@ export interface AgentKeyView {
   rotation_due: boolean;
 }
 
+/**
+ * Why a validly signed action was allowed or denied: `capability_granted`, `capability_missing` (no capability
+ * covers the action) or `resource_not_allowed` (one does, but not on this resource, as with `files:read@/reports/*`).
+ */
+export type DecisionReason = 'capability_granted' | 'capability_missing' | 'resource_not_allowed';
+
 /** The answer of verify-action: a valid signature and the decision on it. */
 export interface VerifyDecision {
   verified: true;
   allowed: boolean;
-  /** `capability_granted`, `capability_missing` (no capability covers the action) or `resource_not_allowed`. */
-  reason: string;
+  reason: DecisionReason;
   verification_id: string;
   key_id: string;
   agent_id: string;

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { ERROR_CODES, ERROR_STATUS, type ErrorCode } from '@aim/protocol';
+import { DECISION_REASONS, ERROR_CODES, ERROR_STATUS, type DecisionReason as ProtocolReason, type ErrorCode } from '@aim/protocol';
 import * as sdk from '@aim/sdk';
 import {
   AIMClient,
@@ -33,6 +33,13 @@ describe('SDK error classes mirror the protocol catalogue', () => {
     // Type level too: this line stops compiling when a protocol code has no entry.
     const table: Record<ErrorCode, unknown> = ERROR_CLASSES;
     assert.deepEqual(Object.keys(table).sort(), [...ERROR_CODES].sort());
+  });
+
+  it('decision reasons are the protocol\'s, both ways (checked by the compiler)', () => {
+    const sdkReasons: Record<sdk.DecisionReason, true> = { capability_granted: true, capability_missing: true, resource_not_allowed: true };
+    const fromProtocol: Record<ProtocolReason, true> = sdkReasons;
+    const toProtocol: Record<sdk.DecisionReason, true> = fromProtocol;
+    assert.deepEqual(Object.keys(toProtocol).sort(), [...DECISION_REASONS].sort());
   });
 
   for (const code of ERROR_CODES) {
