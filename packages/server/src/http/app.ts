@@ -12,7 +12,7 @@ import { toErrorResponse } from './errors.js';
 import { rejectNul } from './nul-guard.js';
 import type { Route } from './handler.js';
 import type { Principal } from './principal.js';
-import { validatorCompiler } from './validation.js';
+import { closedBody, validatorCompiler } from './validation.js';
 import { registerWebUi } from './web-ui.js';
 
 declare module 'fastify' {
@@ -244,7 +244,7 @@ function registerRoute(app: FastifyInstance, route: Route, options: AppOptions):
     schema: {
       summary: schema.summary,
       tags: schema.tags,
-      ...(schema.body && { body: schema.body }),
+      ...(schema.body && { body: schema.consumes?.includes(FORM) ? schema.body : closedBody(schema.body) }),
       ...(schema.params && { params: schema.params }),
       ...(schema.querystring && { querystring: schema.querystring }),
       response: schema.response,

@@ -299,7 +299,7 @@ describe('agent key rotation (injected clock)', () => {
   let tokenAt = 0;
   const refreshToken = async () => {
     if (token && clock.now() - tokenAt < 10 * 60_000) return;
-    const res = await t.http.post<{ access_token: string }>('/api/v1/public/login', user);
+    const res = await t.http.post<{ access_token: string }>('/api/v1/public/login', { email: user.email, password: user.password });
     token = res.body.access_token;
     tokenAt = clock.now();
   };

@@ -74,6 +74,26 @@ describe('bad input on every route answers a catalogued 4xx, never a 500', () =>
     }
   });
 
+  it('a field a JSON route does not know is refused by name, never silently dropped; OAuth forms ignore theirs (RFC 6749)', async () => {
+    const typo = await t.http.post('/api/v1/api-keys', { name: 'ci', expires_in_day: 7 }, { token: admin.accessToken });
+    assert.equal(typo.status, 400);
+    assert.equal(typo.body.error, 'invalid_request');
+    assert.match(String(typo.body.error_description), /unknown field "expires_in_day"/);
+    const keys = await t.http.get<{ api_keys: Array<{ name: string }> }>('/api/v1/api-keys', { token: admin.accessToken });
+    assert.equal(keys.body.api_keys.some((k) => k.name === 'ci'), false, 'nothing was created with a default the caller did not choose');
+
+    const login = await t.http.post('/api/v1/public/login', { email: admin.email, password: admin.password, remember_me: true });
+    assert.equal(login.status, 400);
+    assert.match(String(login.body.error_description), /unknown field "remember_me"/);
+
+    const form = await t.http.request('/oauth/token', {
+      method: 'POST',
+      raw: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: admin.refreshToken, client_id: 'aim-sdk', extension: 'x' }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    assert.notEqual(form.body.error, 'invalid_request', 'an unknown form parameter is ignored, as RFC 6749 §3.2 asks');
+  });
+
   it('an expired token and a token from another issuer are refused', async () => {
     const expired = await new SignJWT({ org: admin.organizationId, kind: 'session', scope: 'admin' })
       .setProtectedHeader({ alg: 'EdDSA', kid: t.server.services.signingKeys.current().kid, typ: 'at+jwt' })
