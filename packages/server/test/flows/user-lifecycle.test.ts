@@ -163,6 +163,35 @@ describe('user lifecycle', () => {
     assert.equal((await t.http.post('/api/v1/api-keys', { name: 'no longer allowed' }, { token: fresh.accessToken })).status, 403);
   });
 
+  it('an API key being created while its creator is demoted does not keep the old role\'s scopes', async () => {
+    const user = await member('manager');
+    const session = await signIn(user);
+    // The demotion lands after the create request checked the creator's role, before its key is written.
+    const hub = t.server.stores;
+    const original = hub.transaction;
+    let demoted: Promise<HttpResult> | undefined;
+    hub.transaction = async (fn) => {
+      if (!demoted) {
+        demoted = t.http.request(`/api/v1/users/${user.id}`, { method: 'PATCH', body: { role: 'viewer' }, ...auth() });
+        hub.transaction = original;
+        assert.equal((await demoted).status, 200);
+      }
+      return original(fn);
+    };
+    try {
+      const created = await t.http.post<{ key: string }>('/api/v1/api-keys', { name: 'racing' }, { token: session.accessToken });
+      assert.ok(demoted, 'the race was staged');
+      if (created.status === 201) {
+        const used = await t.http.get('/api/v1/agents', { headers: { 'x-api-key': created.body.key } });
+        assert.equal(used.status, 401, 'a key written after the demotion is revoked with the others');
+      } else {
+        assert.equal(created.status, 403, created.text);
+      }
+    } finally {
+      hub.transaction = original;
+    }
+  });
+
   it('enable: login works again, and what was revoked stays revoked', async () => {
     const user = await member();
     const c = await credentialsOf(user);
