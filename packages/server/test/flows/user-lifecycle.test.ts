@@ -192,6 +192,30 @@ describe('user lifecycle', () => {
     }
   });
 
+  it('a demotion racing a promotion still ends the sessions issued under the higher role', async () => {
+    const user = await member('viewer');
+    const setRole = (role: string) => t.http.request(`/api/v1/users/${user.id}`, { method: 'PATCH', body: { role }, ...auth() });
+    // The demotion to viewer reads the user while still a viewer; a promotion and an admin sign-in land before it writes.
+    const hub = t.server.stores;
+    const original = hub.transaction;
+    let promotedSession: { accessToken: string } | undefined;
+    hub.transaction = async (fn) => {
+      hub.transaction = original;
+      assert.equal((await setRole('admin')).status, 200);
+      promotedSession = await signIn(user);
+      return original(fn);
+    };
+    try {
+      const demoted = await setRole('viewer');
+      assert.equal(demoted.status, 200, demoted.text);
+    } finally {
+      hub.transaction = original;
+    }
+    assert.ok(promotedSession, 'the race was staged');
+    const me = await t.http.get('/api/v1/auth/me', { token: promotedSession.accessToken });
+    assert.equal(me.status, 401, 'the admin session ends with the demotion');
+  });
+
   it('enable: login works again, and what was revoked stays revoked', async () => {
     const user = await member();
     const c = await credentialsOf(user);
