@@ -216,6 +216,31 @@ describe('user lifecycle', () => {
     assert.equal(me.status, 401, 'the admin session ends with the demotion');
   });
 
+  it('a sign-in racing a demotion gets the new role, not the one its password check saw', async () => {
+    const user = await member('admin');
+    // The demotion commits (and revokes) after the password was checked, before the session is written.
+    const hub = t.server.stores;
+    const original = hub.transaction;
+    let staged = false;
+    hub.transaction = async (fn) => {
+      hub.transaction = original;
+      staged = true;
+      const demoted = await t.http.request(`/api/v1/users/${user.id}`, { method: 'PATCH', body: { role: 'viewer' }, ...auth() });
+      assert.equal(demoted.status, 200, demoted.text);
+      return original(fn);
+    };
+    let session: { accessToken: string };
+    try {
+      session = await signIn(user);
+    } finally {
+      hub.transaction = original;
+    }
+    assert.ok(staged, 'the race was staged');
+    const me = await t.http.get<{ role: string }>('/api/v1/auth/me', { token: session.accessToken });
+    assert.equal(me.body.role, 'viewer');
+    assert.equal((await t.http.get('/api/v1/users', { token: session.accessToken })).status, 403, 'no admin scope after the demotion');
+  });
+
   it('enable: login works again, and what was revoked stays revoked', async () => {
     const user = await member();
     const c = await credentialsOf(user);
