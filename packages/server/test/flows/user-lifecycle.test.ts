@@ -50,7 +50,7 @@ describe('user lifecycle', () => {
     assert.equal(res.status, 200, res.text);
     return { accessToken: res.body.access_token, refreshToken: res.body.refresh_token };
   };
-  const member = (role: 'member' | 'admin' | 'manager' = 'member') => t.createUser({ role, organizationId: admin.organizationId });
+  const member = (role: 'member' | 'admin' | 'manager' | 'viewer' = 'member') => t.createUser({ role, organizationId: admin.organizationId });
   const listed = async (id: string) => {
     const res = await t.http.get<{ users: ListedUser[] }>('/api/v1/users', auth());
     assert.equal(res.status, 200);
