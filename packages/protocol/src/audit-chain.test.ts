@@ -146,6 +146,22 @@ describe('audit chain', () => {
       });
     });
 
+    it('a chain rebuilt to start after the checkpoint, linked to GENESIS_HASH, does not pass for a pruned one', async () => {
+      // Everything up to the checkpoint deleted, the rest rewritten with its first entry linking to the genesis hash.
+      let prev = GENESIS_HASH;
+      const rebuilt: AuditRecord[] = [];
+      for (const original of full.slice(6)) {
+        const { hash: _replaced, ...rest } = { ...original, data: { forged: true }, prev_hash: prev };
+        const entry = { ...rest, hash: sha(auditHashInput(rest)) };
+        rebuilt.push(entry);
+        prev = entry.hash;
+      }
+      const verdict = await verifyAuditChain(rebuilt, sha, GENESIS_HASH, head(6));
+      assert.equal(verdict.valid, false, JSON.stringify(verdict));
+      assert.deepEqual(verdict.first_bad, { id: 'e7', seq: 7, problem: 'sequence_gap' });
+      assert.equal((await verifyAuditChain(rebuilt, sha, GENESIS_HASH)).valid, false, 'no checkpoint: an unpruned chain starts at seq 1');
+    });
+
     it('a checkpoint that retention pruned cannot be checked, and says so; the anchor itself can', async () => {
       const kept = full.slice(5);
       const anchor = { seq: 5, hash: full[4]!.hash };

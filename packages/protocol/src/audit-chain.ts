@@ -119,6 +119,8 @@ export async function verifyAuditChain(
     } else {
       const expected = entry.seq === 1 ? GENESIS_HASH : anchor;
       if (expected !== undefined && entry.prev_hash !== expected) return bad(checked, entry, 'broken_link');
+      // Only seq 1 links to the genesis hash: a later entry that does claims the entries before it never existed.
+      if (anchor === GENESIS_HASH && entry.seq !== 1) return bad(checked, entry, 'sequence_gap');
     }
     if ((await sha256Hex(auditHashInput(entry))) !== entry.hash) return bad(checked, entry, 'hash_mismatch');
     if (checkpoint && entry.seq === checkpoint.seq && entry.hash !== checkpoint.hash) {

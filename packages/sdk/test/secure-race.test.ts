@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import fsp from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -117,5 +119,34 @@ describe('withFileLock', () => {
     utimesSync(`${path}.lock`, past, past);
     assert.equal(await withFileLock(path, async () => 'ran', { waitMs: 2_000, staleMs: 60_000 }), 'ran');
     assert.equal(existsSync(`${path}.lock`), false);
+  });
+  it('a waiter that judged a lock stale never removes the fresh lock another waiter put in its place', async () => {
+    const path = join(dir, 'swapped.json');
+    const lock = `${path}.lock`;
+    writeFileSync(lock, JSON.stringify({ pid: 1, host: 'elsewhere.example', token: 'old' }));
+    const past = new Date(Date.now() - 120_000);
+    utimesSync(lock, past, past);
+    // Between this waiter's look at the stale lock and its move, another waiter breaks it and creates its own lock,
+    // not yet written (its owner unreadable).
+    const realRename = fsp.rename;
+    let swapped = false;
+    fsp.rename = async (from, to) => {
+      if (!swapped && String(from) === lock) {
+        swapped = true;
+        rmSync(lock);
+        writeFileSync(lock, '');
+      }
+      return realRename(from, to);
+    };
+    syncBuiltinESMExports();
+    try {
+      await assert.rejects(withFileLock(path, async () => 'ran', { waitMs: 300, staleMs: 60_000 }), /swapped\.json\.lock is held by another process/);
+      assert.ok(swapped, 'the race was staged');
+      assert.equal(existsSync(lock), true, "the other waiter's lock is still there");
+    } finally {
+      fsp.rename = realRename;
+      syncBuiltinESMExports();
+      rmSync(lock, { force: true });
+    }
   });
 });

@@ -95,16 +95,18 @@ async function breakIfStale(lock: string, staleMs: number): Promise<boolean> {
   const owner = await readOwner(lock);
   const deadHere = owner !== undefined && owner.host === hostname() && owner.pid !== process.pid && !processAlive(owner.pid);
   if (!deadHere && Date.now() - info.mtimeMs <= staleMs) return false;
-  // Move it aside first, then check that what moved is the lock judged stale: another waiter may have replaced it
-  // in between, and a fresh lock taken by mistake is put back (link fails rather than overwrite a newer one).
+  // Move it aside first, then check that what moved is the file judged stale (same inode, unchanged since; inode
+  // numbers are reused, so the inode alone cannot tell): another waiter may have replaced it in between, perhaps not
+  // yet written, or its holder touched it; such a lock is put back (link fails rather than overwrite a newer one).
   const aside = `${lock}.${process.pid}.${randomBytes(6).toString('hex')}.stale`;
   try {
     await rename(lock, aside);
   } catch {
     return true;
   }
-  const moved = await readOwner(aside);
-  if (moved !== undefined && moved.token !== owner?.token) await link(aside, lock).catch(() => undefined);
+  const moved = await stat(aside).catch(() => undefined);
+  const same = moved !== undefined && moved.ino === info.ino && moved.mtimeMs === info.mtimeMs && moved.size === info.size;
+  if (moved !== undefined && !same) await link(aside, lock).catch(() => undefined);
   await unlink(aside).catch(() => undefined);
   return true;
 }

@@ -61,6 +61,11 @@ describe('capability decision', () => {
     assert.equal(decide(['files:read@/reports/.*'], 'files:read', '/reports/../x'), 'resource_not_allowed', 'a segment across the prefix end');
     assert.equal(decide(['files:read@/reports/*'], 'files:read', '/reports/../reports/x'), 'resource_not_allowed');
     assert.equal(decide(['files:read@/reports/../x'], 'files:read', '/reports/../x'), 'capability_granted', 'exact grants compare as-is');
+    // Encoded separators and double encoding: a relying service that decodes (once or twice) sees `/reports/../x`.
+    for (const r of ['/reports/..%2fsecrets', '/reports/%2E%2E%2Fsecrets', '/reports/..%5csecrets', '/reports/%252e%252e/x', '/reports/..%252fx', '/reports/\uff0e\uff0e/x', '/reports/..\uff0fx']) {
+      assert.equal(decide(caps, 'files:read', r), 'resource_not_allowed', r);
+    }
+    assert.equal(decide(caps, 'files:read', '/reports/%zz..%2'), 'capability_granted', 'stray percent signs are just characters');
     assert.equal(decide(caps, 'files:read', '/reports/..hidden'), 'capability_granted');
     assert.equal(decide(caps, 'files:read', '/reports/a..b/c'), 'capability_granted');
   });

@@ -26,15 +26,29 @@ function actionCovered(granted: string, action: string): boolean {
 
 /**
  * Resources are opaque to AIM, but most are paths: a prefix grant must not be escaped with `..`
- * (`/reports/../secrets` starts with `/reports/`), plain or percent-encoded, whichever slash the relying service uses.
- * The whole resource is checked, so a segment straddling the prefix's end (`/reports/.*` + `/reports/../x`) counts too.
+ * (`/reports/../secrets` starts with `/reports/`), whichever slash the relying service uses and however it decodes
+ * the resource: percent-encoding (dots or slashes, once or twice) and compatibility forms (fullwidth `．`, `／`)
+ * are undone before looking. The whole resource is checked, so a segment straddling the prefix's end
+ * (`/reports/.*` + `/reports/../x`) counts too.
  */
-const DOT_DOT_SEGMENT = /(^|[/\\])(\.|%2e){2}([/\\]|$)/i;
+const DOT_DOT_SEGMENT = /(^|[/\\])\.\.([/\\]|$)/;
+const PERCENT_BYTE = /%([0-9a-f]{2})/gi;
+
+/** The resource as a service decoding it up to three times, then NFKC-normalising it, could read it. */
+function decodedForms(resource: string): string[] {
+  const forms = [resource];
+  for (let i = 0; i < 3; i++) {
+    const next = forms[forms.length - 1]!.replace(PERCENT_BYTE, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    if (next === forms[forms.length - 1]) break;
+    forms.push(next);
+  }
+  return [...forms, ...forms.map((form) => form.normalize('NFKC'))];
+}
 
 function resourceCovered(constraint: CapabilityParts['resource'], resource: string): boolean {
   if (constraint === null) return true;
   if (!constraint.prefix) return resource === constraint.value;
-  return resource.startsWith(constraint.value) && !DOT_DOT_SEGMENT.test(resource);
+  return resource.startsWith(constraint.value) && !decodedForms(resource).some((form) => DOT_DOT_SEGMENT.test(form));
 }
 
 /** Names: letters, digits, `_ . -`, namespaced with `:`. */

@@ -8,7 +8,7 @@ import type { Random } from '../core/random.js';
 import { hasScope, type Principal } from '../http/principal.js';
 import type { InvalidationBus } from '../shared-state/invalidation.js';
 import type { RevocationList } from '../shared-state/revocations.js';
-import type { StoreHub } from '../storage/stores.js';
+import type { StoreHub, Stores } from '../storage/stores.js';
 import type { User } from '../users/types.js';
 import type { UserService } from '../users/service.js';
 import { displayPrefix, generateApiKey, parseApiKey } from './format.js';
@@ -116,6 +116,7 @@ export class ApiKeyService {
       keyHash: sha256Hex(plaintext),
     };
     const key = await this.hub.transaction(async (s) => {
+      await this.recheckCreator(s, principal, creator.id, scopes);
       const inserted = await s.apiKeys.insertApiKey(record);
       await this.audit.withStore(s.audit).record({
         organizationId: inserted.organizationId,
@@ -228,6 +229,7 @@ export class ApiKeyService {
     };
     const graceUntil = now + this.options.rotationGraceSeconds * SECOND;
     const outcome = await this.hub.transaction(async (s) => {
+      await this.recheckCreator(s, principal, creator.id, current.scopes);
       const result = await s.apiKeys.rotateApiKey({ organizationId: current.organizationId, id: current.id, now, graceUntil, successor });
       if (result.kind === 'rotated') {
         await this.audit.withStore(s.audit).record({
@@ -373,6 +375,17 @@ export class ApiKeyService {
     const user = principal.userId && (await this.users.get(principal.userId as UserId));
     if (!user || user.disabledAt !== null) throw new AimError('forbidden', 'only an active user can own API keys');
     return user;
+  }
+
+  /**
+   * The creator checked again in the transaction that writes the key, holding a share lock on their row: a disable or
+   * demotion that committed since the first check refuses the key, and one that comes later waits for it to exist, so
+   * the revocation that follows finds it (no key outlives its creator's rights).
+   */
+  private async recheckCreator(s: Stores, principal: Principal, creatorId: UserId, scopes: readonly Scope[]): Promise<void> {
+    const creator = (await s.users.lockIfActive(creatorId)) ? await s.users.findById(creatorId) : undefined;
+    if (!creator) throw new AimError('forbidden', 'only an active user can own API keys');
+    this.checkGrant(principal, creator, scopes);
   }
 
   /** A key can never do more than its creator's role allows, nor more than the credential that asks for it. */

@@ -71,6 +71,16 @@ describe('SecretBox', () => {
     for (const bad of ['', 'v2', 'v2.a.b.c', 'v3.a.b.c.d', 'v1.a.b', 'v2.a.b.c.d.e']) assert.throws(() => box.open(bad, 'p'), bad);
   });
 
+  it('refuses a shortened authentication tag (a 4-byte GCM tag would make forging a sealed value practical)', () => {
+    const box = new SecretBox(A);
+    const parts = box.seal('x', 'p').split('.');
+    for (const bytes of [4, 8, 12, 15]) {
+      const short = [...parts];
+      short[3] = Buffer.from(parts[3]!, 'base64url').subarray(0, bytes).toString('base64url');
+      assert.throws(() => box.open(short.join('.'), 'p'), `${bytes}-byte tag`);
+    }
+  });
+
   it('derives with the current key and lists every configured derivation, current first', () => {
     const box = new SecretBox(B, [A]);
     assert.deepEqual(box.deriveKey('csrf'), new SecretBox(B).deriveKey('csrf'));

@@ -97,7 +97,8 @@ function derive(key: Buffer, purpose: string): Buffer {
 }
 
 function decrypt(key: Buffer, iv: string, tag: string, body: string, purpose: string): string {
-  const decipher = createDecipheriv(ALGORITHM, key, Buffer.from(iv, 'base64url'));
+  // GCM would otherwise accept a tag cut down to 4 bytes: a forged value would need only 2^32 tries.
+  const decipher = createDecipheriv(ALGORITHM, key, Buffer.from(iv, 'base64url'), { authTagLength: 16 });
   decipher.setAAD(Buffer.from(purpose));
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));
   return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');

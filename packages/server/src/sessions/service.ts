@@ -184,10 +184,12 @@ export class SessionService {
       revokedReason: null,
     };
     const { token, record } = this.newRefreshToken(now, kind, family.expiresAt);
-    await this.hub.transaction(async (s) => {
+    const role = await this.hub.transaction(async (s) => {
       // The user may have been disabled since their password was checked: issue nothing then (same answer as a
       // wrong password), and otherwise hold off a concurrent disable until this family exists for it to revoke.
-      if (!(await s.users.lockIfActive(user.id))) throw new AimError('invalid_credentials', 'email or password is wrong');
+      // Likewise the role is the one read under that lock: a demotion since the check must not be missed.
+      const current = (await s.users.lockIfActive(user.id)) ? await s.users.findById(user.id) : undefined;
+      if (!current) throw new AimError('invalid_credentials', 'email or password is wrong');
       await s.refreshTokens.createFamily(family, record);
       await this.audit.withStore(s.audit).record({
         organizationId: user.organizationId,
@@ -197,8 +199,9 @@ export class SessionService {
         ip: meta.ip,
         data: kind === 'sdk' ? { name: options.name } : {},
       });
+      return current.role;
     });
-    return { ...(await this.accessFor(user, family)), refreshToken: token };
+    return { ...(await this.accessFor({ ...user, role }, family)), refreshToken: token };
   }
 
   /**

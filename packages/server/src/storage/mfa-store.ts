@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { OrgId, UserId } from '../core/ids.js';
 import type { MfaStore } from '../mfa/store.js';
 import type { NewRecoveryCode, TotpFactor } from '../mfa/types.js';
@@ -13,6 +13,16 @@ function toFactor(row: Selectable<Tables['mfa_totp']>): TotpFactor {
     enabledAt: row.enabled_at,
     lastUsedStep: row.last_used_step,
   };
+}
+
+/** A user's recovery codes become exactly `codes` (inside the caller's transaction). */
+async function replaceCodes(trx: Kysely<Tables>, userId: UserId, codes: NewRecoveryCode[], now: number): Promise<void> {
+  await trx.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
+  if (codes.length === 0) return;
+  await trx
+    .insertInto('mfa_recovery_codes')
+    .values(codes.map((c) => ({ id: c.id, user_id: userId, code_hash: c.codeHash, created_at: now, used_at: null })))
+    .execute();
 }
 
 export class KyselyMfaStore extends KyselyStore implements MfaStore {
@@ -45,13 +55,7 @@ export class KyselyMfaStore extends KyselyStore implements MfaStore {
         .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', step)]))
         .executeTakeFirst();
       if (enabled.numUpdatedRows === 0n) return false;
-      await trx.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
-      if (recoveryCodes.length > 0) {
-        await trx
-          .insertInto('mfa_recovery_codes')
-          .values(recoveryCodes.map((c) => ({ id: c.id, user_id: userId, code_hash: c.codeHash, created_at: now, used_at: null })))
-          .execute();
-      }
+      await replaceCodes(trx, userId, recoveryCodes, now);
       return true;
     });
   }
@@ -110,13 +114,7 @@ export class KyselyMfaStore extends KyselyStore implements MfaStore {
       let q = trx.selectFrom('mfa_totp').select('user_id').where('user_id', '=', userId).where('enabled_at', 'is not', null);
       if (this.dialect === 'postgres') q = q.forUpdate();
       if (!(await q.executeTakeFirst())) return false;
-      await trx.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
-      if (recoveryCodes.length > 0) {
-        await trx
-          .insertInto('mfa_recovery_codes')
-          .values(recoveryCodes.map((c) => ({ id: c.id, user_id: userId, code_hash: c.codeHash, created_at: now, used_at: null })))
-          .execute();
-      }
+      await replaceCodes(trx, userId, recoveryCodes, now);
       return true;
     });
   }

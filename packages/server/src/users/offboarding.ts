@@ -65,10 +65,10 @@ export class UserOffboarding {
    * keys they created: nothing keeps the old rights for the rest of a token's life. A promotion ends nothing.
    */
   async changeRole(orgId: OrgId, id: UserId, role: Role, actor: AdminActor, meta: RequestMeta): Promise<{ user: User; revoked: Revoked }> {
-    const before = await this.users.getInOrganization(orgId, id);
-    const user = await this.users.changeRole(orgId, id, role, actor);
+    // The role it had is read in the change's own transaction: one read earlier could miss a promotion in between.
+    const { user, before } = await this.users.changeRole(orgId, id, role, actor);
     const kept = new Set<string>(ROLE_SCOPES[role]);
-    if (ROLE_SCOPES[before.role].every((scope) => kept.has(scope))) return { user, revoked: { sessions: 0, apiKeys: 0 } };
+    if (ROLE_SCOPES[before].every((scope) => kept.has(scope))) return { user, revoked: { sessions: 0, apiKeys: 0 } };
     return { user, revoked: await this.revokeEverything(user, 'role_reduced', actor, meta) };
   }
 

@@ -124,7 +124,8 @@ export class UserService {
     return user;
   }
 
-  async changeRole(orgId: OrgId, id: UserId, role: Role, actor: { type: 'user'; id: string }): Promise<User> {
+  /** Answers the user and the role they had just before this change (read in its transaction, not earlier). */
+  async changeRole(orgId: OrgId, id: UserId, role: Role, actor: { type: 'user'; id: string }): Promise<{ user: User; before: Role }> {
     if (id === actor.id) throw new AimError('forbidden', 'you cannot change your own role');
     const outcome = await this.hub.transaction(async (s) => {
       const result = await s.users.changeUser(orgId, id, { kind: 'role', role }, this.clock.now());
@@ -133,7 +134,8 @@ export class UserService {
       }
       return result;
     });
-    return settled(outcome, 'demoted');
+    const user = settled(outcome, 'demoted');
+    return { user, before: outcome.kind === 'changed' ? outcome.before.role : user.role };
   }
 
   /**

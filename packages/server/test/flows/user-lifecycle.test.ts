@@ -50,7 +50,7 @@ describe('user lifecycle', () => {
     assert.equal(res.status, 200, res.text);
     return { accessToken: res.body.access_token, refreshToken: res.body.refresh_token };
   };
-  const member = (role: 'member' | 'admin' | 'manager' = 'member') => t.createUser({ role, organizationId: admin.organizationId });
+  const member = (role: 'member' | 'admin' | 'manager' | 'viewer' = 'member') => t.createUser({ role, organizationId: admin.organizationId });
   const listed = async (id: string) => {
     const res = await t.http.get<{ users: ListedUser[] }>('/api/v1/users', auth());
     assert.equal(res.status, 200);
@@ -161,6 +161,84 @@ describe('user lifecycle', () => {
     const me = await t.http.get<{ role: string }>('/api/v1/auth/me', { token: fresh.accessToken });
     assert.equal(me.body.role, 'viewer', 'signing in again gives the new role');
     assert.equal((await t.http.post('/api/v1/api-keys', { name: 'no longer allowed' }, { token: fresh.accessToken })).status, 403);
+  });
+
+  it('an API key being created while its creator is demoted does not keep the old role\'s scopes', async () => {
+    const user = await member('manager');
+    const session = await signIn(user);
+    // The demotion lands after the create request checked the creator's role, before its key is written.
+    const hub = t.server.stores;
+    const original = hub.transaction;
+    let demoted: Promise<HttpResult> | undefined;
+    hub.transaction = async (fn) => {
+      if (!demoted) {
+        demoted = t.http.request(`/api/v1/users/${user.id}`, { method: 'PATCH', body: { role: 'viewer' }, ...auth() });
+        hub.transaction = original;
+        assert.equal((await demoted).status, 200);
+      }
+      return original(fn);
+    };
+    try {
+      const created = await t.http.post<{ key: string }>('/api/v1/api-keys', { name: 'racing' }, { token: session.accessToken });
+      assert.ok(demoted, 'the race was staged');
+      if (created.status === 201) {
+        const used = await t.http.get('/api/v1/agents', { headers: { 'x-api-key': created.body.key } });
+        assert.equal(used.status, 401, 'a key written after the demotion is revoked with the others');
+      } else {
+        assert.equal(created.status, 403, created.text);
+      }
+    } finally {
+      hub.transaction = original;
+    }
+  });
+
+  it('a demotion racing a promotion still ends the sessions issued under the higher role', async () => {
+    const user = await member('viewer');
+    const setRole = (role: string) => t.http.request(`/api/v1/users/${user.id}`, { method: 'PATCH', body: { role }, ...auth() });
+    // The demotion to viewer reads the user while still a viewer; a promotion and an admin sign-in land before it writes.
+    const hub = t.server.stores;
+    const original = hub.transaction;
+    let promotedSession: { accessToken: string } | undefined;
+    hub.transaction = async (fn) => {
+      hub.transaction = original;
+      assert.equal((await setRole('admin')).status, 200);
+      promotedSession = await signIn(user);
+      return original(fn);
+    };
+    try {
+      const demoted = await setRole('viewer');
+      assert.equal(demoted.status, 200, demoted.text);
+    } finally {
+      hub.transaction = original;
+    }
+    assert.ok(promotedSession, 'the race was staged');
+    const me = await t.http.get('/api/v1/auth/me', { token: promotedSession.accessToken });
+    assert.equal(me.status, 401, 'the admin session ends with the demotion');
+  });
+
+  it('a sign-in racing a demotion gets the new role, not the one its password check saw', async () => {
+    const user = await member('admin');
+    // The demotion commits (and revokes) after the password was checked, before the session is written.
+    const hub = t.server.stores;
+    const original = hub.transaction;
+    let staged = false;
+    hub.transaction = async (fn) => {
+      hub.transaction = original;
+      staged = true;
+      const demoted = await t.http.request(`/api/v1/users/${user.id}`, { method: 'PATCH', body: { role: 'viewer' }, ...auth() });
+      assert.equal(demoted.status, 200, demoted.text);
+      return original(fn);
+    };
+    let session: { accessToken: string };
+    try {
+      session = await signIn(user);
+    } finally {
+      hub.transaction = original;
+    }
+    assert.ok(staged, 'the race was staged');
+    const me = await t.http.get<{ role: string }>('/api/v1/auth/me', { token: session.accessToken });
+    assert.equal(me.body.role, 'viewer');
+    assert.equal((await t.http.get('/api/v1/users', { token: session.accessToken })).status, 403, 'no admin scope after the demotion');
   });
 
   it('enable: login works again, and what was revoked stays revoked', async () => {
