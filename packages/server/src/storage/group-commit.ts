@@ -71,14 +71,16 @@ export class GroupCommit {
       try {
         for (const job of batch) {
           const inJob = await trx.savepoint('job').execute();
+          let outcome: Outcome;
           try {
-            outcomes.push({ ok: true, value: await job.work(inJob) });
-            await inJob.releaseSavepoint('job').execute();
+            outcome = { ok: true, value: await job.work(inJob) };
           } catch (error) {
-            outcomes.push({ ok: false, error });
+            outcome = { ok: false, error };
             await inJob.rollbackToSavepoint('job').execute();
-            await inJob.releaseSavepoint('job').execute();
           }
+          // Recorded once its savepoint is settled: a failure here fails the whole batch, never shifts outcomes.
+          await inJob.releaseSavepoint('job').execute();
+          outcomes.push(outcome);
         }
         await trx.commit().execute();
       } catch (error) {

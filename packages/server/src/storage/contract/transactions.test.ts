@@ -4,7 +4,9 @@ import { STORE_KINDS } from '../../../test/support/databases.js';
 import { useFreshStores } from '../../../test/support/fresh-stores.js';
 import { systemRandom } from '../../core/random.js';
 import type { OrgId } from '../../core/ids.js';
+import { sql } from 'kysely';
 import type { Database } from '../database.js';
+import { GroupCommit } from '../group-commit.js';
 
 /**
  * What every caller of `transaction` relies on, however the store commits (SQLite groups concurrent transactions
@@ -73,5 +75,25 @@ for (const kind of STORE_KINDS) {
       );
       assert.deepEqual(seenAtSettle, ids.map(() => true));
     });
+
+    if (kind === 'sqlite') {
+      it('group commit: when the batch itself fails, every caller gets that error and none of it is committed', async () => {
+        const group = new GroupCommit(fresh.database.db);
+        const ids = Array.from({ length: 5 }, () => systemRandom.uuid());
+        const outcomes = await Promise.allSettled(
+          ids.map((id, i) =>
+            group.run(async (trx) => {
+              await trx.insertInto('organizations').values({ id, name: 'batched', created_at: 1 }).execute();
+              // Releases the batch's savepoint under it, so settling this job fails after its work succeeded.
+              if (i === 2) await sql`release job`.execute(trx);
+              return id;
+            }),
+          ),
+        );
+        assert.deepEqual(outcomes.map((o) => o.status), ids.map(() => 'rejected'), 'no caller is told of a commit that did not happen');
+        for (const id of ids) assert.equal(await committed(id), false, id);
+        await group.settled();
+      });
+    }
   });
 }
