@@ -1,7 +1,7 @@
 import type { OidcBench } from '../baselines/oidc-load.js';
 import { login, PUBLIC_URL, registerAgent, startAim } from '../lib/aim.js';
 import { sliceSeconds, type BenchConfig } from '../lib/config.js';
-import { cpuDetails, figure, settle, type Figure } from '../lib/figure.js';
+import { againstBaseline, figure, settle, type Figure } from '../lib/figure.js';
 import { alternate, runLoad } from '../lib/load.js';
 import { clientAssertions } from '../lib/signed.js';
 
@@ -33,15 +33,7 @@ export async function clientCredentialsFigure(config: BenchConfig, oidc: OidcBen
       unit: 'req/s',
       baseline: { name: 'oidc-provider, same grant and client auth', value: baseline!.rps, unit: 'req/s' },
       goal: 2,
-      details: {
-        p99_ms: load!.p99,
-        errors: load!.errors,
-        ...cpuDetails(load!),
-        baseline_p99_ms: baseline!.p99,
-        baseline_errors: baseline!.errors,
-        baseline_cpu_ms_per_request: Math.round((baseline!.cpuMsPerRequest ?? 0) * 1000) / 1000,
-        statuses: JSON.stringify(load!.statuses),
-      },
+      details: againstBaseline(load!, baseline!),
     });
   } finally {
     await aim.drop();

@@ -2,7 +2,7 @@ import type { StoreKind } from '../../packages/server/test/support/databases.js'
 import type { OidcBench } from '../baselines/oidc-load.js';
 import { refreshTokens, startAim } from '../lib/aim.js';
 import { sliceSeconds, type BenchConfig } from '../lib/config.js';
-import { cpuDetails, figure, settle, type Figure } from '../lib/figure.js';
+import { againstBaseline, figure, settle, type Figure } from '../lib/figure.js';
 import { alternate, runLoad, type LoadRequest } from '../lib/load.js';
 import { TokenPool } from '../lib/signed.js';
 
@@ -43,15 +43,7 @@ export async function refreshFigure(config: BenchConfig, oidc: OidcBench, option
       unit: 'req/s',
       baseline: { name: 'oidc-provider refresh_token grant (rotating, in-memory)', value: baseline!.rps, unit: 'req/s' },
       goal: 2,
-      details: {
-        p99_ms: load!.p99,
-        errors: load!.errors,
-        ...cpuDetails(load!),
-        baseline_p99_ms: baseline!.p99,
-        baseline_errors: baseline!.errors,
-        baseline_cpu_ms_per_request: Math.round((baseline!.cpuMsPerRequest ?? 0) * 1000) / 1000,
-        statuses: JSON.stringify(load!.statuses),
-      },
+      details: againstBaseline(load!, baseline!),
     });
   } finally {
     await aim.drop();

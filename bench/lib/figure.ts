@@ -1,3 +1,5 @@
+import type { LoadResult } from './load.js';
+
 /** One row of the table: a measured value, the baseline measured in the same run, and the goal on their ratio. */
 export interface Figure {
   id: string;
@@ -31,5 +33,18 @@ export function cpuDetails(load: { serverCores?: number; cpuMsPerRequest?: numbe
   return {
     ...(load.serverCores !== undefined && { server_cores_used: Math.round(load.serverCores * 100) / 100 }),
     ...(load.cpuMsPerRequest !== undefined && { cpu_ms_per_request: Math.round(load.cpuMsPerRequest * 1000) / 1000 }),
+  };
+}
+
+/** The details of a load measured against a baseline load of another server: both sides' latency, errors and CPU. */
+export function againstBaseline(load: LoadResult, baseline: LoadResult): Record<string, number | string> {
+  return {
+    p99_ms: load.p99,
+    errors: load.errors,
+    ...cpuDetails(load),
+    baseline_p99_ms: baseline.p99,
+    baseline_errors: baseline.errors,
+    baseline_cpu_ms_per_request: Math.round((baseline.cpuMsPerRequest ?? 0) * 1000) / 1000,
+    statuses: JSON.stringify(load.statuses),
   };
 }

@@ -5,7 +5,7 @@ import type { SigningKeyRing } from '../tokens/signing-keys.js';
 import type { AuditService } from './service.js';
 
 /** The JWS `typ` of a checkpoint: never an access token's, so one can never be presented as the other. */
-export const CHECKPOINT_TYP = 'aim-audit-checkpoint+jwt';
+const CHECKPOINT_TYP = 'aim-audit-checkpoint+jwt';
 
 export interface SignedCheckpoint extends AuditCheckpoint {
   organization_id: string;

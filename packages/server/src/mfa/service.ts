@@ -1,4 +1,6 @@
+import type { AuditEvent } from '@aim/protocol';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditInput } from '../audit/types.js';
 import type { Clock } from '../core/clock.js';
 import { AimError } from '../core/errors.js';
 import type { OrgId, UserId } from '../core/ids.js';
@@ -60,13 +62,7 @@ export class MfaService implements SecondFactor {
       if (!(await s.mfa.savePendingTotp(user.id, sealed, this.clock.now()))) {
         throw new AimError('conflict', 'two-factor authentication is already on; disable it first to set up a new authenticator');
       }
-      await this.audit.withStore(s.audit).record({
-        organizationId: user.organizationId,
-        event: 'mfa.totp_setup_started',
-        actor: { type: 'user', id: user.id },
-        subject: { type: 'user', id: user.id },
-        ip: meta.ip,
-      });
+      await this.audit.withStore(s.audit).record(ownFactorEvent(user, 'mfa.totp_setup_started', meta));
     });
     return { secret, otpauthUrl: otpauthUrl(secret, this.issuer, user.email) };
   }
@@ -90,14 +86,7 @@ export class MfaService implements SecondFactor {
       if (!(await s.mfa.enableTotp(user.id, step, records, this.clock.now()))) {
         throw new AimError('conflict', 'two-factor authentication was turned on by another request');
       }
-      await this.audit.withStore(s.audit).record({
-        organizationId: user.organizationId,
-        event: 'mfa.totp_enabled',
-        actor: { type: 'user', id: user.id },
-        subject: { type: 'user', id: user.id },
-        ip: meta.ip,
-        data: { recovery_codes: codes.length },
-      });
+      await this.audit.withStore(s.audit).record(ownFactorEvent(user, 'mfa.totp_enabled', meta, { recovery_codes: codes.length }));
     });
     return codes;
   }
@@ -116,14 +105,7 @@ export class MfaService implements SecondFactor {
     await this.throttle?.success(keys);
     await this.hub.transaction(async (s) => {
       if (!(await s.mfa.deleteTotp(user.id))) return;
-      await this.audit.withStore(s.audit).record({
-        organizationId: user.organizationId,
-        event: 'mfa.totp_disabled',
-        actor: { type: 'user', id: user.id },
-        subject: { type: 'user', id: user.id },
-        ip: meta.ip,
-        data: { method },
-      });
+      await this.audit.withStore(s.audit).record(ownFactorEvent(user, 'mfa.totp_disabled', meta, { method }));
     });
   }
 
@@ -147,14 +129,7 @@ export class MfaService implements SecondFactor {
       if (!(await s.mfa.replaceRecoveryCodes(user.id, codes.records, this.clock.now()))) {
         throw new AimError('conflict', 'two-factor authentication was turned off by another request');
       }
-      await this.audit.withStore(s.audit).record({
-        organizationId: user.organizationId,
-        event: 'mfa.recovery_codes_regenerated',
-        actor: { type: 'user', id: user.id },
-        subject: { type: 'user', id: user.id },
-        ip: meta.ip,
-        data: { recovery_codes: codes.shown.length },
-      });
+      await this.audit.withStore(s.audit).record(ownFactorEvent(user, 'mfa.recovery_codes_regenerated', meta, { recovery_codes: codes.shown.length }));
     });
     return codes.shown;
   }
@@ -204,14 +179,7 @@ export class MfaService implements SecondFactor {
     if (!normalized) return undefined;
     const used = await this.hub.transaction(async (s) => {
       if (!(await s.mfa.consumeRecoveryCode(user.id, hashRecoveryCode(normalized), this.clock.now()))) return false;
-      await this.audit.withStore(s.audit).record({
-        organizationId: user.organizationId,
-        event: 'mfa.recovery_code_used',
-        actor: { type: 'user', id: user.id },
-        subject: { type: 'user', id: user.id },
-        ip: meta.ip,
-        data: { remaining: await s.mfa.countUnusedRecoveryCodes(user.id) },
-      });
+      await this.audit.withStore(s.audit).record(ownFactorEvent(user, 'mfa.recovery_code_used', meta, { remaining: await s.mfa.countUnusedRecoveryCodes(user.id) }));
       return true;
     });
     return used ? 'recovery_code' : undefined;
@@ -247,15 +215,14 @@ export class MfaService implements SecondFactor {
   }
 
   private async recordFailure(user: User, during: Guarded | 'login', reason: 'invalid_code' | 'throttled', meta: RequestMeta): Promise<void> {
-    await this.audit.record({
-      organizationId: user.organizationId,
-      event: 'mfa.verification_failed',
-      actor: { type: 'user', id: user.id },
-      subject: { type: 'user', id: user.id },
-      ip: meta.ip,
-      data: { during, reason },
-    });
+    await this.audit.record(ownFactorEvent(user, 'mfa.verification_failed', meta, { during, reason }));
   }
+}
+
+/** An entry of the user's own second factor: they act on themselves, from the request's address. */
+function ownFactorEvent(user: User, event: AuditEvent, meta: RequestMeta, data?: Record<string, unknown>): AuditInput {
+  const self = { type: 'user', id: user.id } as const;
+  return { organizationId: user.organizationId, event, actor: self, subject: self, ip: meta.ip, ...(data && { data }) };
 }
 
 /** The routes that check a TOTP code outside login, throttled per user like the login's second factor. */

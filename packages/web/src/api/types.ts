@@ -1,4 +1,5 @@
 // Wire types of the AIM API as the UI uses them (see CONTRACT.md and /api/v1/openapi.json). Times are Unix ms.
+import type { AuditCheckpoint as ChainHead, AuditRecord, ChainVerdict } from '@aim/protocol';
 
 export type Role = 'admin' | 'manager' | 'member' | 'viewer';
 
@@ -150,20 +151,8 @@ export interface SdkToken {
   status: string;
 }
 
-export interface AuditEntry {
-  id: string;
-  seq: number;
-  event: string;
-  actor_type: string;
-  actor_id: string | null;
-  subject_type: string | null;
-  subject_id: string | null;
-  ip: string | null;
-  data: unknown;
-  created_at: number;
-  prev_hash: string;
-  hash: string;
-}
+/** An entry of the hash chain, exactly as the protocol defines it (and `aim audit verify` reads it). */
+export type AuditEntry = AuditRecord;
 
 /** Decisions of one UTC day (`GET /api/v1/verifications/stats`). */
 export interface DayOfDecisions {
@@ -173,17 +162,11 @@ export interface DayOfDecisions {
   rejected: number;
 }
 
-export interface AuditVerification {
-  valid: boolean;
-  entries_checked: number;
-  first_bad?: { id: string; seq: number; problem: string };
-}
+export type AuditVerification = ChainVerdict;
 
 /** The chain's head, signed: kept outside AIM, it later proves the chain was not cut short or rebuilt. */
-export interface AuditCheckpoint {
+export interface AuditCheckpoint extends ChainHead {
   organization_id: string;
-  seq: number;
-  hash: string;
   issued_at: number;
   checkpoint: string;
 }
