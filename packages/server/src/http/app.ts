@@ -12,7 +12,7 @@ import { toErrorResponse } from './errors.js';
 import { rejectNul } from './nul-guard.js';
 import type { Route } from './handler.js';
 import type { Principal } from './principal.js';
-import { closedBody, validatorCompiler } from './validation.js';
+import { closedSchema, validatorCompiler } from './validation.js';
 import { registerWebUi } from './web-ui.js';
 
 declare module 'fastify' {
@@ -43,16 +43,37 @@ const FORM = 'application/x-www-form-urlencoded';
 
 /**
  * One access-log line per request, written when it completes, instead of Fastify's two: each line costs a
- * serialization, redaction and a write, and at full load the "incoming request" line was a tenth of the CPU.
- * The line kept names the request, its answer and its time; errors are logged as before.
+ * serialization and a write, and at full load the "incoming request" line was a tenth of the CPU.
+ * The line is built from fields chosen here (method, path without its query, status, time, client address), none
+ * of which can hold a secret, so it skips the logger's redaction pass: at 20–40 µs a line, that pass cost more than
+ * the rest of the line. Errors go through the redacting logger as before.
  */
 class AccessLog extends LogController {
+  readonly #lines: Logger;
+
+  constructor(logger: Logger) {
+    super();
+    this.#lines = logger.child({}, { redact: [] });
+  }
+
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (this.isLogDisabled(request)) return;
-    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
-    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    if (error) {
+      reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+      return;
+    }
+    const query = request.url.indexOf('?');
+    this.#lines.info(
+      {
+        reqId: request.id,
+        req: { method: request.method, url: query === -1 ? request.url : request.url.slice(0, query), remoteAddress: request.ip },
+        res: { statusCode: reply.statusCode },
+        responseTime: reply.elapsedTime,
+      },
+      'request completed',
+    );
   }
 }
 
@@ -63,7 +84,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy ? config.trustProxy.split(',').map((s) => s.trim()) : false,
     return503OnClosing: true,
-    logController: new AccessLog(),
+    logController: new AccessLog(options.logger),
     connectionTimeout: 30_000,
     requestTimeout: 30_000,
     ajv: { customOptions: { strict: false } },
@@ -244,9 +265,9 @@ function registerRoute(app: FastifyInstance, route: Route, options: AppOptions):
     schema: {
       summary: schema.summary,
       tags: schema.tags,
-      ...(schema.body && { body: schema.consumes?.includes(FORM) ? schema.body : closedBody(schema.body) }),
+      ...(schema.body && { body: schema.consumes?.includes(FORM) ? schema.body : closedSchema(schema.body) }),
       ...(schema.params && { params: schema.params }),
-      ...(schema.querystring && { querystring: schema.querystring }),
+      ...(schema.querystring && { querystring: closedSchema(schema.querystring) }),
       response: schema.response,
       ...(schema.consumes && { consumes: schema.consumes }),
       security,

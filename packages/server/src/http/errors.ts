@@ -68,8 +68,10 @@ export function toErrorResponse(error: unknown): ErrorResponse {
 function validationText(e: { message?: string; validationContext?: string; validation?: unknown }): string {
   const [first] = Array.isArray(e.validation) ? (e.validation as Array<{ keyword?: string; instancePath?: string; params?: { additionalProperty?: unknown } }>) : [];
   if (first?.keyword === 'additionalProperties' && typeof first.params?.additionalProperty === 'string') {
+    const name = JSON.stringify(first.params.additionalProperty.slice(0, 64));
+    if (e.validationContext === 'querystring') return clientText(`unknown query parameter ${name}: check its spelling`);
     const where = first.instancePath ? ` in ${first.instancePath.slice(1).replaceAll('/', '.')}` : '';
-    return clientText(`unknown field ${JSON.stringify(first.params.additionalProperty.slice(0, 64))}${where}: check its spelling`);
+    return clientText(`unknown field ${name}${where}: check its spelling`);
   }
   return clientText(e.message ?? `invalid ${e.validationContext ?? 'request'}`);
 }

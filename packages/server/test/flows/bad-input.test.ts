@@ -94,6 +94,17 @@ describe('bad input on every route answers a catalogued 4xx, never a 500', () =>
     assert.notEqual(form.body.error, 'invalid_request', 'an unknown form parameter is ignored, as RFC 6749 §3.2 asks');
   });
 
+  it('a misspelt query filter is refused by name instead of listing everything; routes without filters ignore a query', async () => {
+    const typo = await t.http.get('/api/v1/agents?stauts=active', { token: admin.accessToken });
+    assert.equal(typo.status, 400);
+    assert.equal(typo.body.error, 'invalid_request');
+    assert.match(String(typo.body.error_description), /unknown query parameter "stauts"/);
+    const known = await t.http.get('/api/v1/agents?status=active&limit=5', { token: admin.accessToken });
+    assert.equal(known.status, 200);
+    const cacheBuster = await t.http.get('/api/v1/users?_=1795770000', { token: admin.accessToken });
+    assert.equal(cacheBuster.status, 200);
+  });
+
   it('an expired token and a token from another issuer are refused', async () => {
     const expired = await new SignJWT({ org: admin.organizationId, kind: 'session', scope: 'admin' })
       .setProtectedHeader({ alg: 'EdDSA', kid: t.server.services.signingKeys.current().kid, typ: 'at+jwt' })
