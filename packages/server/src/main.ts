@@ -144,7 +144,10 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     if (sharedRevocations instanceof RedisRevocationList) await sharedRevocations.start();
     const revocations = new DurableRevocationList(sharedRevocations, stores.revocations, clock);
     await revocations.load();
-    const sessions = new SessionService(stores, users, accessTokens, revocations, audit, clock, random, config.refreshTokenTtl);
+    const sessions = new SessionService(stores, users, accessTokens, revocations, audit, clock, random, {
+      refreshTtlSeconds: config.refreshTokenTtl,
+      reuseGraceSeconds: config.refreshReuseGrace,
+    });
     const apiKeys = new ApiKeyService(stores, users, audit, revocations, clock, random, {
       environment: config.environment,
       maxAgeDays: config.apiKeyMaxAgeDays,

@@ -139,6 +139,12 @@ export const SETTINGS = {
     doc: 'Refresh token lifetime, seconds.',
     schema: int(300, 31_536_000),
   }),
+  refreshReuseGrace: setting({
+    env: 'AIM_REFRESH_REUSE_GRACE_SECONDS',
+    default: '0',
+    doc: 'Seconds after a rotation in which presenting the replaced refresh token again, while its successor is unused, counts as a client retrying a lost response (a fresh successor replaces the unused one) instead of reuse. 0: every second presentation revokes the family.',
+    schema: int(0, 60),
+  }),
   signatureWindow: setting({
     env: 'AIM_SIGNATURE_WINDOW',
     default: '300',

@@ -72,7 +72,7 @@ export class SessionService {
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly random: Random,
-    private readonly refreshTtlSeconds: number,
+    private readonly policy: { refreshTtlSeconds: number; reuseGraceSeconds: number },
   ) {}
 
   useSecondFactor(factor: SecondFactor): void {
@@ -207,6 +207,8 @@ export class SessionService {
   /**
    * Rotates a refresh token (RFC 9700 §4.14.2). A token presented a second time means it leaked:
    * its whole family is revoked and audited in a transaction that commits, and only then does the request fail.
+   * The one exception, off by default: within `AIM_REFRESH_REUSE_GRACE_SECONDS` of its rotation, while the
+   * successor is unused, a second presentation is a client retrying after a lost response (see the store).
    */
   async refresh(input: { refreshToken: string; kind: FamilyKind; scope?: string[] } & RequestMeta): Promise<SessionTokens> {
     const parsed = parseRefreshToken(input.refreshToken);
@@ -220,6 +222,7 @@ export class SessionService {
         secretHash: sha256Hex(parsed.secret),
         kind: input.kind,
         now,
+        reuseGraceMs: this.policy.reuseGraceSeconds * SECOND,
         next: record,
         ip: input.ip,
         userAgent: input.userAgent,
@@ -243,6 +246,7 @@ export class SessionService {
           actor: { type: 'user', id: result.family.userId },
           subject,
           ip: input.ip,
+          ...(result.retried && { data: { retried_after_lost_response: true } }),
         });
       }
       return result;
@@ -360,7 +364,7 @@ export class SessionService {
   private newRefreshToken(now: number, kind: FamilyKind, familyExpiresAt: number): { token: string; record: NewRefreshToken } {
     const id = this.random.uuid();
     const secret = this.random.bytes(32).toString('base64url');
-    const expiresAt = kind === 'sdk' ? familyExpiresAt : Math.min(now + this.refreshTtlSeconds * SECOND, familyExpiresAt);
+    const expiresAt = kind === 'sdk' ? familyExpiresAt : Math.min(now + this.policy.refreshTtlSeconds * SECOND, familyExpiresAt);
     return { token: formatRefreshToken(id, secret), record: { id, secretHash: sha256Hex(secret), createdAt: now, expiresAt } };
   }
 

@@ -8,6 +8,10 @@ export interface RefreshTokenStore {
    * Of any number of concurrent calls with one token, on any node, exactly one gets `rotated`;
    * the others get `reused` and the family is revoked. Call inside a transaction so the revocation
    * commits together with its audit entry.
+   *
+   * With `reuseGraceMs` above 0, a token rotated at most that long ago whose successor is still unused is a client
+   * retrying after a lost response: the unused successor is retired (presenting it later is reuse) and `next`
+   * replaces it. A successor retired this way never gets the grace itself.
    */
   rotateRefreshToken(input: {
     tokenId: string;
@@ -15,6 +19,7 @@ export interface RefreshTokenStore {
     /** A token of another kind (an SDK token at the session endpoint) is `invalid` and left untouched. */
     kind: FamilyKind;
     now: number;
+    reuseGraceMs: number;
     next: NewRefreshToken;
     ip: string | null;
     userAgent: string | null;

@@ -28,7 +28,8 @@ export interface NewRefreshToken {
 }
 
 export type RotateOutcome =
-  | { kind: 'rotated'; family: RefreshFamily }
+  /** `retried`: the token had been rotated moments before and its successor was never used (a lost response). */
+  | { kind: 'rotated'; family: RefreshFamily; retried: boolean }
   /** The token was already used: the family is now revoked (by this call or an earlier one). */
   | { kind: 'reused'; family: RefreshFamily }
   | { kind: 'revoked'; family: RefreshFamily }

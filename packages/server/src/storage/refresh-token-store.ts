@@ -51,30 +51,11 @@ export class KyselyRefreshTokenStore extends KyselyStore implements RefreshToken
     });
   }
 
-  async rotateRefreshToken(input: {
-    tokenId: string;
-    secretHash: string;
-    kind: FamilyKind;
-    now: number;
-    next: NewRefreshToken;
-    ip: string | null;
-    userAgent: string | null;
-  }): Promise<RotateOutcome> {
+  async rotateRefreshToken(input: RotateInput): Promise<RotateOutcome> {
     return this.atomically((trx) => this.rotateIn(trx, input));
   }
 
-  private async rotateIn(
-    trx: Kysely<Tables>,
-    input: {
-      tokenId: string;
-      secretHash: string;
-      kind: FamilyKind;
-      now: number;
-      next: NewRefreshToken;
-      ip: string | null;
-      userAgent: string | null;
-    },
-  ): Promise<RotateOutcome> {
+  private async rotateIn(trx: Kysely<Tables>, input: RotateInput): Promise<RotateOutcome> {
     const found = await findTokenWithFamily(trx, input.tokenId, input.secretHash);
     if (!found || found.family.kind !== input.kind) return { kind: 'invalid' };
     const { token, family } = found;
@@ -82,13 +63,9 @@ export class KyselyRefreshTokenStore extends KyselyStore implements RefreshToken
     if (token.expires_at <= input.now || family.expiresAt <= input.now) return { kind: 'expired' };
 
     // The compare-and-swap: only one caller can move used_at from NULL.
-    const claimed = await trx
-      .updateTable('refresh_tokens')
-      .set({ used_at: input.now })
-      .where('id', '=', input.tokenId)
-      .where('used_at', 'is', null)
-      .executeTakeFirst();
-    if (claimed.numUpdatedRows === 0n) {
+    const claimed = await claim(trx, input.tokenId, input.now, input.next.id);
+    const retried = !claimed && (await this.retryAfterLostResponse(trx, input, token));
+    if (!claimed && !retried) {
       await trx
         .updateTable('refresh_families')
         .set({ revoked_at: input.now, revoked_reason: 'reuse_detected' })
@@ -103,7 +80,21 @@ export class KyselyRefreshTokenStore extends KyselyStore implements RefreshToken
       .set({ last_used_at: input.now, last_ip: input.ip, user_agent: input.userAgent })
       .where('id', '=', family.id)
       .execute();
-    return { kind: 'rotated', family: { ...family, lastUsedAt: input.now, lastIp: input.ip } };
+    return { kind: 'rotated', family: { ...family, lastUsedAt: input.now, lastIp: input.ip }, retried };
+  }
+
+  /**
+   * A token rotated moments ago (within the grace) whose successor nobody has used: the client never got the
+   * answer. The successor is retired by the same compare-and-swap, so if it did reach someone, their use of it is
+   * reuse; it keeps no `replaced_by`, so it can never be retried itself. Outside the grace, or once the successor
+   * was used, this is reuse.
+   */
+  private async retryAfterLostResponse(trx: Kysely<Tables>, input: RotateInput, token: { used_at: number | null; replaced_by: string | null }): Promise<boolean> {
+    if (input.reuseGraceMs <= 0 || token.used_at === null || token.replaced_by === null) return false;
+    if (input.now - token.used_at > input.reuseGraceMs) return false;
+    if (!(await claim(trx, token.replaced_by, input.now, null))) return false;
+    await trx.updateTable('refresh_tokens').set({ replaced_by: input.next.id }).where('id', '=', input.tokenId).execute();
+    return true;
   }
 
   async findRefreshToken(tokenId: string, secretHash: string) {
@@ -156,6 +147,28 @@ export class KyselyRefreshTokenStore extends KyselyStore implements RefreshToken
   }
 }
 
+interface RotateInput {
+  tokenId: string;
+  secretHash: string;
+  kind: FamilyKind;
+  now: number;
+  reuseGraceMs: number;
+  next: NewRefreshToken;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** Marks a token used (and by what it was replaced) if nobody has yet; answers whether this call did. */
+async function claim(db: Kysely<Tables>, tokenId: string, now: number, replacedBy: string | null): Promise<boolean> {
+  const result = await db
+    .updateTable('refresh_tokens')
+    .set({ used_at: now, replaced_by: replacedBy })
+    .where('id', '=', tokenId)
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
 async function insertToken(db: Kysely<Tables>, familyId: string, token: NewRefreshToken): Promise<void> {
   await db
     .insertInto('refresh_tokens')
@@ -166,6 +179,7 @@ async function insertToken(db: Kysely<Tables>, familyId: string, token: NewRefre
       created_at: token.createdAt,
       expires_at: token.expiresAt,
       used_at: null,
+      replaced_by: null,
     })
     .execute();
 }
@@ -175,10 +189,10 @@ async function findTokenWithFamily(db: Kysely<Tables>, tokenId: string, secretHa
     .selectFrom('refresh_tokens as t')
     .innerJoin('refresh_families as f', 'f.id', 't.family_id')
     .selectAll('f')
-    .select(['t.secret_hash as token_secret_hash', 't.expires_at as token_expires_at', 't.used_at as token_used_at'])
+    .select(['t.secret_hash as token_secret_hash', 't.expires_at as token_expires_at', 't.used_at as token_used_at', 't.replaced_by as token_replaced_by'])
     .where('t.id', '=', tokenId)
     .executeTakeFirst();
   if (!row || !constantTimeEqual(row.token_secret_hash, secretHash)) return undefined;
-  const { token_secret_hash: _hash, token_expires_at, token_used_at, ...familyRow } = row;
-  return { token: { expires_at: token_expires_at, used_at: token_used_at }, family: toFamily(familyRow) };
+  const { token_secret_hash: _hash, token_expires_at, token_used_at, token_replaced_by, ...familyRow } = row;
+  return { token: { expires_at: token_expires_at, used_at: token_used_at, replaced_by: token_replaced_by }, family: toFamily(familyRow) };
 }

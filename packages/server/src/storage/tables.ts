@@ -53,6 +53,8 @@ export interface Tables {
     created_at: number;
     expires_at: number;
     used_at: number | null;
+    /** The successor this token's rotation issued; null for a live token and for one a retry replaced. */
+    replaced_by: string | null;
   };
   agents: {
     id: string;

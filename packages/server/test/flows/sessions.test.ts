@@ -138,3 +138,71 @@ describe('session expiry (injected clock)', () => {
     assert.equal(expired.body.error, 'invalid_token');
   });
 });
+
+describe('a lost refresh response, with AIM_REFRESH_REUSE_GRACE_SECONDS=30 (injected clock)', () => {
+  const clock = new ManualClock(Date.now());
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer({ clock, env: { AIM_REFRESH_REUSE_GRACE_SECONDS: '30' } });
+  });
+  after(() => t.close());
+
+  const refresh = (token: string) => t.http.post<Pair>('/api/v1/auth/refresh', { refresh_token: token });
+  const sdkGrant = (token: string) =>
+    t.http.request('/oauth/token', {
+      method: 'POST',
+      raw: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token, client_id: 'aim-sdk' }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+
+  it('the client presenting its token again within the grace gets a fresh pair; the answer it never got is dead', async () => {
+    const s = await t.signIn();
+    const lost = await refresh(s.refreshToken);
+    assert.equal(lost.status, 200, 'the server rotated; pretend the answer never arrived');
+    clock.advance(20_000);
+    const retried = await refresh(s.refreshToken);
+    assert.equal(retried.status, 200);
+    assert.notEqual(retried.body.refresh_token, lost.body.refresh_token);
+    assert.equal((await t.http.get('/api/v1/auth/me', { token: retried.body.access_token })).status, 200);
+
+    const entries = await t.server.stores.audit.list({ organizationId: s.organizationId, event: 'session.refreshed', limit: 10 });
+    assert.deepEqual(
+      entries.map((e) => e.data),
+      [{ retried_after_lost_response: true }, {}],
+      'the retry is audited as one',
+    );
+
+    // Whoever holds the lost answer is not the client: presenting it is reuse, and the whole session ends.
+    const stolen = await refresh(lost.body.refresh_token);
+    assert.equal(stolen.status, 401);
+    assert.equal(stolen.body.error, 'refresh_token_reused');
+    assert.equal((await refresh(retried.body.refresh_token)).status, 401);
+    assert.equal((await t.http.get('/api/v1/auth/me', { token: retried.body.access_token })).status, 401);
+  });
+
+  it('after the grace, or once the successor was used, a second presentation is reuse as always', async () => {
+    const late = await t.signIn();
+    assert.equal((await refresh(late.refreshToken)).status, 200);
+    clock.advance(30_001);
+    assert.equal((await refresh(late.refreshToken)).body.error, 'refresh_token_reused');
+
+    const copied = await t.signIn();
+    const next = await refresh(copied.refreshToken);
+    assert.equal((await refresh(next.body.refresh_token)).status, 200, 'the client had its answer and used it');
+    assert.equal((await refresh(copied.refreshToken)).body.error, 'refresh_token_reused');
+  });
+
+  it('an SDK token gets the same grace at the token endpoint', async () => {
+    const admin = await t.signIn({ role: 'admin' });
+    const created = await t.http.post('/api/v1/sdk-tokens', { name: 'flaky-network' }, { token: admin.accessToken });
+    const original = String(created.body.refresh_token);
+    const lost = await sdkGrant(original);
+    assert.equal(lost.status, 200);
+    clock.advance(5_000);
+    const retried = await sdkGrant(original);
+    assert.equal(retried.status, 200);
+    assert.equal((await sdkGrant(String(lost.body.refresh_token))).body.error, 'invalid_grant', 'the lost answer is reuse');
+    const alerts = await t.http.get<{ alerts: Array<{ type: string }> }>('/api/v1/alerts', { token: admin.accessToken });
+    assert.ok(alerts.body.alerts.some((a) => a.type === 'sdk_token_reused'), 'and raises the reuse alert');
+  });
+});

@@ -63,11 +63,22 @@ for (const kind of STORE_KINDS) {
       return { familyId, tokenId, user };
     }
 
-    const next = () => ({ id: uuid(), secretHash: sha(uuid()), createdAt: clock.now(), expiresAt: clock.now() + 1e8 });
-    const rotate = (tokenId: string, secret = 's0', k: 'session' | 'sdk' = 'session') =>
+    const next = (secret = uuid()) => ({ id: uuid(), secretHash: sha(secret), createdAt: clock.now(), expiresAt: clock.now() + 1e8 });
+    const rotate = (tokenId: string, secret = 's0', k: 'session' | 'sdk' = 'session', options: { graceMs?: number; successor?: ReturnType<typeof next> } = {}) =>
       fresh.stores.transaction((s) =>
-        s.refreshTokens.rotateRefreshToken({ tokenId, secretHash: sha(secret), kind: k, now: clock.now(), next: next(), ip: null, userAgent: null }),
+        s.refreshTokens.rotateRefreshToken({
+          tokenId,
+          secretHash: sha(secret),
+          kind: k,
+          now: clock.now(),
+          reuseGraceMs: options.graceMs ?? 0,
+          next: options.successor ?? next(),
+          ip: null,
+          userAgent: null,
+        }),
       );
+
+    const pick = (o: Awaited<ReturnType<typeof rotate>>) => ({ kind: o.kind, retried: o.kind === 'rotated' ? o.retried : undefined });
 
     it('users: one email, one account, even when created concurrently', async () => {
       const organizationId = uuid() as OrgId;
@@ -110,6 +121,55 @@ for (const kind of STORE_KINDS) {
       const family = await fresh.stores.refreshTokens.findFamily(familyId);
       assert.ok(family?.revokedAt !== null, 'the losers revoked the family');
       assert.equal(family?.revokedReason, 'reuse_detected');
+    });
+
+    it('refresh tokens: within the grace, the replaced token may be presented again while its successor is unused', async () => {
+      const grace = { graceMs: 10_000 };
+      const { tokenId, familyId } = await newFamily();
+      const lost = next('s1');
+      assert.deepEqual(pick(await rotate(tokenId, 's0', 'session', { ...grace, successor: lost })), { kind: 'rotated', retried: false });
+      clock.advance(4_000);
+      const retry = next('s2');
+      assert.deepEqual(pick(await rotate(tokenId, 's0', 'session', { ...grace, successor: retry })), { kind: 'rotated', retried: true });
+      assert.equal((await rotate(retry.id, 's2', 'session', grace)).kind, 'rotated', 'the retry\'s successor is the live token');
+      assert.equal((await fresh.stores.refreshTokens.findFamily(familyId))?.revokedAt, null);
+      // The successor the client never got was retired: whoever holds it is not the client, and it gets no grace.
+      assert.equal((await rotate(lost.id, 's1', 'session', grace)).kind, 'reused');
+      assert.equal((await fresh.stores.refreshTokens.findFamily(familyId))?.revokedReason, 'reuse_detected');
+    });
+
+    it('refresh tokens: the grace ends with its time, once the successor was used, and when it is 0', async () => {
+      const late = await newFamily();
+      await rotate(late.tokenId, 's0', 'session', { graceMs: 10_000 });
+      clock.advance(10_001);
+      assert.equal((await rotate(late.tokenId, 's0', 'session', { graceMs: 10_000 })).kind, 'reused');
+
+      const used = await newFamily();
+      const successor = next('s1');
+      await rotate(used.tokenId, 's0', 'session', { graceMs: 10_000, successor });
+      assert.equal((await rotate(successor.id, 's1', 'session', { graceMs: 10_000 })).kind, 'rotated');
+      assert.equal((await rotate(used.tokenId, 's0', 'session', { graceMs: 10_000 })).kind, 'reused', 'the client had its answer: this is a copy');
+
+      const strict = await newFamily();
+      await rotate(strict.tokenId);
+      assert.equal((await rotate(strict.tokenId)).kind, 'reused');
+    });
+
+    it('refresh tokens: 10 concurrent retries within the grace leave at most one live successor', async () => {
+      const { tokenId, familyId } = await newFamily();
+      await rotate(tokenId, 's0', 'session', { graceMs: 10_000 });
+      const successors = Array.from({ length: 10 }, (_, i) => next(`r${i}`));
+      const outcomes = await Promise.all(successors.map((successor) => rotate(tokenId, 's0', 'session', { graceMs: 10_000, successor })));
+      assert.ok(outcomes.every((o) => o.kind === 'rotated' || o.kind === 'reused' || o.kind === 'revoked'), JSON.stringify(outcomes.map((o) => o.kind)));
+      const states = await Promise.all(successors.map((t, i) => fresh.stores.refreshTokens.findRefreshToken(t.id, sha(`r${i}`))));
+      const live = states.filter((state) => state !== undefined && state.usedAt === null).length;
+      const family = await fresh.stores.refreshTokens.findFamily(familyId);
+      // Serialized (SQLite), each retry retires the one before; raced (PostgreSQL), a loser is reuse and ends the family.
+      if (family?.revokedAt === null) {
+        assert.equal(outcomes.filter((o) => o.kind === 'rotated').length, 10);
+        assert.equal(live, 1, 'one live successor');
+      } else assert.equal(family?.revokedReason, 'reuse_detected');
+      assert.ok(live <= 1, `${live} live successors`);
     });
 
     it('refresh tokens: a wrong secret or another kind changes nothing', async () => {

@@ -7,6 +7,7 @@ import * as alerts from './0005_alerts.js';
 import * as revocations from './0006_revocations.js';
 import * as userDeletion from './0007_user_deletion.js';
 import * as apiKeyUsageDay from './0008_api_key_usage_day.js';
+import * as refreshRetry from './0009_refresh_retry.js';
 
 /** Every migration, in order. Names are permanent once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0006_revocations': revocations,
   '0007_user_deletion': userDeletion,
   '0008_api_key_usage_day': apiKeyUsageDay,
+  '0009_refresh_retry': refreshRetry,
 };
