@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ManualClock } from '../../src/core/clock.js';
+import { startTestServer, type SignedIn, type TestServer } from '../support/server.js';
+
+// The RFC details a strict client or a conformance suite checks, beyond the flows in oauth.test.ts.
+describe('OAuth 2.0 endpoints, RFC by RFC', () => {
+  const clock = new ManualClock(Date.now());
+  let t: TestServer;
+  let admin: SignedIn;
+  before(async () => {
+    t = await startTestServer({ clock });
+    admin = await t.signIn({ role: 'admin' });
+  });
+  after(() => t.close());
+
+  const post = (path: string, params: Record<string, string> | string, headers: Record<string, string> = {}) =>
+    t.http.request(path, {
+      method: 'POST',
+      raw: typeof params === 'string' ? params : new URLSearchParams(params).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    });
+  const sdkToken = async () => String((await t.http.post('/api/v1/sdk-tokens', { name: 'conformance' }, { token: admin.accessToken })).body.refresh_token);
+
+  it('RFC 6749 §3.2: a body that is not a form is invalid_request 400, on every OAuth endpoint', async () => {
+    const bodies: Array<[string, string]> = [
+      ['application/json', '{"grant_type":"refresh_token","token":"x"}'],
+      ['text/plain', 'grant_type=refresh_token&token=x'],
+      ['multipart/form-data; boundary=x', '--x--'],
+    ];
+    for (const path of ['/oauth/token', '/oauth/revoke', '/oauth/introspect']) {
+      for (const [type, raw] of bodies) {
+        const res = await t.http.request(path, { method: 'POST', raw, headers: { 'content-type': type, authorization: `Bearer ${admin.accessToken}` } });
+        assert.equal(res.status, 400, `${path} as ${type}`);
+        assert.equal(res.body.error, 'invalid_request', `${path} as ${type}`);
+      }
+    }
+  });
+
+  it('RFC 6749 §3.2: a parameter sent without a value counts as omitted', async () => {
+    const noGrant = await post('/oauth/token', 'grant_type=');
+    assert.equal(noGrant.status, 400);
+    assert.equal(noGrant.body.error, 'invalid_request', 'an empty grant_type is a missing one, not an unsupported one');
+    const res = await post('/oauth/token', { grant_type: 'refresh_token', refresh_token: await sdkToken(), client_id: '', scope: '' });
+    assert.equal(res.status, 200, res.text);
+  });
+});
