@@ -35,7 +35,15 @@ export class OAuthService {
     private readonly clock: Clock,
   ) {}
 
-  async token(form: TokenRequest, meta: RequestMeta): Promise<TokenResponse> {
+  /** `headerScheme`: the scheme of an Authorization header the client sent, if any. */
+  async token(form: TokenRequest, meta: RequestMeta, headerScheme?: string): Promise<TokenResponse> {
+    // RFC 6749 §2.3: clients here authenticate with private_key_jwt or not at all (metadata says so); one trying a
+    // header-based method (client_secret_basic) is refused with a 401 and a challenge in its scheme (§5.2).
+    if (headerScheme !== undefined) {
+      throw new AimError('invalid_client', 'the token endpoint authenticates clients with private_key_jwt or not at all, never the Authorization header', {
+        headers: { 'www-authenticate': `${headerScheme} realm="aim"` },
+      });
+    }
     switch (form.grant_type) {
       case 'refresh_token':
         return this.refreshGrant(form, meta);

@@ -44,4 +44,21 @@ describe('OAuth 2.0 endpoints, RFC by RFC', () => {
     const res = await post('/oauth/token', { grant_type: 'refresh_token', refresh_token: await sdkToken(), client_id: '', scope: '' });
     assert.equal(res.status, 200, res.text);
   });
+
+  it('RFC 6749 §5.2: a client authenticating with the Authorization header gets 401 invalid_client and a challenge in its scheme', async () => {
+    const refreshToken = await sdkToken();
+    const cases: Array<[string, Record<string, string>, string]> = [
+      ['Basic YWltLXNkazo=', { grant_type: 'refresh_token', refresh_token: refreshToken }, 'Basic'],
+      ['Basic YTpi', { grant_type: 'client_credentials' }, 'Basic'],
+      ['Bearer abc', { grant_type: 'client_credentials' }, 'Bearer'],
+    ];
+    for (const [authorization, params, scheme] of cases) {
+      const res = await post('/oauth/token', params, { authorization });
+      assert.equal(res.status, 401, authorization);
+      assert.equal(res.body.error, 'invalid_client', authorization);
+      assert.match(res.headers.get('www-authenticate') ?? '', new RegExp(`^${scheme} `), authorization);
+    }
+    const unspent = await post('/oauth/token', { grant_type: 'refresh_token', refresh_token: refreshToken });
+    assert.equal(unspent.status, 200, 'the refused request did not spend the refresh token');
+  });
 });
