@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { SignJWT, type JWTPayload } from 'jose';
 import { ManualClock } from '../../src/core/clock.js';
+import { registerAgent } from '../support/agents.js';
 import { startTestServer, type SignedIn, type TestServer } from '../support/server.js';
 
 // The RFC details a strict client or a conformance suite checks, beyond the flows in oauth.test.ts.
@@ -20,6 +23,14 @@ describe('OAuth 2.0 endpoints, RFC by RFC', () => {
       raw: typeof params === 'string' ? params : new URLSearchParams(params).toString(),
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     });
+  const seconds = () => Math.floor(clock.now() / 1000);
+  /** A client assertion (RFC 7523 §3) by the agent, valid unless `claims` says otherwise. */
+  const assertion = (agent: { id: string; keys: { privateKey: KeyObject } }, claims: JWTPayload = {}) =>
+    new SignJWT({ iss: agent.id, sub: agent.id, aud: `${t.server.config.publicUrl}/oauth/token`, iat: seconds(), exp: seconds() + 60, jti: randomUUID(), ...claims })
+      .setProtectedHeader({ alg: 'EdDSA' })
+      .sign(agent.keys.privateKey);
+  const clientCredentials = (jwt: string) =>
+    post('/oauth/token', { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: jwt });
   const sdkToken = async () => String((await t.http.post('/api/v1/sdk-tokens', { name: 'conformance' }, { token: admin.accessToken })).body.refresh_token);
 
   it('RFC 6749 §3.2: a body that is not a form is invalid_request 400, on every OAuth endpoint', async () => {
@@ -60,5 +71,30 @@ describe('OAuth 2.0 endpoints, RFC by RFC', () => {
     }
     const unspent = await post('/oauth/token', { grant_type: 'refresh_token', refresh_token: refreshToken });
     assert.equal(unspent.status, 200, 'the refused request did not spend the refresh token');
+  });
+
+  it('RFC 7523 §3: an assertion issued (iat) or valid (nbf) in the future is refused, beyond a 5-second leeway', async () => {
+    const agent = await registerAgent(t.http, admin.accessToken);
+    const now = seconds();
+    for (const claims of [{ iat: now + 60, exp: now + 120 }, { nbf: now + 60, exp: now + 120 }]) {
+      const res = await clientCredentials(await assertion(agent, claims));
+      assert.equal(res.status, 401, JSON.stringify(claims));
+      assert.equal(res.body.error, 'invalid_client', JSON.stringify(claims));
+    }
+    for (const claims of [{ iat: now + 5 }, { nbf: now + 5 }]) {
+      assert.equal((await clientCredentials(await assertion(agent, claims))).status, 200, `leeway: ${JSON.stringify(claims)}`);
+    }
+  });
+
+  it('RFC 6749 §5.2: a suspended agent hears unauthorized_client only once its assertion verified; before that, invalid_client', async () => {
+    const agent = await registerAgent(t.http, admin.accessToken);
+    await t.http.post(`/api/v1/agents/${agent.id}/suspend`, undefined, { token: admin.accessToken });
+    const valid = await assertion(agent);
+    const forged = await clientCredentials(`${valid.slice(0, -4)}AAAA`);
+    assert.equal(forged.status, 401, 'an unauthenticated caller learns nothing about the agent');
+    assert.equal(forged.body.error, 'invalid_client');
+    const genuine = await clientCredentials(valid);
+    assert.equal(genuine.status, 400);
+    assert.equal(genuine.body.error, 'unauthorized_client');
   });
 });
