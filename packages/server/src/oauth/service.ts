@@ -59,6 +59,11 @@ export class OAuthService {
   /** RFC 6749 §6 with rotation (RFC 9700 §4.14.2): the same family logic as human sessions. */
   private async refreshGrant(form: TokenRequest, meta: RequestMeta): Promise<TokenResponse> {
     if (form.client_id !== undefined && form.client_id !== SDK_CLIENT_ID) throw new AimError('invalid_client', `SDK tokens use client_id "${SDK_CLIENT_ID}"`);
+    // RFC 6749 §6: a refresh token is bound to its client. Only the public client aim-sdk holds them, so a request
+    // that authenticates as a client (an agent's assertion) presents one issued to another client; it stays unspent.
+    if (form.client_assertion !== undefined || form.client_assertion_type !== undefined) {
+      throw new AimError('invalid_grant', `refresh tokens are issued to the public client "${SDK_CLIENT_ID}" only`);
+    }
     if (!form.refresh_token) throw new AimError('invalid_request', 'refresh_token is required');
     const scope = parseScope(form.scope);
     if (scope) {

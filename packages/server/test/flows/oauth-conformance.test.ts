@@ -97,4 +97,22 @@ describe('OAuth 2.0 endpoints, RFC by RFC', () => {
     assert.equal(genuine.status, 400);
     assert.equal(genuine.body.error, 'unauthorized_client');
   });
+
+  it('RFC 9700 §4.14 / RFC 6749 §6: a refresh token presented by another client is refused and stays unspent', async () => {
+    const refreshToken = await sdkToken();
+    const agent = await registerAgent(t.http, admin.accessToken);
+    const asAgent = await post('/oauth/token', {
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: await assertion(agent),
+    });
+    assert.equal(asAgent.status, 400);
+    assert.equal(asAgent.body.error, 'invalid_grant');
+    const asAgentId = await post('/oauth/token', { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: agent.id });
+    assert.equal(asAgentId.status, 401);
+    assert.equal(asAgentId.body.error, 'invalid_client');
+    const owner = await post('/oauth/token', { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'aim-sdk' });
+    assert.equal(owner.status, 200, 'no reuse was detected: the token was never spent by the other client');
+  });
 });
