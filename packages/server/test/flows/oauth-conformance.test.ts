@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID, type KeyObject } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, type JWTPayload } from 'jose';
-import { ManualClock } from '../../src/core/clock.js';
+import { ManualClock, SECOND } from '../../src/core/clock.js';
 import { registerAgent } from '../support/agents.js';
 import { startTestServer, type SignedIn, type TestServer } from '../support/server.js';
 
@@ -114,5 +114,43 @@ describe('OAuth 2.0 endpoints, RFC by RFC', () => {
     assert.equal(asAgentId.body.error, 'invalid_client');
     const owner = await post('/oauth/token', { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'aim-sdk' });
     assert.equal(owner.status, 200, 'no reuse was detected: the token was never spent by the other client');
+  });
+
+  it('RFC 7662 §2.2: active answers carry scope, client_id, sub, exp, iat, token_type and iss', async () => {
+    const auth = { authorization: `Bearer ${admin.accessToken}` };
+    const issuer = t.server.config.publicUrl;
+    const access = await post('/oauth/introspect', { token: admin.accessToken }, auth);
+    assert.equal(access.headers.get('cache-control'), 'no-store');
+    assert.equal(access.body.active, true);
+    for (const field of ['scope', 'client_id', 'sub', 'token_type']) assert.equal(typeof access.body[field], 'string', `access token: ${field}`);
+    assert.equal(access.body.iss, issuer);
+    assert.equal(access.body.exp, Number(access.body.iat) + t.server.config.accessTokenTtl);
+
+    const refresh = await post('/oauth/introspect', { token: admin.refreshToken }, auth);
+    assert.equal(refresh.body.active, true);
+    for (const field of ['scope', 'client_id', 'sub', 'token_type']) assert.equal(typeof refresh.body[field], 'string', `refresh token: ${field}`);
+    assert.equal(refresh.body.iss, issuer);
+    assert.equal(typeof refresh.body.iat, 'number');
+    assert.ok(Number(refresh.body.iat) <= seconds());
+    // A session refresh token expires before its family does: exp is the token's own.
+    assert.equal(refresh.body.exp, Number(refresh.body.iat) + t.server.config.refreshTokenTtl);
+  });
+
+  it('RFC 7662 §2.2: an expired, revoked, spent or unknown token is exactly {"active": false}', async () => {
+    // An API key calls: it outlives the access tokens the clock is about to expire.
+    const apiKey = await t.http.post('/api/v1/api-keys', { name: 'introspector', scopes: ['agents:read'] }, { token: admin.accessToken });
+    const auth = { 'x-api-key': String(apiKey.body.key) };
+    const spent = await sdkToken();
+    assert.equal((await post('/oauth/token', { grant_type: 'refresh_token', refresh_token: spent })).status, 200);
+    const revoked = await sdkToken();
+    assert.equal((await post('/oauth/revoke', { token: revoked })).status, 200);
+    const expiring = await t.signIn({ organizationId: admin.organizationId });
+    // Past exp, though still inside the few seconds of leeway a resource server would allow.
+    clock.advance(t.server.config.accessTokenTtl * SECOND + 2 * SECOND);
+    for (const [name, token] of Object.entries({ spent, revoked, expired: expiring.accessToken, unknown: 'rt_nope', garbage: 'x' })) {
+      const res = await post('/oauth/introspect', { token }, auth);
+      assert.equal(res.status, 200, name);
+      assert.deepEqual(res.body, { active: false }, name);
+    }
   });
 });
