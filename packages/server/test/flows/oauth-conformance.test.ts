@@ -116,6 +116,31 @@ describe('OAuth 2.0 endpoints, RFC by RFC', () => {
     assert.equal(owner.status, 200, 'no reuse was detected: the token was never spent by the other client');
   });
 
+  it('RFC 7009: 200 whatever the token, the hint only orders the search, and a refresh token takes its family with it', async () => {
+    const requests: Array<Record<string, string>> = [{ token: 'garbage' }, { token: 'rt_nope', token_type_hint: 'refresh_token' }, { token: 'x', token_type_hint: 'id_token' }];
+    for (const params of requests) {
+      const res = await post('/oauth/revoke', params);
+      assert.equal(res.status, 200, JSON.stringify(params));
+    }
+    const refreshToken = await sdkToken();
+    const used = await post('/oauth/token', { grant_type: 'refresh_token', refresh_token: refreshToken });
+    const accessToken = String(used.body.access_token);
+    assert.equal((await post('/oauth/revoke', { token: String(used.body.refresh_token), token_type_hint: 'access_token' })).status, 200);
+    assert.equal((await t.http.get('/api/v1/agents', { token: accessToken })).status, 401, 'the family went, its access tokens too');
+    const again = await post('/oauth/token', { grant_type: 'refresh_token', refresh_token: String(used.body.refresh_token) });
+    assert.equal(again.body.error, 'invalid_grant');
+  });
+
+  it('RFC 8414: the metadata names no authorization endpoint nor anything that would need one', async () => {
+    const { body } = await t.http.get('/.well-known/oauth-authorization-server');
+    for (const absent of ['authorization_endpoint', 'code_challenge_methods_supported', 'response_modes_supported']) assert.equal(body[absent], undefined, absent);
+    assert.deepEqual(body.grant_types_supported, ['client_credentials', 'refresh_token']);
+    assert.deepEqual(body.token_endpoint_auth_methods_supported, ['private_key_jwt', 'none']);
+    assert.deepEqual(body.token_endpoint_auth_signing_alg_values_supported, ['EdDSA', 'Ed25519']);
+    assert.deepEqual(body.revocation_endpoint_auth_methods_supported, ['none']);
+    assert.equal(body.issuer, t.server.config.publicUrl);
+  });
+
   it('RFC 7662 §2.2: active answers carry scope, client_id, sub, exp, iat, token_type and iss', async () => {
     const auth = { authorization: `Bearer ${admin.accessToken}` };
     const issuer = t.server.config.publicUrl;
