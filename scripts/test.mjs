@@ -24,6 +24,7 @@ const FILES = [
   'packages/server/test/flows/agents.test.ts',
   'packages/server/test/flows/resource-capabilities.test.ts',
   'packages/server/test/flows/oauth.test.ts',
+  'packages/server/test/flows/oauth-conformance.test.ts',
   'packages/server/test/flows/operations.test.ts',
   'packages/server/src/storage/contract/mfa-audit.test.ts',
   'packages/server/test/flows/mfa.test.ts',

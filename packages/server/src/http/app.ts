@@ -111,7 +111,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   });
   app.setValidatorCompiler(validatorCompiler);
-  // JSON and (where a route allows it) forms only: any other body type is a 415, not a string to validate.
+  // JSON and (where a route allows it) forms only: any other body type is refused, not a string to validate.
   app.removeContentTypeParser(['text/plain']);
 
   app.addContentTypeParser(FORM, { parseAs: 'string' }, (_request, body, done) => {
@@ -287,8 +287,9 @@ function registerRoute(app: FastifyInstance, route: Route, options: AppOptions):
       if (type === FORM && !schema.consumes?.includes(FORM)) {
         throw new AimError('unsupported_media_type', 'send the body as application/json');
       }
-      if (type !== undefined && type !== FORM && schema.consumes?.includes(FORM)) {
-        throw new AimError('unsupported_media_type', 'send the body as application/x-www-form-urlencoded');
+      // The OAuth endpoints answer in RFC 6749 §5.2 terms, which have no 415: any other body is a malformed request.
+      if (type !== FORM && schema.consumes?.includes(FORM)) {
+        throw new AimError('invalid_request', 'send the body as application/x-www-form-urlencoded');
       }
     },
     handler: async (request, reply) => {
@@ -311,12 +312,17 @@ function isApiPath(url: string): boolean {
   return url.startsWith('/api/') || url.startsWith('/oauth/');
 }
 
-/** RFC 6749 §3.2: form bodies; a parameter sent twice is an error, not a choice. */
+/**
+ * RFC 6749 §3.2: form bodies; a parameter sent twice is an error, not a choice, and one sent without a value is
+ * treated as omitted.
+ */
 function parseForm(body: string): Record<string, string> {
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  const seen = new Set<string>();
   for (const [key, value] of new URLSearchParams(body)) {
-    if (Object.hasOwn(out, key)) throw new AimError('invalid_request', `parameter "${key}" appears more than once`);
-    out[key] = value;
+    if (seen.has(key)) throw new AimError('invalid_request', `parameter "${key}" appears more than once`);
+    seen.add(key);
+    if (value !== '') out[key] = value;
   }
   return out;
 }

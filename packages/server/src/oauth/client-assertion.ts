@@ -9,6 +9,8 @@ import { ASSERTION_ALGORITHMS } from './metadata.js';
 
 /** Assertions live at most this long (RFC 7523 §3: a short exp); a longer one is refused outright. */
 const MAX_LIFETIME_SECONDS = 300;
+/** Seconds of clock skew allowed on exp, nbf and iat: an assertion from a clock a little ahead still works. */
+const LEEWAY_SECONDS = 5;
 
 /**
  * private_key_jwt (RFC 7523 §3, RFC 7521 §4.2): the agent proves itself with a JWT signed by its current key.
@@ -40,7 +42,6 @@ export class ClientAssertionVerifier {
     const orgId = await this.findOrganization(unverifiedSub as AgentId);
     const loaded = orgId && (await this.directory.get(orgId, unverifiedSub as AgentId));
     if (!loaded) throw invalidClient('unknown client');
-    if (loaded.agent.status !== 'active') throw new AimError('unauthorized_client', `the agent is ${loaded.agent.status}`);
 
     const now = this.clock.now();
     let payload: JwtPayload | undefined;
@@ -54,7 +55,7 @@ export class ClientAssertionVerifier {
           audience: this.audiences,
           requiredClaims: ['exp', 'jti'],
           now,
-          clockTolerance: 5,
+          clockTolerance: LEEWAY_SECONDS,
         }));
         if (key.expiresAt <= now) throw invalidClient('the signing key expired; rotate it');
         break;
@@ -69,6 +70,8 @@ export class ClientAssertionVerifier {
     }
     // verifyEdDsaJwt made sure exp is there and that exp, iat and nbf are numbers when present.
     const exp = payload.exp as number;
+    // RFC 7519 §4.1.6: an assertion cannot have been issued in the future; one that says so was made to outlive its exp.
+    if (typeof payload.iat === 'number' && payload.iat > now / 1000 + LEEWAY_SECONDS) throw invalidClient('client_assertion was issued in the future');
     const issuedAt = (payload.iat ?? payload.nbf ?? Math.floor(now / 1000)) as number;
     if (exp - issuedAt > MAX_LIFETIME_SECONDS || exp - now / 1000 > MAX_LIFETIME_SECONDS) {
       throw invalidClient(`client_assertion must expire within ${MAX_LIFETIME_SECONDS} seconds`);
@@ -79,6 +82,8 @@ export class ClientAssertionVerifier {
     if (!(await this.nonces.consumeNonce(loaded.agent.id, `jti:${jti}`, (exp + 10) * SECOND))) {
       throw invalidClient('client_assertion was already used');
     }
+    // Only an authenticated client learns its own status (RFC 6749 §5.2: unauthorized_client is for authenticated clients).
+    if (loaded.agent.status !== 'active') throw new AimError('unauthorized_client', `the agent is ${loaded.agent.status}`);
     return loaded;
   }
 }

@@ -55,9 +55,9 @@ export function oauthHandlers(oauth: OAuthService, issuer: string) {
           }),
         },
       },
-      async ({ body, ip, userAgent, reply }) => {
+      async ({ body, ip, userAgent, request, reply }) => {
         reply.headers(NO_STORE);
-        return oauth.token(body as Record<string, string | undefined>, { ip, userAgent });
+        return oauth.token(body as Record<string, string | undefined>, { ip, userAgent }, authScheme(request.headers.authorization));
       },
     ),
 
@@ -89,4 +89,10 @@ export function oauthHandlers(oauth: OAuthService, issuer: string) {
       },
     ),
   };
+}
+
+/** The scheme of an Authorization header (RFC 9110 §11.4), safe to echo in a challenge; undefined when absent. */
+function authScheme(authorization: string | undefined): string | undefined {
+  if (authorization === undefined) return undefined;
+  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}(?= |$)/.exec(authorization)?.[0] ?? 'Basic';
 }

@@ -35,7 +35,15 @@ export class OAuthService {
     private readonly clock: Clock,
   ) {}
 
-  async token(form: TokenRequest, meta: RequestMeta): Promise<TokenResponse> {
+  /** `headerScheme`: the scheme of an Authorization header the client sent, if any. */
+  async token(form: TokenRequest, meta: RequestMeta, headerScheme?: string): Promise<TokenResponse> {
+    // RFC 6749 §2.3: clients here authenticate with private_key_jwt or not at all (metadata says so); one trying a
+    // header-based method (client_secret_basic) is refused with a 401 and a challenge in its scheme (§5.2).
+    if (headerScheme !== undefined) {
+      throw new AimError('invalid_client', 'the token endpoint authenticates clients with private_key_jwt or not at all, never the Authorization header', {
+        headers: { 'www-authenticate': `${headerScheme} realm="aim"` },
+      });
+    }
     switch (form.grant_type) {
       case 'refresh_token':
         return this.refreshGrant(form, meta);
@@ -51,6 +59,11 @@ export class OAuthService {
   /** RFC 6749 §6 with rotation (RFC 9700 §4.14.2): the same family logic as human sessions. */
   private async refreshGrant(form: TokenRequest, meta: RequestMeta): Promise<TokenResponse> {
     if (form.client_id !== undefined && form.client_id !== SDK_CLIENT_ID) throw new AimError('invalid_client', `SDK tokens use client_id "${SDK_CLIENT_ID}"`);
+    // RFC 6749 §6: a refresh token is bound to its client. Only the public client aim-sdk holds them, so a request
+    // that authenticates as a client (an agent's assertion) presents one issued to another client; it stays unspent.
+    if (form.client_assertion !== undefined || form.client_assertion_type !== undefined) {
+      throw new AimError('invalid_grant', `refresh tokens are issued to the public client "${SDK_CLIENT_ID}" only`);
+    }
     if (!form.refresh_token) throw new AimError('invalid_request', 'refresh_token is required');
     const scope = parseScope(form.scope);
     if (scope) {
@@ -148,6 +161,8 @@ export class OAuthService {
     const inactive = { active: false };
     const claims = await this.tokens.verify(token).catch(() => undefined);
     if (claims) {
+      // verify() allows resource servers a few seconds of skew past exp; the issuer itself knows the token is over.
+      if (claims.exp * SECOND <= this.clock.now()) return inactive;
       if (claims.org !== principal.organizationId || !(await this.live(claims))) return inactive;
       return {
         active: true,
@@ -156,6 +171,7 @@ export class OAuthService {
         sub: claims.sub,
         token_type: 'Bearer',
         exp: claims.exp,
+        iat: claims.iat,
         iss: this.tokens.issuer,
         aud: this.tokens.issuer,
         jti: claims.jti,
@@ -163,17 +179,18 @@ export class OAuthService {
         aim_kind: claims.kind,
       };
     }
-    const family = await this.sessions.familyOfToken(token);
-    const now = this.clock.now();
-    if (!family || family.organizationId !== principal.organizationId || family.revokedAt !== null || family.expiresAt <= now) return inactive;
-    if ((await this.sessions.refreshTokenState(token)) !== 'live') return inactive;
+    const refresh = await this.sessions.liveRefreshToken(token);
+    if (!refresh || refresh.family.organizationId !== principal.organizationId) return inactive;
+    const { family } = refresh;
     return {
       active: true,
       token_type: 'refresh_token',
       scope: family.scopes.join(' '),
       client_id: family.kind === 'sdk' ? SDK_CLIENT_ID : 'aim-web',
       sub: family.userId,
-      exp: Math.floor(family.expiresAt / 1000),
+      exp: Math.floor(refresh.expiresAt / SECOND),
+      iat: Math.floor(refresh.issuedAt / SECOND),
+      iss: this.tokens.issuer,
       org: family.organizationId,
       aim_kind: family.kind,
     };

@@ -331,16 +331,17 @@ export class SessionService {
     return (await this.hub.refreshTokens.findRefreshToken(parsed.id, sha256Hex(parsed.secret)))?.family;
   }
 
-  /** Whether a refresh token could be used right now (RFC 7662 introspection), without using it. */
-  async refreshTokenState(refreshToken: string): Promise<'live' | 'used' | 'expired' | 'revoked' | 'invalid'> {
+  /**
+   * A refresh token that could be used right now, with when it was issued and when it expires (RFC 7662
+   * introspection), without using it; undefined when it is unknown, spent, revoked or expired.
+   */
+  async liveRefreshToken(refreshToken: string): Promise<{ family: RefreshFamily; issuedAt: number; expiresAt: number } | undefined> {
     const parsed = parseRefreshToken(refreshToken);
     const found = parsed && (await this.hub.refreshTokens.findRefreshToken(parsed.id, sha256Hex(parsed.secret)));
-    if (!found) return 'invalid';
-    const now = this.clock.now();
-    if (found.family.revokedAt !== null) return 'revoked';
-    if (found.usedAt !== null) return 'used';
-    if (found.expiresAt <= now || found.family.expiresAt <= now) return 'expired';
-    return 'live';
+    if (!found || found.family.revokedAt !== null || found.usedAt !== null) return undefined;
+    const expiresAt = Math.min(found.expiresAt, found.family.expiresAt);
+    if (expiresAt <= this.clock.now()) return undefined;
+    return { family: found.family, issuedAt: found.createdAt, expiresAt };
   }
 
   private async accessFor(user: User, family: RefreshFamily, narrowTo?: string[]) {

@@ -25,7 +25,10 @@ export interface RefreshTokenStore {
     userAgent: string | null;
   }): Promise<RotateOutcome>;
   /** A presented token and its family, when its secret matches; never changes anything. */
-  findRefreshToken(tokenId: string, secretHash: string): Promise<{ family: RefreshFamily; expiresAt: number; usedAt: number | null } | undefined>;
+  findRefreshToken(
+    tokenId: string,
+    secretHash: string,
+  ): Promise<{ family: RefreshFamily; createdAt: number; expiresAt: number; usedAt: number | null } | undefined>;
   findFamily(id: FamilyId): Promise<RefreshFamily | undefined>;
   listFamilies(userId: UserId, kind: FamilyKind): Promise<RefreshFamily[]>;
   /** Revokes one family; answers whether this call revoked it (false when it already was). */

@@ -99,7 +99,7 @@ export class KyselyRefreshTokenStore extends KyselyStore implements RefreshToken
 
   async findRefreshToken(tokenId: string, secretHash: string) {
     const found = await findTokenWithFamily(this.db, tokenId, secretHash);
-    return found && { family: found.family, expiresAt: found.token.expires_at, usedAt: found.token.used_at };
+    return found && { family: found.family, createdAt: found.token.created_at, expiresAt: found.token.expires_at, usedAt: found.token.used_at };
   }
 
   async findFamily(id: FamilyId): Promise<RefreshFamily | undefined> {
@@ -189,10 +189,19 @@ async function findTokenWithFamily(db: Kysely<Tables>, tokenId: string, secretHa
     .selectFrom('refresh_tokens as t')
     .innerJoin('refresh_families as f', 'f.id', 't.family_id')
     .selectAll('f')
-    .select(['t.secret_hash as token_secret_hash', 't.expires_at as token_expires_at', 't.used_at as token_used_at', 't.replaced_by as token_replaced_by'])
+    .select([
+      't.secret_hash as token_secret_hash',
+      't.created_at as token_created_at',
+      't.expires_at as token_expires_at',
+      't.used_at as token_used_at',
+      't.replaced_by as token_replaced_by',
+    ])
     .where('t.id', '=', tokenId)
     .executeTakeFirst();
   if (!row || !constantTimeEqual(row.token_secret_hash, secretHash)) return undefined;
-  const { token_secret_hash: _hash, token_expires_at, token_used_at, token_replaced_by, ...familyRow } = row;
-  return { token: { expires_at: token_expires_at, used_at: token_used_at, replaced_by: token_replaced_by }, family: toFamily(familyRow) };
+  const { token_secret_hash: _hash, token_created_at, token_expires_at, token_used_at, token_replaced_by, ...familyRow } = row;
+  return {
+    token: { created_at: token_created_at, expires_at: token_expires_at, used_at: token_used_at, replaced_by: token_replaced_by },
+    family: toFamily(familyRow),
+  };
 }

@@ -26,6 +26,7 @@ export interface AccessClaims {
 
 export interface VerifiedAccess extends AccessClaims {
   jti: string;
+  iat: number;
   exp: number;
 }
 
@@ -128,6 +129,7 @@ function toClaims(p: JwtPayload): VerifiedAccess {
     kind,
     scope: (str(p.scope) ?? '').split(' ').filter(Boolean),
     jti: str(p.jti) ?? '',
+    iat: typeof p.iat === 'number' ? p.iat : 0,
     exp: typeof p.exp === 'number' ? p.exp : 0,
     ...(sid && { sid }),
     ...(role && { role }),
