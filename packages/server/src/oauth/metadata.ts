@@ -3,9 +3,6 @@ import { SCOPES } from '@aim/protocol';
 /** Client assertions may be signed with Ed25519 under either name: `EdDSA` (RFC 8037) or `Ed25519` (RFC 9864). */
 export const ASSERTION_ALGORITHMS: Array<'EdDSA' | 'Ed25519'> = ['EdDSA', 'Ed25519'];
 
-/** The public client id SDK refresh tokens are used with (RFC 6749 §2.1: a public client). */
-export const SDK_CLIENT_ID = 'aim-sdk';
-
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 /**

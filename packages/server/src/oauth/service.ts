@@ -7,8 +7,9 @@ import type { Principal } from '../http/principal.js';
 import type { SessionService, RequestMeta } from '../sessions/service.js';
 import type { RevocationList } from '../shared-state/revocations.js';
 import type { AccessTokens, VerifiedAccess } from '../tokens/access-tokens.js';
+import { clientIdOf, SDK_CLIENT_ID } from '../tokens/clients.js';
 import type { ClientAssertionVerifier } from './client-assertion.js';
-import { CLIENT_ASSERTION_TYPE, SDK_CLIENT_ID } from './metadata.js';
+import { CLIENT_ASSERTION_TYPE } from './metadata.js';
 
 /** What agents may ask for with client_credentials: verifying their own actions. */
 const AGENT_SCOPES = ['verify'];
@@ -112,7 +113,7 @@ export class OAuthService {
       }
       throw error;
     }
-    const issued = await this.tokens.issue({ sub: agent.id, org: agent.organizationId, kind: 'agent', scope: requested, clientId: agent.id });
+    const issued = await this.tokens.issue({ sub: agent.id, org: agent.organizationId, kind: 'agent', scope: requested });
     await this.audit.record({
       organizationId: agent.organizationId,
       event: 'oauth.token_issued',
@@ -167,7 +168,7 @@ export class OAuthService {
       return {
         active: true,
         scope: claims.scope.join(' '),
-        client_id: claims.clientId ?? (claims.kind === 'agent' ? claims.sub : claims.kind === 'sdk' ? SDK_CLIENT_ID : 'aim-web'),
+        client_id: claims.clientId,
         sub: claims.sub,
         token_type: 'Bearer',
         exp: claims.exp,
@@ -186,7 +187,7 @@ export class OAuthService {
       active: true,
       token_type: 'refresh_token',
       scope: family.scopes.join(' '),
-      client_id: family.kind === 'sdk' ? SDK_CLIENT_ID : 'aim-web',
+      client_id: clientIdOf(family.kind, family.userId),
       sub: family.userId,
       exp: Math.floor(refresh.expiresAt / SECOND),
       iat: Math.floor(refresh.issuedAt / SECOND),

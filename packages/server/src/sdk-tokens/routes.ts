@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { authed } from '../http/handler.js';
 import { IdParams, NullableTimestamp, Timestamp } from '../http/schemas.js';
-import { SDK_CLIENT_ID } from '../oauth/metadata.js';
+import { SDK_CLIENT_ID } from '../tokens/clients.js';
 import type { RefreshFamily } from '../sessions/types.js';
 import type { SdkTokenService } from './service.js';
 

@@ -1,6 +1,18 @@
 import type { FamilyId, UserId } from '../core/ids.js';
 import type { FamilyKind, NewRefreshToken, RefreshFamily, RevokeReason, RotateOutcome } from './types.js';
 
+export interface RotateRequest {
+  tokenId: string;
+  secretHash: string;
+  /** A token of another kind (an SDK token at the session endpoint) is `invalid` and left untouched. */
+  kind: FamilyKind;
+  now: number;
+  reuseGraceMs: number;
+  next: NewRefreshToken;
+  ip: string | null;
+  userAgent: string | null;
+}
+
 export interface RefreshTokenStore {
   createFamily(family: RefreshFamily, first: NewRefreshToken): Promise<void>;
   /**
@@ -13,17 +25,7 @@ export interface RefreshTokenStore {
    * retrying after a lost response: the unused successor is retired (presenting it later is reuse) and `next`
    * replaces it. A successor retired this way never gets the grace itself.
    */
-  rotateRefreshToken(input: {
-    tokenId: string;
-    secretHash: string;
-    /** A token of another kind (an SDK token at the session endpoint) is `invalid` and left untouched. */
-    kind: FamilyKind;
-    now: number;
-    reuseGraceMs: number;
-    next: NewRefreshToken;
-    ip: string | null;
-    userAgent: string | null;
-  }): Promise<RotateOutcome>;
+  rotateRefreshToken(input: RotateRequest): Promise<RotateOutcome>;
   /** A presented token and its family, when its secret matches; never changes anything. */
   findRefreshToken(
     tokenId: string,

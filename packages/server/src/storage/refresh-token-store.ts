@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { constantTimeEqual } from '../core/hashing.js';
 import type { FamilyId, OrgId, UserId } from '../core/ids.js';
-import type { RefreshTokenStore } from '../sessions/store.js';
+import type { RefreshTokenStore, RotateRequest } from '../sessions/store.js';
 import type { FamilyKind, NewRefreshToken, RefreshFamily, RevokeReason, RotateOutcome } from '../sessions/types.js';
 import { KyselyStore } from './kysely-store.js';
 import type { Tables } from './tables.js';
@@ -51,11 +51,11 @@ export class KyselyRefreshTokenStore extends KyselyStore implements RefreshToken
     });
   }
 
-  async rotateRefreshToken(input: RotateInput): Promise<RotateOutcome> {
+  async rotateRefreshToken(input: RotateRequest): Promise<RotateOutcome> {
     return this.atomically((trx) => this.rotateIn(trx, input));
   }
 
-  private async rotateIn(trx: Kysely<Tables>, input: RotateInput): Promise<RotateOutcome> {
+  private async rotateIn(trx: Kysely<Tables>, input: RotateRequest): Promise<RotateOutcome> {
     const found = await findTokenWithFamily(trx, input.tokenId, input.secretHash);
     if (!found || found.family.kind !== input.kind) return { kind: 'invalid' };
     const { token, family } = found;
@@ -89,7 +89,11 @@ export class KyselyRefreshTokenStore extends KyselyStore implements RefreshToken
    * reuse; it keeps no `replaced_by`, so it can never be retried itself. Outside the grace, or once the successor
    * was used, this is reuse.
    */
-  private async retryAfterLostResponse(trx: Kysely<Tables>, input: RotateInput, token: { used_at: number | null; replaced_by: string | null }): Promise<boolean> {
+  private async retryAfterLostResponse(
+    trx: Kysely<Tables>,
+    input: RotateRequest,
+    token: { used_at: number | null; replaced_by: string | null },
+  ): Promise<boolean> {
     if (input.reuseGraceMs <= 0 || token.used_at === null || token.replaced_by === null) return false;
     if (input.now - token.used_at > input.reuseGraceMs) return false;
     if (!(await claim(trx, token.replaced_by, input.now, null))) return false;
@@ -145,17 +149,6 @@ export class KyselyRefreshTokenStore extends KyselyStore implements RefreshToken
     const rows = await q.returning('id').execute();
     return rows.map((r) => r.id as FamilyId);
   }
-}
-
-interface RotateInput {
-  tokenId: string;
-  secretHash: string;
-  kind: FamilyKind;
-  now: number;
-  reuseGraceMs: number;
-  next: NewRefreshToken;
-  ip: string | null;
-  userAgent: string | null;
 }
 
 /** Marks a token used (and by what it was replaced) if nobody has yet; answers whether this call did. */

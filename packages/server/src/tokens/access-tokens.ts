@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import { AimError } from '../core/errors.js';
 import type { Random } from '../core/random.js';
+import { clientIdOf } from './clients.js';
 import { JwtError, signEdDsaJwt, verifyEdDsaJwt, type JwtPayload } from './jws.js';
 import type { SigningKeyRing } from './signing-keys.js';
 
@@ -21,10 +22,12 @@ export interface AccessClaims {
   /** The refresh family (session or SDK token) this token came from; revoking it stops the token. */
   sid?: string;
   role?: string;
+  /** RFC 9068 `client_id`; derived from `kind` and `sub` when not given (see clients.ts). */
   clientId?: string;
 }
 
 export interface VerifiedAccess extends AccessClaims {
+  clientId: string;
   jti: string;
   iat: number;
   exp: number;
@@ -64,6 +67,7 @@ export class AccessTokens {
       iss: this.issuer,
       aud: this.issuer,
       sub: claims.sub,
+      client_id: claims.clientId ?? clientIdOf(claims.kind, claims.sub),
       jti,
       iat: now,
       nbf: now,
@@ -73,7 +77,6 @@ export class AccessTokens {
       scope: claims.scope.join(' '),
       ...(claims.sid && { sid: claims.sid }),
       ...(claims.role && { role: claims.role }),
-      ...(claims.clientId && { client_id: claims.clientId }),
     };
     const token = signEdDsaJwt({ alg: 'EdDSA', kid, typ: ACCESS_TOKEN_TYP }, payload, privateKey);
     return { token, expiresIn: this.ttlSeconds, jti };
@@ -122,17 +125,18 @@ function toClaims(p: JwtPayload): VerifiedAccess {
   if (kind !== 'session' && kind !== 'sdk' && kind !== 'agent') throw new AimError('invalid_token', 'unknown token kind');
   const sid = str(p.sid);
   const role = str(p.role);
-  const clientId = str(p.client_id);
+  const sub = str(p.sub) ?? '';
   return {
-    sub: str(p.sub) ?? '',
+    sub,
     org: str(p.org) ?? '',
     kind,
+    // Tokens minted before access tokens carried client_id get the one they would have carried.
+    clientId: str(p.client_id) ?? clientIdOf(kind, sub),
     scope: (str(p.scope) ?? '').split(' ').filter(Boolean),
     jti: str(p.jti) ?? '',
     iat: typeof p.iat === 'number' ? p.iat : 0,
     exp: typeof p.exp === 'number' ? p.exp : 0,
     ...(sid && { sid }),
     ...(role && { role }),
-    ...(clientId && { clientId }),
   };
 }

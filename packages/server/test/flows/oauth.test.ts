@@ -55,6 +55,7 @@ describe('OAuth 2.0 with a client nobody here wrote (oauth4webapi) and jose', ()
       algorithms: ['EdDSA'],
     });
     assert.equal(payload.sub, agent.id);
+    assert.equal(payload.client_id, agent.id, 'RFC 9068 §2.2: the client it was issued to');
     assert.equal(payload.scope, 'verify');
     assert.equal(typeof protectedHeader.kid, 'string');
 
@@ -145,6 +146,8 @@ describe('OAuth 2.0 with a client nobody here wrote (oauth4webapi) and jose', ()
     const first = await oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, oauth.None(), refreshToken, insecure));
     assert.ok(first.refresh_token && first.refresh_token !== refreshToken, 'rotated');
     assert.equal(first.scope, 'agents:read');
+    const { payload: sdkClaims } = await jwtVerify(first.access_token, createRemoteJWKSet(new URL(as.jwks_uri!)), { issuer: as.issuer, typ: 'at+jwt' });
+    assert.equal(sdkClaims.client_id, 'aim-sdk');
     const agents = await t.http.get('/api/v1/agents', { token: first.access_token });
     assert.equal(agents.status, 200);
     assert.equal((await t.http.post('/api/v1/agents', { name: 'x' }, { token: first.access_token })).status, 403, 'scopes are enforced');
@@ -259,8 +262,9 @@ describe('OAuth 2.0 with a client nobody here wrote (oauth4webapi) and jose', ()
     assert.ok(kids.includes(oldKid) && kids.length >= 2);
     assert.equal((await t.http.get('/api/v1/auth/me', { token: before.accessToken })).status, 200);
     const fresh = await t.signIn();
-    const { protectedHeader } = await jwtVerify(fresh.accessToken, createRemoteJWKSet(new URL(as.jwks_uri!)), { issuer: as.issuer });
+    const { payload, protectedHeader } = await jwtVerify(fresh.accessToken, createRemoteJWKSet(new URL(as.jwks_uri!)), { issuer: as.issuer });
     assert.notEqual(protectedHeader.kid, oldKid);
+    assert.equal(payload.client_id, 'aim-web', 'a password sign-in is the first-party web client');
   });
 });
 
