@@ -4,6 +4,7 @@ import { AimError as ClientError } from '@aim/sdk';
 import { CliExit, EXIT, createOutput } from './output.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { registerClientCommands } from './client-commands.js';
+import { registerEvidenceCommands } from './evidence-commands.js';
 import { exitCodeFor } from './errors.js';
 import { registerKeygenCommand } from './keygen-command.js';
 import { registerSdkTokenCommands } from './sdk-token-commands.js';
@@ -20,6 +21,7 @@ const program = new Command('aim')
 registerServerCommands(program, out);
 registerAuditCommands(program, out);
 registerClientCommands(program, out);
+registerEvidenceCommands(program, out);
 registerSdkTokenCommands(program, out);
 registerKeygenCommand(program, out);
 

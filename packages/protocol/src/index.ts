@@ -4,3 +4,4 @@ export * from './scopes.js';
 export * from './audit-chain.js';
 export * from './alerts.js';
 export * from './capabilities.js';
+export * from './evidence.js';

@@ -1,6 +1,8 @@
+import { actionMessage as actionText } from '@aim/protocol';
+
 /** The exact bytes agents sign (CONTRACT.md): UTF-8, fields joined by `:`. */
 export function actionMessage(agentId: string, action: string, resource: string, timestamp: number, nonce: string): Buffer {
-  return Buffer.from(`${agentId}:${action}:${resource}:${timestamp}:${nonce}`, 'utf8');
+  return Buffer.from(actionText(agentId, action, resource, timestamp, nonce), 'utf8');
 }
 
 /** Key rotation is signed by the current key over this message. */

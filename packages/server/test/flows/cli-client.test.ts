@@ -132,6 +132,46 @@ describe('aim client commands: a whole journey', () => {
     assert.equal((await aim(['verify', 'search', 'y', '--agent', 'bot'])).code, EXIT.ok);
   });
 
+  it('evidence verify: a decision re-checks with its key, online or from files alone; an altered record exits 1', async () => {
+    const me = await server.http.post<{ access_token: string }>('/api/v1/public/login', admin);
+    const token = me.body.access_token;
+    // A signature no key made: refused, with evidence that names no key.
+    const bad = { action: 'search', resource: 'x', timestamp: Math.floor(Date.now() / 1000), nonce: 'bm9uY2Utbm8ta2V5', signature: Buffer.alloc(64, 7).toString('base64') };
+    assert.equal((await server.http.post(`/api/v1/agents/${agentId}/verify-action`, bad, { token })).body.error, 'invalid_signature');
+    const listed = await server.http.get<{ verifications: Array<Record<string, unknown>> }>('/api/v1/verifications?limit=200', { token });
+    const signedByOldKey = listed.body.verifications.findLast((v) => v.decision === 'allowed')!;
+    const unsigned = listed.body.verifications.find((v) => v.reason === 'invalid_signature')!;
+
+    // Signed before `keys rotate`: the rotated-out key still answers for what it signed.
+    const online = await aim(['evidence', 'verify', String(signedByOldKey.id)]);
+    assert.equal(online.code, EXIT.ok, online.stderr + online.stdout);
+    assert.match(online.stdout, /^consistent: key [0-9a-f-]{36} signed "[^"]+:files:read:\/reports\/q3.pdf:\d+:[^"]+"; decision: allowed \(capability_granted\)/);
+    const refusal = json<{ consistent: boolean; signature: string }>(await aim(['evidence', 'verify', String(unsigned.id), '--json']));
+    assert.deepEqual([refusal.consistent, refusal.signature], [true, 'not_checked'], 'a refusal before the signature check names no key');
+
+    // Offline: the evidence and the PEM, nothing else.
+    const keys = await server.http.get<{ keys: Array<{ key_id: string; public_key_pem: string }> }>(`/api/v1/agents/${agentId}/keys`, { token });
+    const keyFile = join(home, 'signer.pem');
+    writeFileSync(keyFile, keys.body.keys.find((k) => k.key_id === signedByOldKey.key_id)!.public_key_pem);
+    const check = (record: Record<string, unknown>) => {
+      const file = join(home, 'evidence.json');
+      writeFileSync(file, JSON.stringify(record));
+      return aim(['evidence', 'verify', '--file', file, '--key', keyFile]);
+    };
+    assert.equal((await check(signedByOldKey)).code, EXIT.ok);
+    const moved = await check({ ...signedByOldKey, resource: '/reports/q4.pdf' });
+    assert.equal(moved.code, EXIT.failure);
+    assert.match(moved.stdout, /^INCONSISTENT: the stored fields do not make the stored message/);
+    const rewritten = String(signedByOldKey.message).replace('/reports/q3.pdf', '/reports/q4.pdf');
+    const forged = await check({ ...signedByOldKey, resource: '/reports/q4.pdf', message: rewritten });
+    assert.equal(forged.code, EXIT.failure);
+    assert.match(forged.stdout, /did not sign this message/);
+
+    assert.equal((await aim(['evidence', 'verify'])).code, EXIT.usage);
+    assert.equal((await aim(['evidence', 'verify', '--file', keyFile, '--key', keyFile])).code, EXIT.usage, 'a PEM is not evidence');
+    assert.equal((await aim(['evidence', 'verify', '7f1c0000-0000-4000-8000-000000000000'])).code, EXIT.notFound);
+  });
+
   it('AIM_API_KEY works without a session (CI); a revoked key exits 4', async () => {
     const ci = { AIM_API_KEY: apiKey.key, AIM_URL: server.url, AIM_HOME: mkdtempSync(join(tmpdir(), 'aim-ci-')) };
     const listed = json<{ agents: Array<{ agent_id: string }> }>(await aim(['agents', 'list', '--json'], { env: ci }));
