@@ -9,6 +9,7 @@ import { join } from 'node:path';
 
 const FILES = [
   'packages/protocol/src/audit-chain.test.ts',
+  'packages/protocol/src/evidence.test.ts',
   'packages/server/src/config/config.test.ts',
   'packages/server/src/users/passwords.test.ts',
   'packages/server/src/mfa/totp.test.ts',
