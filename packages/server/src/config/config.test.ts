@@ -61,6 +61,12 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ AIM_MASTER_KEY: 'super-secret-but-wrong' }), (e: unknown) => !String(e).includes('super-secret'));
   });
 
+  it('unset, the public URL follows the port; set, it is kept as given', () => {
+    assert.equal(loadConfig({ AIM_PORT: '9090' }).publicUrl, 'http://localhost:9090');
+    assert.equal(loadConfig({ AIM_PORT: '9090', AIM_PUBLIC_URL: 'https://aim.example.com/' }).publicUrl, 'https://aim.example.com');
+    assert.equal(loadConfig({ AIM_PORT: '0' }).publicUrl, 'http://localhost:8080', 'a port picked at bind time is not known yet');
+  });
+
   it('admin email and password come together', () => {
     assert.throws(() => loadConfig({ AIM_ADMIN_EMAIL: 'a@b.co' }), ConfigError);
   });

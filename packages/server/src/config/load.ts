@@ -20,6 +20,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }
     out[name] = parsed.data;
   }
+  // Unset, the public URL follows the port: `AIM_PORT=9090 npm start` issues tokens (and checks browser origins)
+  // for where it listens. Port 0 is only known once bound, so it keeps the default.
+  if ((env.AIM_PUBLIC_URL ?? '') === '' && out.port !== 0) out.publicUrl = `http://localhost:${String(out.port)}`;
   const config = out as Config;
   if ((config.adminEmail === undefined) !== (config.adminPassword === undefined)) {
     throw new ConfigError('AIM_ADMIN_PASSWORD: AIM_ADMIN_EMAIL and AIM_ADMIN_PASSWORD must be set together');

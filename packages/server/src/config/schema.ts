@@ -61,7 +61,7 @@ export const SETTINGS = {
   publicUrl: setting({
     env: 'AIM_PUBLIC_URL',
     default: 'http://localhost:8080',
-    doc: 'Issuer of tokens and base of links; `https://` turns on Secure cookies and HSTS.',
+    doc: 'Issuer of tokens and base of links; unset, `http://localhost:<AIM_PORT>`. `https://` turns on Secure cookies and HSTS.',
     schema: url(['http:', 'https:']).transform((v) => v.replace(/\/+$/, '')),
   }),
   environment: setting({
