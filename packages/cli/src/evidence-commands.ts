@@ -1,8 +1,16 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { checkEvidence, isVerificationEvidence, type EvidenceVerdict, type VerificationEvidence } from '@aim/protocol';
-import type { AgentKeyView } from '@aim/sdk';
+import {
+  auditDisagreements,
+  checkEvidence,
+  decisionEvent,
+  isVerificationEvidence,
+  type AuditRecord,
+  type EvidenceVerdict,
+  type VerificationEvidence,
+} from '@aim/protocol';
+import { AimError, type AIMClient, type AgentKeyView } from '@aim/sdk';
 import { CliExit, EXIT, fail, when, type Output } from './output.js';
 import { personClient } from './session.js';
 
@@ -33,22 +41,70 @@ async function fromFiles(out: Output, evidenceFile: string, keyFile: string | un
   return { evidence: parsed, ...(keyFile !== undefined && { pem: await readText(out, keyFile) }) };
 }
 
+/** What the organization's audit chain says about the decision. */
+type AuditCheck =
+  | { status: 'matched'; seq: number; hash: string }
+  | { status: 'mismatch'; seq: number; fields: string[] }
+  | { status: 'missing' }
+  | { status: 'not_checked'; why: string };
+
+/** Entries are written in the decision's transaction, within moments of it; this window is generous. */
+const AUDIT_WINDOW_MS = 60_000;
+
+/** Finds the decision's entry (by its verification id) among the entries of its event around its time. */
+async function auditOf(client: AIMClient, evidence: VerificationEvidence): Promise<AuditCheck> {
+  const query = { event: decisionEvent(evidence.decision), since: evidence.created_at - AUDIT_WINDOW_MS, until: evidence.created_at + AUDIT_WINDOW_MS, limit: 200 };
+  let cursor: string | undefined;
+  try {
+    do {
+      const page = await client.request<{ entries: AuditRecord[]; next_cursor: string | null }>('GET', '/api/v1/audit-logs', {
+        query: { ...query, ...(cursor && { cursor }) },
+      });
+      const entry = page.entries.find((e) => (e.data as { verification_id?: unknown } | null)?.verification_id === evidence.id);
+      if (entry) {
+        const fields = auditDisagreements(evidence, entry);
+        return fields.length === 0 ? { status: 'matched', seq: entry.seq, hash: entry.hash } : { status: 'mismatch', seq: entry.seq, fields };
+      }
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+  } catch (error) {
+    if (error instanceof AimError && error.code === 'insufficient_scope') return { status: 'not_checked', why: 'reading the audit log needs audit:read' };
+    throw error;
+  }
+  return { status: 'missing' };
+}
+
 /** The evidence and the PEM of the key it names, from the server. */
-async function fromServer(out: Output, id: string): Promise<{ evidence: VerificationEvidence; pem?: string }> {
+async function fromServer(out: Output, id: string): Promise<{ evidence: VerificationEvidence; pem?: string; client: AIMClient }> {
   const client = await personClient(out);
   const evidence = await client.request<VerificationEvidence>('GET', `/api/v1/verifications/${encodeURIComponent(id)}`);
-  if (evidence.key_id === null) return { evidence };
+  if (evidence.key_id === null) return { evidence, client };
   const { keys } = await client.request<{ keys: AgentKeyView[] }>('GET', `/api/v1/agents/${encodeURIComponent(evidence.agent_id)}/keys`);
   const key = keys.find((k) => k.key_id === evidence.key_id);
   if (!key) fail(out, EXIT.failure, `the agent has no key ${evidence.key_id}: the evidence names a key the server does not know`, 'inconsistent');
-  return { evidence, pem: key.public_key_pem };
+  return { evidence, pem: key.public_key_pem, client };
 }
 
-function describe(evidence: VerificationEvidence, verdict: EvidenceVerdict): string {
+function auditWords(audit: AuditCheck): string {
+  switch (audit.status) {
+    case 'matched':
+      return `the audit chain records it at seq ${audit.seq}`;
+    case 'mismatch':
+      return `its audit entry (seq ${audit.seq}) records a different ${audit.fields.join(', ')}`;
+    case 'missing':
+      return 'the audit log has no entry for it';
+    case 'not_checked':
+      return `audit not checked (${audit.why})`;
+  }
+}
+
+function describe(evidence: VerificationEvidence, verdict: EvidenceVerdict, audit: AuditCheck | undefined): string {
   const decision = `${evidence.decision} (${evidence.reason}) at ${when(evidence.created_at)}`;
-  if (!verdict.consistent) return `INCONSISTENT: ${verdict.problem}; recorded decision: ${decision}`;
+  const chain = audit ? `; ${auditWords(audit)}` : '';
+  if (!verdict.consistent) return `INCONSISTENT: ${verdict.problem}; recorded decision: ${decision}${chain}`;
+  if (audit?.status === 'mismatch' || audit?.status === 'missing') return `INCONSISTENT: ${chain.slice(2)}; recorded decision: ${decision}`;
   const signer = verdict.signature === 'valid' ? `key ${evidence.key_id} signed` : 'no key is named for';
-  return `consistent: ${signer} "${evidence.message}"; decision: ${decision}`;
+  return `consistent: ${signer} "${evidence.message}"; decision: ${decision}${chain}`;
 }
 
 export function registerEvidenceCommands(program: Command, out: Output): void {
@@ -64,7 +120,8 @@ export function registerEvidenceCommands(program: Command, out: Output): void {
     .option('--key <path>', "with --file: the signing key's PEM (public_key_pem from GET /api/v1/agents/{id}/keys)")
     .action(async (id: string | undefined, opts: { file?: string; key?: string }) => {
       if ((id === undefined) === (opts.file === undefined)) fail(out, EXIT.usage, 'give a verification id, or --file (with --key) to check offline');
-      const { evidence: record, pem } = opts.file !== undefined ? await fromFiles(out, opts.file, opts.key) : await fromServer(out, id!);
+      const online = opts.file === undefined ? await fromServer(out, id!) : undefined;
+      const { evidence: record, pem } = online ?? (await fromFiles(out, opts.file!, opts.key));
       if (record.key_id !== null && pem === undefined) fail(out, EXIT.usage, `the evidence names key ${record.key_id}: pass its PEM with --key`);
       let check;
       try {
@@ -73,7 +130,10 @@ export function registerEvidenceCommands(program: Command, out: Output): void {
         fail(out, EXIT.usage, 'the key is not an Ed25519 public key in PEM');
       }
       const verdict = await checkEvidence(record, check);
-      out.result({ verification_id: record.id, ...verdict }, describe(record, verdict));
-      if (!verdict.consistent) throw new CliExit(EXIT.failure);
+      // Online, the decision itself is checked too: the agent signed the request, the audit chain pins the answer.
+      const audit = online ? await auditOf(online.client, record) : undefined;
+      const consistent = verdict.consistent && audit?.status !== 'mismatch' && audit?.status !== 'missing';
+      out.result({ verification_id: record.id, ...verdict, consistent, ...(audit && { audit }) }, describe(record, verdict, audit));
+      if (!consistent) throw new CliExit(EXIT.failure);
     });
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { actionMessage, checkEvidence, isVerificationEvidence, type VerificationEvidence } from './evidence.js';
+import type { AuditRecord } from './audit-chain.js';
+import { actionMessage, auditDisagreements, checkEvidence, decisionEvent, isVerificationEvidence, type VerificationEvidence } from './evidence.js';
 
 const { publicKey, privateKey } = generateKeyPairSync('ed25519');
 const check = (message: string, signature: string) => verify(null, Buffer.from(message), publicKey, Buffer.from(signature, 'base64'));
@@ -41,5 +42,18 @@ describe('verify-action evidence', () => {
     assert.equal(isVerificationEvidence(signed()), true);
     assert.equal(isVerificationEvidence({ ...signed(), timestamp: '17' }), false);
     assert.equal(isVerificationEvidence(null), false);
+  });
+
+  it('the audit entry pins the decision: a flipped decision or reason disagrees with it', () => {
+    const evidence = signed({ decision: 'denied', reason: 'capability_missing', caller: { type: 'api_key', id: 'key-1' } });
+    const entry: AuditRecord = {
+      id: 'e1', organization_id: 'o1', seq: 7, event: decisionEvent('denied'), actor_type: 'api_key', actor_id: 'key-1',
+      subject_type: 'agent', subject_id: 'a1', ip: null, created_at: 1, prev_hash: '0'.repeat(64), hash: 'f'.repeat(64),
+      data: { verification_id: 'v1', action: 'files:read', resource: '/r/1', key_id: 'k1', reason: 'capability_missing' },
+    };
+    assert.deepEqual(auditDisagreements(evidence, entry), []);
+    assert.deepEqual(auditDisagreements({ ...evidence, decision: 'allowed', reason: 'capability_granted' }, entry), ['event', 'reason']);
+    assert.deepEqual(auditDisagreements({ ...evidence, caller: { type: 'user', id: 'u1' } }, entry), ['caller']);
+    assert.deepEqual([decisionEvent('allowed'), decisionEvent('denied'), decisionEvent('rejected')], ['action.verified', 'action.denied', 'action.rejected']);
   });
 });

@@ -2,6 +2,7 @@
  * Verify-action evidence, as `GET /api/v1/verifications/{id}` answers it, and how anyone re-checks it later with
  * nothing but the signing key's public half (non-repudiation). Crypto is passed in, so this runs anywhere.
  */
+import type { AuditRecord } from './audit-chain.js';
 
 /** The exact text an agent signs for an action (CONTRACT.md): the fields joined by `:`, UTF-8 encoded. */
 export function actionMessage(agentId: string, action: string, resource: string, timestamp: number, nonce: string): string {
@@ -24,6 +25,8 @@ export interface VerificationEvidence {
   /** allowed, denied or rejected. */
   decision: string;
   reason: string;
+  /** Who asked the server to verify (an API key, a user, the agent itself). */
+  caller?: { type: string; id: string };
   created_at: number;
 }
 
@@ -75,4 +78,28 @@ export async function checkEvidence(evidence: VerificationEvidence, check?: Sign
   return valid
     ? { consistent: true, message_matches, signature: 'valid' }
     : { consistent: false, message_matches, signature: 'invalid', problem: `key ${evidence.key_id} did not sign this message` };
+}
+
+/** The audit event that records a decision in the organization's hash chain. */
+export function decisionEvent(decision: string): 'action.verified' | 'action.denied' | 'action.rejected' {
+  return decision === 'allowed' ? 'action.verified' : decision === 'denied' ? 'action.denied' : 'action.rejected';
+}
+
+/**
+ * Where a decision's audit entry disagrees with its evidence: empty when they agree. The agent's signature covers
+ * what was asked, not what was decided; the entry, in a chain `aim audit verify` checks, is what pins the decision.
+ */
+export function auditDisagreements(evidence: VerificationEvidence, entry: AuditRecord): string[] {
+  const data = (typeof entry.data === 'object' && entry.data !== null ? entry.data : {}) as Record<string, unknown>;
+  const expected: Array<[string, unknown, unknown]> = [
+    ['event', entry.event, decisionEvent(evidence.decision)],
+    ['agent', entry.subject_id, evidence.agent_id],
+    ['verification_id', data.verification_id, evidence.id],
+    ['action', data.action, evidence.action],
+    ['resource', data.resource, evidence.resource],
+    ['key_id', data.key_id, evidence.key_id],
+    ['reason', data.reason, evidence.reason],
+    ...(evidence.caller ? ([['caller', `${entry.actor_type}:${entry.actor_id}`, `${evidence.caller.type}:${evidence.caller.id}`]] as Array<[string, unknown, unknown]>) : []),
+  ];
+  return expected.filter(([, recorded, kept]) => recorded !== kept).map(([field]) => field);
 }

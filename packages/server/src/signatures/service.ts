@@ -7,7 +7,7 @@ import { DAY, SECOND, type Clock } from '../core/clock.js';
 import { AimError, notFound } from '../core/errors.js';
 import { isUuid, type AgentId, type KeyId } from '../core/ids.js';
 import type { Random } from '../core/random.js';
-import type { ErrorCode } from '@aim/protocol';
+import { decisionEvent, type ErrorCode } from '@aim/protocol';
 import type { Position } from '../http/cursor.js';
 import { hasScope, type Principal } from '../http/principal.js';
 import type { StoreHub, Stores } from '../storage/stores.js';
@@ -182,11 +182,10 @@ export class ActionVerifier {
 
   /** The evidence and its audit entry, through the stores of one transaction. */
   private async write(s: Stores, verification: Verification, principal: Principal): Promise<void> {
-    const event = verification.decision === 'allowed' ? 'action.verified' : verification.decision === 'denied' ? 'action.denied' : 'action.rejected';
     await s.verifications.insertVerification(verification);
     await this.audit.withStore(s.audit).record({
       organizationId: verification.organizationId,
-      event,
+      event: decisionEvent(verification.decision),
       actor: principal.actor,
       subject: { type: 'agent', id: verification.agentId },
       ip: verification.ip,

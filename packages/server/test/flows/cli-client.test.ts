@@ -3,12 +3,14 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import SQLite from 'better-sqlite3';
 import { Secret, TOTP } from 'otpauth';
 import { runCli, type CliResult } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { startServerProcess, type ServerProcess } from '../support/process.js';
 
 const EXIT = { ok: 0, failure: 1, usage: 2, auth: 4, denied: 5, notFound: 6 };
+const pick = (o: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, o[k]]));
 
 /** The client side of the CLI, through its binary, against a server process: from `aim login` to `aim verify`. */
 describe('aim client commands: a whole journey', () => {
@@ -145,7 +147,10 @@ describe('aim client commands: a whole journey', () => {
     // Signed before `keys rotate`: the rotated-out key still answers for what it signed.
     const online = await aim(['evidence', 'verify', String(signedByOldKey.id)]);
     assert.equal(online.code, EXIT.ok, online.stderr + online.stdout);
-    assert.match(online.stdout, /^consistent: key [0-9a-f-]{36} signed "[^"]+:files:read:\/reports\/q3.pdf:\d+:[^"]+"; decision: allowed \(capability_granted\)/);
+    assert.match(
+      online.stdout,
+      /^consistent: key [0-9a-f-]{36} signed "[^"]+:files:read:\/reports\/q3.pdf:\d+:[^"]+"; decision: allowed \(capability_granted\) at .+; the audit chain records it at seq \d+$/m,
+    );
     const refusal = json<{ consistent: boolean; signature: string }>(await aim(['evidence', 'verify', String(unsigned.id), '--json']));
     assert.deepEqual([refusal.consistent, refusal.signature], [true, 'not_checked'], 'a refusal before the signature check names no key');
 
@@ -166,6 +171,19 @@ describe('aim client commands: a whole journey', () => {
     const forged = await check({ ...signedByOldKey, resource: '/reports/q4.pdf', message: rewritten });
     assert.equal(forged.code, EXIT.failure);
     assert.match(forged.stdout, /did not sign this message/);
+
+    // The agent's signature covers what it asked, not the answer: a denial rewritten as an allow in the database
+    // still carries a valid signature, and is caught by the audit chain, which recorded the denial.
+    const denial = listed.body.verifications.find((v) => v.decision === 'denied')!;
+    const db = new SQLite(join(database.dataDir, 'aim.sqlite'));
+    try {
+      db.prepare("update verifications set decision = 'allowed', reason = 'capability_granted' where id = ?").run(denial.id);
+    } finally {
+      db.close();
+    }
+    const flipped = await aim(['evidence', 'verify', String(denial.id), '--json']);
+    assert.equal(flipped.code, EXIT.failure);
+    assert.deepEqual(pick(JSON.parse(flipped.stdout), ['consistent', 'signature', 'audit']), { consistent: false, signature: 'valid', audit: { status: 'missing' } });
 
     assert.equal((await aim(['evidence', 'verify'])).code, EXIT.usage);
     assert.equal((await aim(['evidence', 'verify', '--file', keyFile, '--key', keyFile])).code, EXIT.usage, 'a PEM is not evidence');
