@@ -51,9 +51,15 @@ type AuditCheck =
 /** Entries are written in the decision's transaction, within moments of it; this window is generous. */
 const AUDIT_WINDOW_MS = 60_000;
 
-/** Finds the decision's entry (by its verification id) among the entries of its event around its time. */
+/** Finds the decision's entry (by its verification id) among its agent's entries of its event around its time. */
 async function auditOf(client: AIMClient, evidence: VerificationEvidence): Promise<AuditCheck> {
-  const query = { event: decisionEvent(evidence.decision), since: evidence.created_at - AUDIT_WINDOW_MS, until: evidence.created_at + AUDIT_WINDOW_MS, limit: 200 };
+  const query = {
+    subject: evidence.agent_id,
+    event: decisionEvent(evidence.decision),
+    since: evidence.created_at - AUDIT_WINDOW_MS,
+    until: evidence.created_at + AUDIT_WINDOW_MS,
+    limit: 200,
+  };
   let cursor: string | undefined;
   try {
     do {

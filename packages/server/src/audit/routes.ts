@@ -82,6 +82,9 @@ export function auditHandlers(audit: AuditService, checkpoints: AuditCheckpoints
         querystring: Type.Object({
           // Ids are UUIDs or similar tokens; the pattern also keeps bytes PostgreSQL refuses in text (NUL) out of the query.
           actor: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:@-]+$', description: 'actor id: a user, API key or agent' })),
+          subject: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:@-]+$', description: 'subject id: what the entry is about (an agent, key, user, session…)' }),
+          ),
           event: Type.Optional(Event),
           since: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'entries created at or after, ms since the epoch' })),
           until: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'entries created before, ms since the epoch' })),
@@ -93,6 +96,7 @@ export function auditHandlers(audit: AuditService, checkpoints: AuditCheckpoints
       async ({ principal, query }) => {
         const page = await audit.list(principal.organizationId, {
           actorId: query.actor,
+          subjectId: query.subject,
           event: query.event,
           since: query.since,
           until: query.until,

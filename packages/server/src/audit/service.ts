@@ -15,6 +15,7 @@ import type { AuditEntry } from './types.js';
 
 export interface AuditFilter {
   actorId?: string | undefined;
+  subjectId?: string | undefined;
   event?: AuditEvent | undefined;
   since?: number | undefined;
   until?: number | undefined;

@@ -4,6 +4,8 @@ import type { AuditEntry } from './types.js';
 export interface AuditQuery {
   organizationId: string;
   actorId?: string;
+  /** What the entry is about: an agent, key, user, session… by id. */
+  subjectId?: string;
   event?: string;
   since?: number;
   until?: number;

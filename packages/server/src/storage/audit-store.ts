@@ -77,6 +77,7 @@ export class KyselyAuditStore extends KyselyStore implements AuditStore {
   async list(query: AuditQuery): Promise<AuditEntry[]> {
     let q = this.db.selectFrom('audit_log').selectAll().where('organization_id', '=', query.organizationId);
     if (query.actorId !== undefined) q = q.where('actor_id', '=', query.actorId);
+    if (query.subjectId !== undefined) q = q.where('subject_id', '=', query.subjectId);
     if (query.event !== undefined) q = q.where('event', '=', query.event);
     if (query.since !== undefined) q = q.where('created_at', '>=', query.since);
     if (query.until !== undefined) q = q.where('created_at', '<', query.until);

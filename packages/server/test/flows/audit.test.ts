@@ -16,6 +16,7 @@ interface Entry {
   event: string;
   actor_type: string;
   actor_id: string | null;
+  subject_id: string | null;
   created_at: number;
   data: unknown;
   prev_hash: string;
@@ -91,6 +92,12 @@ for (const store of STORE_KINDS) {
       assert.equal(byActor.length, 2, 'the member signed in twice');
       assert.ok(byActor.every((e) => e.actor_id === o.memberId));
 
+      const subject = all.find((e) => e.subject_id !== null)!.subject_id!;
+      const bySubject = (await get<Page>(`/api/v1/audit-logs?subject=${subject}`, o.accessToken)).body.entries;
+      assert.ok(bySubject.length > 0);
+      assert.equal(bySubject.length, all.filter((e) => e.subject_id === subject).length);
+      assert.ok(bySubject.every((e) => e.subject_id === subject));
+
       const times = all.map((e) => e.created_at).sort((a, b) => a - b);
       const since = times[2]!;
       const until = times[times.length - 2]!;
@@ -113,7 +120,7 @@ for (const store of STORE_KINDS) {
     it('refuses bad filters with 400 and callers without audit:read with 403', async () => {
       const o = await busyOrganization();
       const hostile = ['event=session.nothing', 'cursor=bm90LWEtY3Vyc29y', 'cursor=%00', 'limit=0', 'limit=201', 'since=yesterday', 'until=-1',
-        'since=100000000000000000000', `actor=${'x'.repeat(200)}`, 'actor=%00abc', 'actor=a%20b'];
+        'since=100000000000000000000', `actor=${'x'.repeat(200)}`, 'actor=%00abc', 'actor=a%20b', 'subject=', `subject=${'x'.repeat(200)}`, "subject=a'--"];
       for (const q of hostile) {
         const res = await get(`/api/v1/audit-logs?${q}`, o.accessToken);
         assert.equal(res.status, 400, q);
