@@ -70,7 +70,7 @@ export const sdkTokens = {
 };
 
 export const audit = {
-  list: (query: { event?: string; actor?: string; since?: number; until?: number; limit?: number; cursor?: string | null }) =>
+  list: (query: { event?: string; actor?: string; subject?: string; since?: number; until?: number; limit?: number; cursor?: string | null }) =>
     request<{ entries: AuditEntry[]; next_cursor: string | null }>('GET', '/api/v1/audit-logs', { query }),
   verify: () => request<AuditVerification>('GET', '/api/v1/audit-logs/verify'),
   checkpoint: () => request<AuditCheckpoint>('GET', '/api/v1/audit-logs/checkpoint'),

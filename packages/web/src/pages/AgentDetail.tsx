@@ -231,9 +231,12 @@ export function AgentDetailPage() {
         </Paper>
 
         <Paper withBorder radius="md" p="md">
-          <Title order={4} mb="sm">
-            Recent verifications
-          </Title>
+          <Group justify="space-between" mb="sm">
+            <Title order={4}>Recent verifications</Title>
+            <Anchor component={Link} to={`/audit?subject=${encodeURIComponent(agentId)}`} size="sm">
+              Audit trail of this agent
+            </Anchor>
+          </Group>
           <ErrorNotice error={recent.error} />
           {recent.data && recent.data.verifications.length === 0 ? (
             <Text c="dimmed" size="sm">

@@ -36,10 +36,18 @@ export function AuditPage() {
   const narrow = useNarrow();
   const [event, setEvent] = useState<string | null>(null);
   const [actor, setActor] = useState('');
+  // An agent's page links here with ?subject=<agent id>: everything that happened to it.
+  const [subject, setSubject] = useState(() => new URLSearchParams(window.location.search).get('subject') ?? '');
   const [since, setSince] = useState('');
   const [until, setUntil] = useState('');
   const [open, setOpen] = useState<string | null>(null);
-  const filters = { event: event ?? undefined, actor: actor.trim() || undefined, since: dayBound(since, false), until: dayBound(until, true) };
+  const filters = {
+    event: event ?? undefined,
+    actor: actor.trim() || undefined,
+    subject: subject.trim() || undefined,
+    since: dayBound(since, false),
+    until: dayBound(until, true),
+  };
 
   const entries = useInfiniteQuery({
     queryKey: ['audit', filters],
@@ -83,6 +91,7 @@ export function AuditPage() {
         <Group gap="sm" align="flex-end">
           <Select label="Event" placeholder="Any event" data={[...AUDIT_EVENTS]} value={event} onChange={setEvent} searchable clearable w={240} />
           <TextInput label="Actor id" placeholder="user, key or agent id" value={actor} onChange={(e) => setActor(e.currentTarget.value)} w={240} />
+          <TextInput label="Subject id" placeholder="agent, key or user it is about" value={subject} onChange={(e) => setSubject(e.currentTarget.value)} w={240} />
           <TextInput label="From" type="date" value={since} onChange={(e) => setSince(e.currentTarget.value)} w={160} />
           <TextInput label="To" type="date" value={until} onChange={(e) => setUntil(e.currentTarget.value)} w={160} />
         </Group>
