@@ -1,5 +1,5 @@
 import type { AuditAnchor } from '@aim/protocol';
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AuditQuery, AuditStore } from '../audit/store.js';
 import type { AuditEntry } from '../audit/types.js';
 import { KyselyStore } from './kysely-store.js';
@@ -17,14 +17,7 @@ export class KyselyAuditStore extends KyselyStore implements AuditStore {
     build: (previous: { seq: number; hash: string } | undefined) => AuditEntry,
   ): Promise<AuditEntry> {
     const run = async (trx: Kysely<Tables>) => {
-      await this.lock(trx, `aim.audit:${organizationId}`);
-      const last = await trx
-        .selectFrom('audit_log')
-        .select(['seq', 'hash'])
-        .where('organization_id', '=', organizationId)
-        .orderBy('seq', 'desc')
-        .limit(1)
-        .executeTakeFirst();
+      const last = await this.lockedHead(trx, organizationId);
       const previous = last ?? (await findAnchorIn(trx, organizationId));
       const entry = build(previous && { seq: Number(previous.seq), hash: previous.hash });
       await trx
@@ -34,6 +27,15 @@ export class KyselyAuditStore extends KyselyStore implements AuditStore {
       return entry;
     };
     return this.atomically(run);
+  }
+
+  /** The chain head under the organization's chain lock (held until the transaction ends): one round trip on PostgreSQL. */
+  private async lockedHead(trx: Kysely<Tables>, organizationId: string): Promise<{ seq: number | string; hash: string } | undefined> {
+    if (this.dialect === 'postgres') {
+      const { rows } = await sql<{ seq: string; hash: string }>`select seq, hash from aim_audit_head(${organizationId}, ${`aim.audit:${organizationId}`})`.execute(trx);
+      return rows[0];
+    }
+    return trx.selectFrom('audit_log').select(['seq', 'hash']).where('organization_id', '=', organizationId).orderBy('seq', 'desc').limit(1).executeTakeFirst();
   }
 
   findAnchor(organizationId: string): Promise<AuditAnchor | undefined> {

@@ -9,6 +9,7 @@ import * as userDeletion from './0007_user_deletion.js';
 import * as apiKeyUsageDay from './0008_api_key_usage_day.js';
 import * as refreshRetry from './0009_refresh_retry.js';
 import * as auditSubject from './0010_audit_subject.js';
+import * as auditHeadFunction from './0011_audit_head_function.js';
 
 /** Every migration, in order. Names are permanent once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0008_api_key_usage_day': apiKeyUsageDay,
   '0009_refresh_retry': refreshRetry,
   '0010_audit_subject': auditSubject,
+  '0011_audit_head_function': auditHeadFunction,
 };
