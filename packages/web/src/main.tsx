@@ -8,7 +8,7 @@ import { BrowserRouter } from 'react-router';
 import { ApiError } from './api/errors.js';
 import { App } from './App.js';
 import { AuthProvider } from './auth/AuthProvider.js';
-import { theme } from './theme.js';
+import { readableColors, theme } from './theme.js';
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -24,7 +24,7 @@ const root = document.getElementById('root');
 if (!root) throw new Error('no #root element');
 createRoot(root).render(
   <StrictMode>
-    <MantineProvider theme={theme} defaultColorScheme="light">
+    <MantineProvider theme={theme} cssVariablesResolver={readableColors} defaultColorScheme="light">
       <QueryClientProvider client={queryClient}>
         <BrowserRouter>
           <AuthProvider>
