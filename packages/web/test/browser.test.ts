@@ -6,7 +6,7 @@ import * as OTPAuth from 'otpauth';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { signedAction } from '../../server/test/support/agents.js';
 import { startTestServer, type TestServer, type TestUser } from '../../server/test/support/server.js';
-import { ensureBuilt, launchChromium, screenshot, watchErrors, WEB_DIR, WIDTHS } from './browser-support.js';
+import { assertAccessible, ensureBuilt, launchChromium, screenshot, watchErrors, WEB_DIR, WIDTHS } from './browser-support.js';
 
 /** A code for the next 30-second step: the step that enabled 2FA is spent, and the server accepts ±1 step. */
 function nextTotp(secret: string): string {
@@ -52,6 +52,7 @@ describe('admin web UI in Chromium', () => {
     await page.waitForURL(/\/login$/);
     await page.getByRole('heading', { name: 'Sign in to AIM' }).waitFor();
     await screenshot(page, 'login');
+    await assertAccessible(page, 'login');
     await page.getByLabel('Email').focus();
     await page.keyboard.type(admin.email);
     await page.keyboard.press('Tab');
@@ -108,12 +109,14 @@ describe('admin web UI in Chromium', () => {
     totpSecret = (await page.getByTestId('totp-secret').innerText()).trim();
     assert.match(totpSecret, /^[A-Z2-7]+=*$/);
     await screenshot(page, 'settings-2fa-setup');
+    await assertAccessible(page, 'settings-2fa-setup');
     await page.getByLabel('Code from the app').fill(totpNow(totpSecret));
     await page.getByRole('button', { name: 'Turn on 2FA' }).click();
     await page.getByTestId('recovery-codes').waitFor();
     assert.equal(await page.getByTestId('recovery-codes').locator('code').count(), 10);
     assert.equal(await page.getByTestId('mfa-status').textContent(), 'on');
     await screenshot(page, 'settings-recovery-codes');
+    await assertAccessible(page, 'settings-recovery-codes');
   });
 
   it('signs out, then signs in again with a TOTP code', async () => {
@@ -126,6 +129,7 @@ describe('admin web UI in Chromium', () => {
     const code = page.getByLabel('Authentication code');
     await code.waitFor();
     await screenshot(page, 'login-2fa');
+    await assertAccessible(page, 'login-2fa');
     await code.fill('000000');
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.getByRole('alert').filter({ hasText: 'Could not sign in' }).waitFor();
@@ -148,6 +152,7 @@ describe('admin web UI in Chromium', () => {
     assert.match(apiKey, /^ak_(live|test)_[0-9A-Za-z]{49}$/);
     await page.getByRole('button', { name: 'Copy to clipboard' }).waitFor();
     await screenshot(page, 'api-key-created', { fullPage: false });
+    await assertAccessible(page, 'api-key-created');
     await page.getByRole('button', { name: 'I have saved it' }).click();
     const row = page.getByTestId(`api-key-${apiKey.slice(0, 16)}`);
     await row.waitFor();
@@ -176,6 +181,7 @@ describe('admin web UI in Chromium', () => {
     await capabilities.fill('search');
     await capabilities.press('Enter');
     await screenshot(page, 'agent-register');
+    await assertAccessible(page, 'agent-register');
     await page.getByRole('button', { name: 'Generate key and register' }).click();
     await heading(page, 'Agent registered');
     agentId = (await page.getByTestId('agent-id').innerText()).trim();
@@ -185,6 +191,7 @@ describe('admin web UI in Chromium', () => {
     agentPrivateKeyPem = await readFile((await download.path())!, 'utf8');
     assert.match(agentPrivateKeyPem, /^-----BEGIN PRIVATE KEY-----\n/);
     await screenshot(page, 'agent-registered');
+    await assertAccessible(page, 'agent-registered');
 
     assert.equal(sent.length, 1);
     const body = JSON.parse(sent[0]!) as Record<string, unknown>;
@@ -228,6 +235,7 @@ describe('admin web UI in Chromium', () => {
     await dialog.waitFor();
     assert.ok((await dialog.innerText()).includes(`${agentId}:files:read:/invoices/2026-11.pdf:`), 'the signed message is shown');
     await screenshot(page, 'verification-evidence', { fullPage: false });
+    await assertAccessible(page, 'verification-evidence');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
   });
@@ -255,6 +263,7 @@ describe('admin web UI in Chromium', () => {
     await heading(page, 'Alerts');
     await page.getByText('nonce replays').waitFor();
     await screenshot(page, 'alerts-open');
+    await assertAccessible(page, 'alerts-open');
     await page.getByRole('button', { name: 'Acknowledge' }).click();
     await page.getByText('No open alerts').waitFor();
   });
@@ -288,10 +297,15 @@ describe('admin web UI in Chromium', () => {
     await usage.getByText('requests in the last 30 days').waitFor();
     await usage.getByRole('img', { name: /Requests per day/ }).waitFor();
     await screenshot(page, 'api-key-usage', { fullPage: false });
+    await assertAccessible(page, 'api-key-usage');
     await page.keyboard.press('Escape');
     await usage.waitFor({ state: 'hidden' });
     await row.getByRole('button', { name: /Actions for/ }).click();
     await page.getByRole('menuitem', { name: 'Revoke' }).click();
+    await page.getByRole('dialog', { name: 'Revoke this key?' }).waitFor();
+    // Checked once the menu has faded out: half-transparent text mid-fade is not what anyone reads.
+    await page.getByRole('menu').waitFor({ state: 'detached' });
+    await assertAccessible(page, 'api-key-revoke-confirm');
     await page.getByRole('dialog', { name: 'Revoke this key?' }).getByRole('button', { name: 'Revoke' }).click();
     await row.getByText('revoked').waitFor();
     await screenshot(page, 'api-keys');
@@ -305,6 +319,7 @@ describe('admin web UI in Chromium', () => {
     await heading(page, 'SDK tokens');
     await page.getByRole('cell', { name: 'laptop-cli', exact: true }).waitFor();
     await screenshot(page, 'sdk-tokens-listed');
+    await assertAccessible(page, 'sdk-tokens-listed');
     await page.getByRole('button', { name: 'Revoke laptop-cli' }).click();
     await page.getByRole('dialog', { name: 'Revoke this SDK token?' }).getByRole('button', { name: 'Revoke' }).click();
     await page.getByRole('row').filter({ hasText: 'laptop-cli' }).getByText('revoked').waitFor();
@@ -379,10 +394,13 @@ describe('admin web UI in Chromium', () => {
         const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
         assert.ok(overflow <= 0, `${name} fits ${width}px without sideways scrolling (${overflow}px over)`);
         await screenshot(page, name);
+        await assertAccessible(page, name);
       }
     }
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('button', { name: 'Open navigation' }).click();
+    await page.getByRole('link', { name: 'Agents' }).waitFor();
+    await assertAccessible(page, 'navigation-open');
     await page.getByRole('link', { name: 'Agents' }).click();
     await heading(page, 'Agents');
   });
