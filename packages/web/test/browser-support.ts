@@ -63,3 +63,14 @@ export async function assertAccessible(page: Page, name: string): Promise<void> 
   const width = page.viewportSize()?.width ?? 0;
   assert.deepEqual(found, [], `${name} at ${width}px: serious or critical accessibility violations`);
 }
+
+/** What has the focus: its name (aria-label, label or text) and whether a focus ring shows (an outline or a box-shadow). */
+export function focused(page: Page): Promise<{ name: string; ring: boolean }> {
+  return page.evaluate(`(() => {
+    const el = document.activeElement;
+    const style = getComputedStyle(el);
+    const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0 && style.outlineColor !== 'rgba(0, 0, 0, 0)';
+    const name = el.getAttribute('aria-label') || (el.labels && el.labels[0] ? el.labels[0].textContent : el.textContent) || '';
+    return { name: name.trim(), ring: outline || style.boxShadow !== 'none' };
+  })()`);
+}

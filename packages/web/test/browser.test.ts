@@ -3,10 +3,10 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import * as OTPAuth from 'otpauth';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { signedAction } from '../../server/test/support/agents.js';
 import { startTestServer, type TestServer, type TestUser } from '../../server/test/support/server.js';
-import { assertAccessible, ensureBuilt, launchChromium, screenshot, watchErrors, WEB_DIR, WIDTHS } from './browser-support.js';
+import { assertAccessible, ensureBuilt, focused, launchChromium, screenshot, watchErrors, WEB_DIR, WIDTHS } from './browser-support.js';
 
 /** A code for the next 30-second step: the step that enabled 2FA is spent, and the server accepts ±1 step. */
 function nextTotp(secret: string): string {
@@ -20,6 +20,13 @@ function totpNow(secret: string): string {
 async function heading(page: Page, name: string | RegExp): Promise<void> {
   await page.getByRole('heading', { level: 2, name }).waitFor();
 }
+
+async function hasFocus(locator: Locator): Promise<boolean> {
+  return (await locator.and(locator.page().locator(':focus')).count()) === 1;
+}
+
+/** The main navigation, in order, as an admin sees it (Layout.tsx). */
+const NAV = ['Dashboard', 'Agents', 'API keys', 'SDK tokens', 'Audit log', 'Alerts', 'Users', 'Settings'];
 
 describe('admin web UI in Chromium', () => {
   let t: TestServer;
@@ -53,17 +60,29 @@ describe('admin web UI in Chromium', () => {
     await page.getByRole('heading', { name: 'Sign in to AIM' }).waitFor();
     await screenshot(page, 'login');
     await assertAccessible(page, 'login');
-    await page.getByLabel('Email').focus();
+    // Tab and Enter only: the page opens with the focus in Email, and Tab walks the form to its button.
+    assert.ok(await hasFocus(page.getByLabel('Email')), 'Email has the focus on arrival');
     await page.keyboard.type(admin.email);
     await page.keyboard.press('Tab');
+    assert.ok(await hasFocus(page.getByLabel('Password')), 'Tab reaches Password');
     await page.keyboard.type(admin.password);
+    await page.keyboard.press('Tab');
+    assert.ok(await hasFocus(page.getByRole('button', { name: 'Sign in' })), 'Tab reaches the Sign in button');
     await page.keyboard.press('Enter');
     await heading(page, 'Dashboard');
     assert.match(await page.getByTestId('signed-in-as').innerText(), new RegExp(admin.email.replace(/[.+]/g, '\\$&')));
-    // The first Tab reaches the skip link, which jumps past the navigation.
+    // The first Tab reaches the skip link; Tab goes on through the header into the navigation, each stop with a ring.
     await page.evaluate('document.activeElement && document.activeElement.blur()');
-    await page.keyboard.press('Tab');
-    assert.equal(await page.evaluate<string>('document.activeElement.textContent'), 'Skip to content');
+    const stops: Array<{ name: string; ring: boolean }> = [];
+    for (let i = 0; i < NAV.length + 3; i += 1) {
+      await page.keyboard.press('Tab');
+      stops.push(await focused(page));
+    }
+    assert.equal(stops[0]?.name, 'Skip to content');
+    assert.deepEqual(stops.map((s) => s.name).filter((name) => NAV.includes(name)), NAV, 'Tab reaches every navigation link, in order');
+    assert.deepEqual(stops.filter((s) => !s.ring).map((s) => s.name), [], 'every stop shows a focus indicator');
+    // The skip link jumps past the navigation.
+    await page.getByRole('link', { name: 'Skip to content' }).focus();
     await page.keyboard.press('Enter');
     assert.equal(await page.evaluate<string>('document.activeElement.id'), 'content');
     // An SDK token made elsewhere (the CLI), for the SDK tokens page to list and revoke.
@@ -138,9 +157,28 @@ describe('admin web UI in Chromium', () => {
     await heading(page, 'Dashboard');
   });
 
-  it('creates an API key and shows it exactly once', async () => {
+  it('keeps the focus inside a dialog, closes it with Escape and gives the focus back to its button', async () => {
     await page.getByRole('link', { name: 'API keys' }).click();
     await heading(page, 'API keys');
+    const trigger = page.getByRole('button', { name: 'Create API key' });
+    await trigger.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Create an API key' });
+    await dialog.waitFor();
+    // More Tabs than the dialog has stops, so the focus has to wrap around, then back past the start.
+    const names = new Set<string>();
+    for (const key of [...Array<string>(16).fill('Tab'), ...Array<string>(16).fill('Shift+Tab')]) {
+      await page.keyboard.press(key);
+      assert.ok(await page.evaluate<boolean>(`!!document.activeElement.closest('[role="dialog"]')`), `${key} keeps the focus in the dialog`);
+      names.add((await focused(page)).name);
+    }
+    assert.ok(names.size >= 5, `the focus moved between the dialog's controls (${[...names].join(', ')})`);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.ok(await hasFocus(trigger), 'the focus is back on Create API key');
+  });
+
+  it('creates an API key and shows it exactly once', async () => {
     await page.getByTestId('empty-state').waitFor();
     await screenshot(page, 'api-keys-empty');
     await page.getByRole('button', { name: 'Create API key' }).click();
