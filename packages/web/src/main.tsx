@@ -1,6 +1,6 @@
 import '@mantine/core/styles.css';
 import './styles.css';
-import { MantineProvider, createTheme } from '@mantine/core';
+import { MantineProvider } from '@mantine/core';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -8,12 +8,7 @@ import { BrowserRouter } from 'react-router';
 import { ApiError } from './api/errors.js';
 import { App } from './App.js';
 import { AuthProvider } from './auth/AuthProvider.js';
-
-const theme = createTheme({
-  primaryColor: 'indigo',
-  defaultRadius: 'md',
-  fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif',
-});
+import { readableColors, theme } from './theme.js';
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -29,7 +24,7 @@ const root = document.getElementById('root');
 if (!root) throw new Error('no #root element');
 createRoot(root).render(
   <StrictMode>
-    <MantineProvider theme={theme} defaultColorScheme="light">
+    <MantineProvider theme={theme} cssVariablesResolver={readableColors} defaultColorScheme="light">
       <QueryClientProvider client={queryClient}>
         <BrowserRouter>
           <AuthProvider>

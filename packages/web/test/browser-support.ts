@@ -1,5 +1,7 @@
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
@@ -39,4 +41,36 @@ export async function screenshot(page: Page, name: string, options: { fullPage?:
   mkdirSync(SCREENSHOTS, { recursive: true });
   const width = page.viewportSize()?.width ?? 0;
   await page.screenshot({ path: `${SCREENSHOTS}${name}-${width}.png`, fullPage: options.fullPage ?? true });
+}
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const WCAG_21_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+/**
+ * Fails on any serious or critical WCAG 2.1 A/AA violation axe-core finds in the page as it is now. axe is evaluated
+ * through DevTools, which the page's CSP does not govern: `addScriptTag` would add an inline script that
+ * `script-src 'self'` refuses (and logs as a console error), so the pages are checked under their real CSP.
+ */
+export async function assertAccessible(page: Page, name: string): Promise<void> {
+  // At rest: half-way through a fade, text is half-transparent, which is not what anyone reads. Endless ones
+  // (skeletons, spinners) never finish.
+  await page.evaluate(`Promise.all(document.getAnimations()
+    .filter((a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity).map((a) => a.finished.catch(() => null)))`);
+  if (!(await page.evaluate<boolean>('typeof window.axe === "object"'))) await page.evaluate(AXE_SOURCE);
+  const found = await page.evaluate<string[]>(`axe.run(document, { runOnly: { type: 'tag', values: ${JSON.stringify(WCAG_21_AA)} } }).then((r) =>
+    r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .flatMap((v) => v.nodes.map((n) => v.id + ' at ' + n.target.join(' ') + ': ' + n.failureSummary.replace(/\\s+/g, ' '))))`);
+  const width = page.viewportSize()?.width ?? 0;
+  assert.deepEqual(found, [], `${name} at ${width}px: serious or critical accessibility violations`);
+}
+
+/** What has the focus: its name (aria-label, label or text) and whether a focus ring shows (an outline or a box-shadow). */
+export function focused(page: Page): Promise<{ name: string; ring: boolean }> {
+  return page.evaluate(`(() => {
+    const el = document.activeElement;
+    const style = getComputedStyle(el);
+    const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0 && style.outlineColor !== 'rgba(0, 0, 0, 0)';
+    const name = el.getAttribute('aria-label') || (el.labels && el.labels[0] ? el.labels[0].textContent : el.textContent) || '';
+    return { name: name.trim(), ring: outline || style.boxShadow !== 'none' };
+  })()`);
 }

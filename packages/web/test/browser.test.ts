@@ -3,10 +3,10 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import * as OTPAuth from 'otpauth';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { signedAction } from '../../server/test/support/agents.js';
 import { startTestServer, type TestServer, type TestUser } from '../../server/test/support/server.js';
-import { ensureBuilt, launchChromium, screenshot, watchErrors, WEB_DIR, WIDTHS } from './browser-support.js';
+import { assertAccessible, ensureBuilt, focused, launchChromium, screenshot, watchErrors, WEB_DIR, WIDTHS } from './browser-support.js';
 
 /** A code for the next 30-second step: the step that enabled 2FA is spent, and the server accepts ±1 step. */
 function nextTotp(secret: string): string {
@@ -20,6 +20,13 @@ function totpNow(secret: string): string {
 async function heading(page: Page, name: string | RegExp): Promise<void> {
   await page.getByRole('heading', { level: 2, name }).waitFor();
 }
+
+async function hasFocus(locator: Locator): Promise<boolean> {
+  return (await locator.and(locator.page().locator(':focus')).count()) === 1;
+}
+
+/** The main navigation, in order, as an admin sees it (Layout.tsx). */
+const NAV = ['Dashboard', 'Agents', 'API keys', 'SDK tokens', 'Audit log', 'Alerts', 'Users', 'Settings'];
 
 describe('admin web UI in Chromium', () => {
   let t: TestServer;
@@ -52,17 +59,30 @@ describe('admin web UI in Chromium', () => {
     await page.waitForURL(/\/login$/);
     await page.getByRole('heading', { name: 'Sign in to AIM' }).waitFor();
     await screenshot(page, 'login');
-    await page.getByLabel('Email').focus();
+    await assertAccessible(page, 'login');
+    // Tab and Enter only: the page opens with the focus in Email, and Tab walks the form to its button.
+    assert.ok(await hasFocus(page.getByLabel('Email')), 'Email has the focus on arrival');
     await page.keyboard.type(admin.email);
     await page.keyboard.press('Tab');
+    assert.ok(await hasFocus(page.getByLabel('Password')), 'Tab reaches Password');
     await page.keyboard.type(admin.password);
+    await page.keyboard.press('Tab');
+    assert.ok(await hasFocus(page.getByRole('button', { name: 'Sign in' })), 'Tab reaches the Sign in button');
     await page.keyboard.press('Enter');
     await heading(page, 'Dashboard');
     assert.match(await page.getByTestId('signed-in-as').innerText(), new RegExp(admin.email.replace(/[.+]/g, '\\$&')));
-    // The first Tab reaches the skip link, which jumps past the navigation.
+    // The first Tab reaches the skip link; Tab goes on through the header into the navigation, each stop with a ring.
     await page.evaluate('document.activeElement && document.activeElement.blur()');
-    await page.keyboard.press('Tab');
-    assert.equal(await page.evaluate<string>('document.activeElement.textContent'), 'Skip to content');
+    const stops: Array<{ name: string; ring: boolean }> = [];
+    for (let i = 0; i < NAV.length + 3; i += 1) {
+      await page.keyboard.press('Tab');
+      stops.push(await focused(page));
+    }
+    assert.equal(stops[0]?.name, 'Skip to content');
+    assert.deepEqual(stops.map((s) => s.name).filter((name) => NAV.includes(name)), NAV, 'Tab reaches every navigation link, in order');
+    assert.deepEqual(stops.filter((s) => !s.ring).map((s) => s.name), [], 'every stop shows a focus indicator');
+    // The skip link jumps past the navigation.
+    await page.getByRole('link', { name: 'Skip to content' }).focus();
     await page.keyboard.press('Enter');
     assert.equal(await page.evaluate<string>('document.activeElement.id'), 'content');
     // An SDK token made elsewhere (the CLI), for the SDK tokens page to list and revoke.
@@ -108,12 +128,14 @@ describe('admin web UI in Chromium', () => {
     totpSecret = (await page.getByTestId('totp-secret').innerText()).trim();
     assert.match(totpSecret, /^[A-Z2-7]+=*$/);
     await screenshot(page, 'settings-2fa-setup');
+    await assertAccessible(page, 'settings-2fa-setup');
     await page.getByLabel('Code from the app').fill(totpNow(totpSecret));
     await page.getByRole('button', { name: 'Turn on 2FA' }).click();
     await page.getByTestId('recovery-codes').waitFor();
     assert.equal(await page.getByTestId('recovery-codes').locator('code').count(), 10);
     assert.equal(await page.getByTestId('mfa-status').textContent(), 'on');
     await screenshot(page, 'settings-recovery-codes');
+    await assertAccessible(page, 'settings-recovery-codes');
   });
 
   it('signs out, then signs in again with a TOTP code', async () => {
@@ -126,6 +148,7 @@ describe('admin web UI in Chromium', () => {
     const code = page.getByLabel('Authentication code');
     await code.waitFor();
     await screenshot(page, 'login-2fa');
+    await assertAccessible(page, 'login-2fa');
     await code.fill('000000');
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.getByRole('alert').filter({ hasText: 'Could not sign in' }).waitFor();
@@ -134,9 +157,28 @@ describe('admin web UI in Chromium', () => {
     await heading(page, 'Dashboard');
   });
 
-  it('creates an API key and shows it exactly once', async () => {
+  it('keeps the focus inside a dialog, closes it with Escape and gives the focus back to its button', async () => {
     await page.getByRole('link', { name: 'API keys' }).click();
     await heading(page, 'API keys');
+    const trigger = page.getByRole('button', { name: 'Create API key' });
+    await trigger.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Create an API key' });
+    await dialog.waitFor();
+    // More Tabs than the dialog has stops, so the focus has to wrap around, then back past the start.
+    const names = new Set<string>();
+    for (const key of [...Array<string>(16).fill('Tab'), ...Array<string>(16).fill('Shift+Tab')]) {
+      await page.keyboard.press(key);
+      assert.ok(await page.evaluate<boolean>(`!!document.activeElement.closest('[role="dialog"]')`), `${key} keeps the focus in the dialog`);
+      names.add((await focused(page)).name);
+    }
+    assert.ok(names.size >= 5, `the focus moved between the dialog's controls (${[...names].join(', ')})`);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.ok(await hasFocus(trigger), 'the focus is back on Create API key');
+  });
+
+  it('creates an API key and shows it exactly once', async () => {
     await page.getByTestId('empty-state').waitFor();
     await screenshot(page, 'api-keys-empty');
     await page.getByRole('button', { name: 'Create API key' }).click();
@@ -148,6 +190,7 @@ describe('admin web UI in Chromium', () => {
     assert.match(apiKey, /^ak_(live|test)_[0-9A-Za-z]{49}$/);
     await page.getByRole('button', { name: 'Copy to clipboard' }).waitFor();
     await screenshot(page, 'api-key-created', { fullPage: false });
+    await assertAccessible(page, 'api-key-created');
     await page.getByRole('button', { name: 'I have saved it' }).click();
     const row = page.getByTestId(`api-key-${apiKey.slice(0, 16)}`);
     await row.waitFor();
@@ -176,6 +219,7 @@ describe('admin web UI in Chromium', () => {
     await capabilities.fill('search');
     await capabilities.press('Enter');
     await screenshot(page, 'agent-register');
+    await assertAccessible(page, 'agent-register');
     await page.getByRole('button', { name: 'Generate key and register' }).click();
     await heading(page, 'Agent registered');
     agentId = (await page.getByTestId('agent-id').innerText()).trim();
@@ -185,6 +229,7 @@ describe('admin web UI in Chromium', () => {
     agentPrivateKeyPem = await readFile((await download.path())!, 'utf8');
     assert.match(agentPrivateKeyPem, /^-----BEGIN PRIVATE KEY-----\n/);
     await screenshot(page, 'agent-registered');
+    await assertAccessible(page, 'agent-registered');
 
     assert.equal(sent.length, 1);
     const body = JSON.parse(sent[0]!) as Record<string, unknown>;
@@ -228,6 +273,7 @@ describe('admin web UI in Chromium', () => {
     await dialog.waitFor();
     assert.ok((await dialog.innerText()).includes(`${agentId}:files:read:/invoices/2026-11.pdf:`), 'the signed message is shown');
     await screenshot(page, 'verification-evidence', { fullPage: false });
+    await assertAccessible(page, 'verification-evidence');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
   });
@@ -255,6 +301,7 @@ describe('admin web UI in Chromium', () => {
     await heading(page, 'Alerts');
     await page.getByText('nonce replays').waitFor();
     await screenshot(page, 'alerts-open');
+    await assertAccessible(page, 'alerts-open');
     await page.getByRole('button', { name: 'Acknowledge' }).click();
     await page.getByText('No open alerts').waitFor();
   });
@@ -288,10 +335,15 @@ describe('admin web UI in Chromium', () => {
     await usage.getByText('requests in the last 30 days').waitFor();
     await usage.getByRole('img', { name: /Requests per day/ }).waitFor();
     await screenshot(page, 'api-key-usage', { fullPage: false });
+    await assertAccessible(page, 'api-key-usage');
     await page.keyboard.press('Escape');
     await usage.waitFor({ state: 'hidden' });
     await row.getByRole('button', { name: /Actions for/ }).click();
     await page.getByRole('menuitem', { name: 'Revoke' }).click();
+    await page.getByRole('dialog', { name: 'Revoke this key?' }).waitFor();
+    // Checked once the menu has faded out: half-transparent text mid-fade is not what anyone reads.
+    await page.getByRole('menu').waitFor({ state: 'detached' });
+    await assertAccessible(page, 'api-key-revoke-confirm');
     await page.getByRole('dialog', { name: 'Revoke this key?' }).getByRole('button', { name: 'Revoke' }).click();
     await row.getByText('revoked').waitFor();
     await screenshot(page, 'api-keys');
@@ -305,6 +357,7 @@ describe('admin web UI in Chromium', () => {
     await heading(page, 'SDK tokens');
     await page.getByRole('cell', { name: 'laptop-cli', exact: true }).waitFor();
     await screenshot(page, 'sdk-tokens-listed');
+    await assertAccessible(page, 'sdk-tokens-listed');
     await page.getByRole('button', { name: 'Revoke laptop-cli' }).click();
     await page.getByRole('dialog', { name: 'Revoke this SDK token?' }).getByRole('button', { name: 'Revoke' }).click();
     await page.getByRole('row').filter({ hasText: 'laptop-cli' }).getByText('revoked').waitFor();
@@ -379,10 +432,13 @@ describe('admin web UI in Chromium', () => {
         const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
         assert.ok(overflow <= 0, `${name} fits ${width}px without sideways scrolling (${overflow}px over)`);
         await screenshot(page, name);
+        await assertAccessible(page, name);
       }
     }
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('button', { name: 'Open navigation' }).click();
+    await page.getByRole('link', { name: 'Agents' }).waitFor();
+    await assertAccessible(page, 'navigation-open');
     await page.getByRole('link', { name: 'Agents' }).click();
     await heading(page, 'Agents');
   });

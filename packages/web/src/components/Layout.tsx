@@ -40,7 +40,8 @@ export function Layout() {
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={opened ? 'Close navigation' : 'Open navigation'} />
-            <UnstyledButton component={Link} to="/" aria-label="AIM dashboard">
+            {/* Named by its visible text, so speech users can say what they see (WCAG 2.5.3). */}
+            <UnstyledButton component={Link} to="/">
               <Group gap={8} wrap="nowrap">
                 <img src="/favicon.svg" width={26} height={26} alt="" />
                 <Text fw={700} size="lg">

@@ -70,7 +70,8 @@ export function AlertsPage() {
                   <Text size="xs" c="dimmed">
                     {a.principal.type.replace(/_/g, ' ')} {shortId(a.principal.id)} · first {formatDateTime(a.first_seen_at)} · last {fromNow(a.last_seen_at)}
                   </Text>
-                  <Code block mt={4} style={{ maxHeight: 120, overflow: 'auto' }}>
+                  {/* It may scroll: focusable, so the keyboard can scroll it too (WCAG 2.1.1). */}
+                  <Code block mt={4} style={{ maxHeight: 120, overflow: 'auto' }} tabIndex={0} aria-label="Latest evidence">
                     {JSON.stringify(a.latest_evidence, null, 2)}
                   </Code>
                 </Stack>
