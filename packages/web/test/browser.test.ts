@@ -296,6 +296,16 @@ describe('admin web UI in Chromium', () => {
     await page.getByRole('button', { name: 'Suspend' }).waitFor();
   });
 
+  it("opens an agent's audit trail from its page: the log filtered by subject", async () => {
+    await page.getByRole('link', { name: 'Audit trail of this agent' }).click();
+    await heading(page, 'Audit log');
+    assert.equal(await page.getByRole('textbox', { name: 'Subject id' }).inputValue(), agentId);
+    await page.getByRole('cell', { name: 'agent.reactivated' }).waitFor();
+    const events = await page.getByRole('cell', { name: /^[a-z_]+\.[a-z_]+$/ }).allTextContents();
+    assert.ok(events.includes('agent.suspended') && events.includes('action.verified'), events.join(', '));
+    assert.ok(!events.includes('mfa.totp_enabled') && !events.includes('api_key.created'), 'entries about others are filtered out');
+  });
+
   it('acknowledges an alert', async () => {
     await page.getByRole('link', { name: 'Alerts' }).click();
     await heading(page, 'Alerts');
