@@ -1,4 +1,4 @@
-import { createTheme, darken, lighten, luminance, Menu, Modal, type CSSVariablesResolver } from '@mantine/core';
+import { createTheme, darken, lighten, luminance, Menu, Modal, PasswordInput, type CSSVariablesResolver } from '@mantine/core';
 
 export const theme = createTheme({
   primaryColor: 'indigo',
@@ -10,6 +10,9 @@ export const theme = createTheme({
     // The placeholder is a bare div inside role="menu", which may hold only menu items (WCAG 1.3.1);
     // without it the first item takes focus on opening, as the ARIA menu pattern has it.
     Menu: Menu.extend({ defaultProps: { withInitialFocusPlaceholder: false } }),
+    // Mantine takes the show-password toggle out of the Tab order and hides it from screen readers; keyboard users
+    // need it too (WCAG 2.1.1). Its pressed state says whether the password is shown.
+    PasswordInput: PasswordInput.extend({ defaultProps: { visibilityToggleButtonProps: { tabIndex: 0, 'aria-label': 'Show password' } } }),
   },
 });
 
@@ -38,6 +41,8 @@ export const readableColors: CSSVariablesResolver = (t) => {
     '--mantine-color-dimmed': readableOn(t.colors.gray[6], t.colors.gray[1]),
     '--mantine-color-anchor': readableOn(t.colors[t.primaryColor]![6], white),
     '--mantine-color-error': readableOn(t.colors.red[6], white),
+    // Placeholders are hints, not labels, but still text to read (gray 5 is about 2:1).
+    '--mantine-color-placeholder': readableOn(t.colors.gray[5], white),
   };
   for (const [name, shades] of Object.entries(t.colors)) {
     if (name === 'dark') continue;

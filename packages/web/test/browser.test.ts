@@ -18,7 +18,7 @@ function totpNow(secret: string): string {
 }
 
 async function heading(page: Page, name: string | RegExp): Promise<void> {
-  await page.getByRole('heading', { level: 2, name }).waitFor();
+  await page.getByRole('heading', { level: 1, name }).waitFor();
 }
 
 async function hasFocus(locator: Locator): Promise<boolean> {
@@ -64,8 +64,12 @@ describe('admin web UI in Chromium', () => {
     assert.ok(await hasFocus(page.getByLabel('Email')), 'Email has the focus on arrival');
     await page.keyboard.type(admin.email);
     await page.keyboard.press('Tab');
-    assert.ok(await hasFocus(page.getByLabel('Password')), 'Tab reaches Password');
+    assert.ok(await hasFocus(page.getByRole('textbox', { name: 'Password' })), 'Tab reaches Password');
     await page.keyboard.type(admin.password);
+    await page.keyboard.press('Tab');
+    const toggle = page.getByRole('button', { name: 'Show password' });
+    assert.ok(await hasFocus(toggle), 'Tab reaches the show-password toggle');
+    assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
     await page.keyboard.press('Tab');
     assert.ok(await hasFocus(page.getByRole('button', { name: 'Sign in' })), 'Tab reaches the Sign in button');
     await page.keyboard.press('Enter');
@@ -97,7 +101,7 @@ describe('admin web UI in Chromium', () => {
     const p = await other.newPage();
     await p.goto(`${t.url}/login`);
     await p.getByLabel('Email').fill(admin.email);
-    await p.getByLabel('Password').fill('not the right password');
+    await p.getByRole('textbox', { name: 'Password' }).fill('not the right password');
     await p.getByRole('button', { name: 'Sign in' }).click();
     const alert = p.getByRole('alert');
     await alert.waitFor();
@@ -112,9 +116,9 @@ describe('admin web UI in Chromium', () => {
     const refreshes: string[] = [];
     const onResponse = (r: { url(): string }) => void (r.url().endsWith('/api/v1/auth/refresh') && refreshes.push(r.url()));
     page.on('response', onResponse);
-    await page.getByLabel('Current password').fill('this is not my password');
+    await page.getByRole('textbox', { name: 'Current password' }).fill('this is not my password');
     await page.getByRole('textbox', { name: 'New password', exact: true }).fill('a brand new long passphrase');
-    await page.getByLabel('Repeat the new password').fill('a brand new long passphrase');
+    await page.getByRole('textbox', { name: 'Repeat the new password' }).fill('a brand new long passphrase');
     await page.getByRole('button', { name: 'Change password' }).click();
     const refused = page.getByRole('alert').filter({ hasText: 'Password not changed' });
     await refused.waitFor();
@@ -143,7 +147,7 @@ describe('admin web UI in Chromium', () => {
     await page.getByRole('heading', { name: 'Sign in to AIM' }).waitFor();
     assert.equal((await context.cookies()).filter((c) => c.name === 'aim_rt').length, 0, 'logout clears the session cookie');
     await page.getByLabel('Email').fill(admin.email);
-    await page.getByLabel('Password').fill(admin.password);
+    await page.getByRole('textbox', { name: 'Password' }).fill(admin.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     const code = page.getByLabel('Authentication code');
     await code.waitFor();
@@ -478,7 +482,7 @@ describe('silent renewal', () => {
     await page.clock.install();
     await page.goto(`${t.url}/login`);
     await page.getByLabel('Email').fill(viewer.email);
-    await page.getByLabel('Password').fill(viewer.password);
+    await page.getByRole('textbox', { name: 'Password' }).fill(viewer.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await heading(page, 'Dashboard');
     // A viewer sees no admin pages.

@@ -5,7 +5,7 @@ export function EmptyState({ title, children, action }: { title: string; childre
   return (
     <Paper withBorder radius="md" p="xl" data-testid="empty-state">
       <Stack align="center" gap="xs" ta="center">
-        <Title order={4}>{title}</Title>
+        <Title order={2} size="h4">{title}</Title>
         {children && (
           <Text c="dimmed" size="sm" maw={460}>
             {children}

@@ -114,7 +114,7 @@ export function AgentDetailPage() {
             ← Agents
           </Anchor>
           <Group gap="sm">
-            <Title order={2}>{a.name}</Title>
+            <Title order={1} size="h2">{a.name}</Title>
             <StatusBadge status={a.status} />
           </Group>
           <Text c="dimmed" size="sm">
@@ -132,7 +132,7 @@ export function AgentDetailPage() {
         <ErrorNotice error={toggle.error} />
         <SimpleGrid cols={{ base: 1, md: 2 }}>
           <Paper withBorder radius="md" p="md">
-            <Title order={4} mb="sm">
+            <Title order={2} size="h4" mb="sm">
               Identity
             </Title>
             <Stack gap="xs">
@@ -160,7 +160,7 @@ export function AgentDetailPage() {
             </Stack>
           </Paper>
           <Paper withBorder radius="md" p="md">
-            <Title order={4} mb="sm">
+            <Title order={2} size="h4" mb="sm">
               Capabilities
             </Title>
             <Stack gap="sm">
@@ -189,7 +189,7 @@ export function AgentDetailPage() {
         </SimpleGrid>
 
         <Paper withBorder radius="md" p="md">
-          <Title order={4} mb="sm">
+          <Title order={2} size="h4" mb="sm">
             Key history
           </Title>
           <ErrorNotice error={keys.error} />
@@ -232,7 +232,7 @@ export function AgentDetailPage() {
 
         <Paper withBorder radius="md" p="md">
           <Group justify="space-between" mb="sm">
-            <Title order={4}>Recent verifications</Title>
+            <Title order={2} size="h4">Recent verifications</Title>
             <Anchor component={Link} to={`/audit?subject=${encodeURIComponent(agentId)}`} size="sm">
               Audit trail of this agent
             </Anchor>

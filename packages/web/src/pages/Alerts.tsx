@@ -60,7 +60,7 @@ export function AlertsPage() {
               <Group justify="space-between" align="flex-start" wrap="wrap" gap="sm">
                 <Stack gap={4} style={{ flex: 1, minWidth: 240 }}>
                   <Group gap="xs">
-                    <Title order={5}>{a.type.replace(/_/g, ' ')}</Title>
+                    <Title order={2} size="h5">{a.type.replace(/_/g, ' ')}</Title>
                     <StatusBadge status={a.status} />
                     <Text size="sm" c="dimmed">
                       ×{a.count}

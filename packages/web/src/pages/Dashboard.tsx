@@ -67,7 +67,7 @@ export function DashboardPage() {
 
         <Paper withBorder radius="md" p="md">
           <Group justify="space-between" mb="sm">
-            <Title order={4}>Verifications per day</Title>
+            <Title order={2} size="h4">Verifications per day</Title>
             <Text size="xs" c="dimmed">
               {decided} decisions, last {CHART_DAYS} UTC days
             </Text>
@@ -93,7 +93,7 @@ export function DashboardPage() {
 
         <SimpleGrid cols={{ base: 1, md: 2 }}>
           <Paper withBorder radius="md" p="md">
-            <Title order={4} mb="sm">
+            <Title order={2} size="h4" mb="sm">
               Open alerts
             </Title>
             {(openAlerts.data?.alerts.length ?? 0) === 0 ? (
@@ -127,7 +127,7 @@ export function DashboardPage() {
             )}
           </Paper>
           <Paper withBorder radius="md" p="md">
-            <Title order={4} mb="sm">
+            <Title order={2} size="h4" mb="sm">
               Keys nearing rotation
             </Title>
             {dueAgents.length + dueKeys.length === 0 ? (

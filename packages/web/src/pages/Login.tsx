@@ -43,7 +43,7 @@ export function LoginPage() {
           <Stack>
             <Stack gap={4} align="center">
               <img src="/favicon.svg" width={40} height={40} alt="" />
-              <Title order={2}>Sign in to AIM</Title>
+              <Title order={1} size="h2">Sign in to AIM</Title>
               <Text c="dimmed" size="sm">
                 {needsCode ? 'Enter the 6-digit code from your authenticator app.' : 'Agent Identity Management'}
               </Text>

@@ -26,7 +26,7 @@ function PasswordForm() {
   };
   return (
     <Paper withBorder radius="md" p="lg">
-      <Title order={4} mb="sm">
+      <Title order={2} size="h4" mb="sm">
         Password
       </Title>
       <form onSubmit={submit} aria-label="Change password">
@@ -134,7 +134,7 @@ function TwoFactor() {
   return (
     <Paper withBorder radius="md" p="lg">
       <Group justify="space-between" mb="sm">
-        <Title order={4}>Two-factor authentication</Title>
+        <Title order={2} size="h4">Two-factor authentication</Title>
         {me.data && (
           <Badge color={enabled ? 'green' : 'gray'} variant="light" data-testid="mfa-status">
             {enabled ? 'on' : 'off'}
