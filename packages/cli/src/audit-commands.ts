@@ -13,7 +13,7 @@ import {
   type AuditRecord,
   type ChainVerdict,
 } from '@aim/protocol';
-import { CliExit, EXIT, fail, type Output } from './output.js';
+import { CliExit, EXIT, fail, table, when, type Output } from './output.js';
 import { personClient } from './session.js';
 
 const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -129,6 +129,22 @@ export function registerAuditCommands(program: Command, out: Output): void {
             : `INVALID: ${verdict.entries_checked} entries verify${from}${held}`;
       out.result(verdict, human);
       throw new CliExit(EXIT.failure);
+    });
+
+  audit
+    .command('list')
+    .description("your organization's audit entries, newest first; --subject <id> lists everything that happened to an agent, key or user")
+    .option('--subject <id>', 'what the entries are about (an agent, API key, user, session… id)')
+    .option('--actor <id>', 'who acted (a user, API key or agent id)')
+    .option('--event <name>', 'one event name, e.g. agent.suspended')
+    .option('--limit <n>', 'how many, 1-200', '50')
+    .action(async (opts: { subject?: string; actor?: string; event?: string; limit: string }) => {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 200) fail(out, EXIT.usage, '--limit must be a whole number from 1 to 200');
+      const query = { subject: opts.subject, actor: opts.actor, event: opts.event, limit };
+      const page = await (await personClient(out)).request<{ entries: AuditRecord[]; next_cursor: string | null }>('GET', '/api/v1/audit-logs', { query });
+      const rows = page.entries.map((e) => [String(e.seq), when(e.created_at), e.event, `${e.actor_type}${e.actor_id ? ` ${e.actor_id}` : ''}`, e.subject_id ?? '-']);
+      out.result(page, rows.length === 0 ? 'no entries' : table(rows, ['SEQ', 'TIME (UTC)', 'EVENT', 'ACTOR', 'SUBJECT']));
     });
 
   audit

@@ -190,6 +190,17 @@ describe('aim client commands: a whole journey', () => {
     assert.equal((await aim(['evidence', 'verify', '7f1c0000-0000-4000-8000-000000000000'])).code, EXIT.notFound);
   });
 
+  it("audit list: the organization's entries, and with --subject everything that happened to one agent", async () => {
+    const mine = json<{ entries: Array<{ event: string; subject_id: string | null }> }>(await aim(['audit', 'list', '--subject', agentId, '--limit', '200', '--json']));
+    assert.ok(mine.entries.length > 0 && mine.entries.every((e) => e.subject_id === agentId));
+    assert.ok(['agent.registered', 'agent.suspended', 'action.verified'].every((event) => mine.entries.some((e) => e.event === event)));
+    const human = await aim(['audit', 'list', '--subject', agentId, '--event', 'agent.suspended']);
+    assert.equal(human.code, EXIT.ok, human.stderr);
+    assert.match(human.stdout, /^SEQ +TIME \(UTC\) +EVENT +ACTOR +SUBJECT\n\d+ +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +agent\.suspended +user /);
+    assert.equal((await aim(['audit', 'list', '--limit', '0'])).code, EXIT.usage);
+    assert.equal((await aim(['audit', 'list', '--event', 'no.such_event'])).code, EXIT.failure, 'the server refuses it (400)');
+  });
+
   it('AIM_API_KEY works without a session (CI); a revoked key exits 4', async () => {
     const ci = { AIM_API_KEY: apiKey.key, AIM_URL: server.url, AIM_HOME: mkdtempSync(join(tmpdir(), 'aim-ci-')) };
     const listed = json<{ agents: Array<{ agent_id: string }> }>(await aim(['agents', 'list', '--json'], { env: ci }));
