@@ -31,9 +31,10 @@ async function readText(out: Output, path: string): Promise<string> {
 
 /** The evidence and its key's PEM from files: nothing but the public key is trusted, no server is asked. */
 async function fromFiles(out: Output, evidenceFile: string, keyFile: string | undefined): Promise<{ evidence: VerificationEvidence; pem?: string }> {
+  const text = await readText(out, evidenceFile);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readText(out, evidenceFile));
+    parsed = JSON.parse(text);
   } catch {
     fail(out, EXIT.usage, `${evidenceFile} is not JSON`);
   }
@@ -104,13 +105,17 @@ function auditWords(audit: AuditCheck): string {
   }
 }
 
-function describe(evidence: VerificationEvidence, verdict: EvidenceVerdict, audit: AuditCheck | undefined): string {
+/** Why the record cannot be trusted: the evidence disagrees with itself, or the audit chain disagrees with it. */
+function problemOf(verdict: EvidenceVerdict, audit: AuditCheck | undefined): string | undefined {
+  if (!verdict.consistent) return verdict.problem;
+  return audit?.status === 'mismatch' || audit?.status === 'missing' ? auditWords(audit) : undefined;
+}
+
+function describe(evidence: VerificationEvidence, verdict: EvidenceVerdict, audit: AuditCheck | undefined, problem: string | undefined): string {
   const decision = `${evidence.decision} (${evidence.reason}) at ${when(evidence.created_at)}`;
-  const chain = audit ? `; ${auditWords(audit)}` : '';
-  if (!verdict.consistent) return `INCONSISTENT: ${verdict.problem}; recorded decision: ${decision}${chain}`;
-  if (audit?.status === 'mismatch' || audit?.status === 'missing') return `INCONSISTENT: ${chain.slice(2)}; recorded decision: ${decision}`;
+  if (problem !== undefined) return `INCONSISTENT: ${problem}; recorded decision: ${decision}`;
   const signer = verdict.signature === 'valid' ? `key ${evidence.key_id} signed` : 'no key is named for';
-  return `consistent: ${signer} "${evidence.message}"; decision: ${decision}${chain}`;
+  return `consistent: ${signer} "${evidence.message}"; decision: ${decision}${audit ? `; ${auditWords(audit)}` : ''}`;
 }
 
 export function registerEvidenceCommands(program: Command, out: Output): void {
@@ -138,8 +143,11 @@ export function registerEvidenceCommands(program: Command, out: Output): void {
       const verdict = await checkEvidence(record, check);
       // Online, the decision itself is checked too: the agent signed the request, the audit chain pins the answer.
       const audit = online ? await auditOf(online.client, record) : undefined;
-      const consistent = verdict.consistent && audit?.status !== 'mismatch' && audit?.status !== 'missing';
-      out.result({ verification_id: record.id, ...verdict, consistent, ...(audit && { audit }) }, describe(record, verdict, audit));
-      if (!consistent) throw new CliExit(EXIT.failure);
+      const problem = problemOf(verdict, audit);
+      out.result(
+        { verification_id: record.id, ...verdict, consistent: problem === undefined, ...(problem !== undefined && { problem }), ...(audit && { audit }) },
+        describe(record, verdict, audit, problem),
+      );
+      if (problem !== undefined) throw new CliExit(EXIT.failure);
     });
 }

@@ -10,6 +10,8 @@ import type { AuditService } from './service.js';
 const tags = ['audit'];
 
 const Event = Type.Union(AUDIT_EVENTS.map((e) => Type.Literal(e)));
+/** Ids are UUIDs or similar tokens; the pattern also keeps bytes PostgreSQL refuses in text (NUL) out of the query. */
+const EntityId = (description: string) => Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:@-]+$', description });
 
 const AuditEntryView = Type.Object({
   id: Type.String(),
@@ -80,11 +82,8 @@ export function auditHandlers(audit: AuditService, checkpoints: AuditCheckpoints
         summary: "Your organization's audit log, newest first",
         tags,
         querystring: Type.Object({
-          // Ids are UUIDs or similar tokens; the pattern also keeps bytes PostgreSQL refuses in text (NUL) out of the query.
-          actor: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:@-]+$', description: 'actor id: a user, API key or agent' })),
-          subject: Type.Optional(
-            Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:@-]+$', description: 'subject id: what the entry is about (an agent, key, user, session…)' }),
-          ),
+          actor: Type.Optional(EntityId('actor id: a user, API key or agent')),
+          subject: Type.Optional(EntityId('subject id: what the entry is about (an agent, key, user, session…)')),
           event: Type.Optional(Event),
           since: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'entries created at or after, ms since the epoch' })),
           until: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'entries created before, ms since the epoch' })),

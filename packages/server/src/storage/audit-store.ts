@@ -30,9 +30,9 @@ export class KyselyAuditStore extends KyselyStore implements AuditStore {
   }
 
   /** The chain head under the organization's chain lock (held until the transaction ends): one round trip on PostgreSQL. */
-  private async lockedHead(trx: Kysely<Tables>, organizationId: string): Promise<{ seq: number | string; hash: string } | undefined> {
+  private async lockedHead(trx: Kysely<Tables>, organizationId: string): Promise<{ seq: number; hash: string } | undefined> {
     if (this.dialect === 'postgres') {
-      const { rows } = await sql<{ seq: string; hash: string }>`select seq, hash from aim_audit_head(${organizationId}, ${`aim.audit:${organizationId}`})`.execute(trx);
+      const { rows } = await sql<{ seq: number; hash: string }>`select seq, hash from aim_audit_head(${organizationId}, ${chainLock(organizationId)})`.execute(trx);
       return rows[0];
     }
     return trx.selectFrom('audit_log').select(['seq', 'hash']).where('organization_id', '=', organizationId).orderBy('seq', 'desc').limit(1).executeTakeFirst();
@@ -49,7 +49,7 @@ export class KyselyAuditStore extends KyselyStore implements AuditStore {
 
   async pruneAudit(organizationId: string, cutoff: number, now: number): Promise<{ deleted: number; anchor: AuditAnchor } | undefined> {
     return this.atomically(async (trx) => {
-      await this.lock(trx, `aim.audit:${organizationId}`);
+      await this.lock(trx, chainLock(organizationId));
       // Entries are appended in time order up to a few milliseconds of concurrency: pruning through the newest
       // old entry's seq keeps the kept part one contiguous chain.
       const last = await trx
@@ -105,6 +105,9 @@ export class KyselyAuditStore extends KyselyStore implements AuditStore {
     }
   }
 }
+
+/** The lock that serializes one organization's chain: appends (through aim_audit_head on PostgreSQL) and prunes. */
+const chainLock = (organizationId: string) => `aim.audit:${organizationId}`;
 
 async function findAnchorIn(db: Kysely<Tables>, organizationId: string): Promise<AuditAnchor | undefined> {
   const row = await db.selectFrom('audit_anchors').select(['seq', 'hash']).where('organization_id', '=', organizationId).executeTakeFirst();

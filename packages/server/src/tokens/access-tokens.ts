@@ -22,11 +22,10 @@ export interface AccessClaims {
   /** The refresh family (session or SDK token) this token came from; revoking it stops the token. */
   sid?: string;
   role?: string;
-  /** RFC 9068 `client_id`; derived from `kind` and `sub` when not given (see clients.ts). */
-  clientId?: string;
 }
 
 export interface VerifiedAccess extends AccessClaims {
+  /** RFC 9068 `client_id`, which `issue` derives from `kind` and `sub` (see clients.ts). */
   clientId: string;
   jti: string;
   iat: number;
@@ -67,7 +66,7 @@ export class AccessTokens {
       iss: this.issuer,
       aud: this.issuer,
       sub: claims.sub,
-      client_id: claims.clientId ?? clientIdOf(claims.kind, claims.sub),
+      client_id: clientIdOf(claims.kind, claims.sub),
       jti,
       iat: now,
       nbf: now,

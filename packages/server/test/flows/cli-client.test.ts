@@ -185,6 +185,9 @@ describe('aim client commands: a whole journey', () => {
     assert.equal(flipped.code, EXIT.failure);
     assert.deepEqual(pick(JSON.parse(flipped.stdout), ['consistent', 'signature', 'audit']), { consistent: false, signature: 'valid', audit: { status: 'missing' } });
 
+    const unreadable = await aim(['evidence', 'verify', '--file', join(home, 'no-such-evidence.json')]);
+    assert.equal(unreadable.code, EXIT.usage);
+    assert.deepEqual(unreadable.stderr.trim().split('\n'), [`aim: cannot read ${join(home, 'no-such-evidence.json')}: ENOENT`], 'one error, the right one');
     assert.equal((await aim(['evidence', 'verify'])).code, EXIT.usage);
     assert.equal((await aim(['evidence', 'verify', '--file', keyFile, '--key', keyFile])).code, EXIT.usage, 'a PEM is not evidence');
     assert.equal((await aim(['evidence', 'verify', '7f1c0000-0000-4000-8000-000000000000'])).code, EXIT.notFound);

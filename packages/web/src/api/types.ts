@@ -1,5 +1,5 @@
 // Wire types of the AIM API as the UI uses them (see CONTRACT.md and /api/v1/openapi.json). Times are Unix ms.
-import type { AuditCheckpoint as ChainHead, AuditRecord, ChainVerdict } from '@aim/protocol';
+import type { AuditCheckpoint as ChainHead, AuditRecord, ChainVerdict, VerificationEvidence } from '@aim/protocol';
 
 export type Role = 'admin' | 'manager' | 'member' | 'viewer';
 
@@ -75,22 +75,11 @@ export interface AgentKey {
   rotation_due: boolean;
 }
 
-export interface Verification {
-  id: string;
-  agent_id: string;
-  key_id: string | null;
-  action: string;
-  resource: string;
-  timestamp: number;
-  nonce: string;
-  message: string;
-  signature: string;
-  decision: string;
+/** A decision's evidence as the API answers it (the fields anyone re-checks are in @aim/protocol). */
+export interface Verification extends VerificationEvidence {
   allowed: boolean;
-  reason: string;
   caller: { type: string; id: string };
   ip: string | null;
-  created_at: number;
 }
 
 export type ApiKeyStatus = 'active' | 'grace' | 'rotated' | 'revoked' | 'expired';
