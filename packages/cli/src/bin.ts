@@ -39,7 +39,7 @@ try {
   }
   if (error instanceof (await server()).AimError) {
     out.error(error.code, error.message);
-    process.exit(EXIT.failure);
+    process.exit(error.code === 'not_found' ? EXIT.notFound : EXIT.failure);
   }
   out.error('cli_error', error instanceof Error ? error.message : String(error));
   process.exit(EXIT.failure);

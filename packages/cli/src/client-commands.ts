@@ -4,7 +4,7 @@ import { Agent, type AgentView, type ApiKeyView } from '@aim/sdk';
 import { identityFile } from '@aim/sdk/node';
 import { EXIT, fail, table, when, type Output } from './output.js';
 import { login, personClient, serverUrl, sessionFile } from './session.js';
-import { keysGroup } from './server-commands.js';
+import { keysGroup, server, storeConfig } from './server-commands.js';
 
 interface UserRow {
   id: string;
@@ -159,6 +159,25 @@ export function registerClientCommands(program: Command, out: Output): void {
       });
   }
 
+  user
+    .command('reset-password')
+    .description("make a one-time password reset link for a user who forgot their password (admin); hand it over yourself")
+    .requiredOption('--email <email>', "the user's email address")
+    .option('--store', 'make it in the store directly (AIM_* settings), for when no admin can sign in')
+    .action(async (opts: { email: string; store?: boolean }) => {
+      if (opts.store) {
+        const issued = await (await server()).issuePasswordResetFromCli(await storeConfig(out), opts.email);
+        out.result({ user_id: issued.userId, reset_url: issued.url, expires_at: issued.expiresAt }, resetText(issued.email, issued.url, issued.expiresAt));
+        return;
+      }
+      const client = await personClient(out);
+      const { users } = await client.request<{ users: UserRow[] }>('GET', '/api/v1/users');
+      const target = users.find((u) => u.email === opts.email.trim().toLowerCase());
+      if (!target) fail(out, EXIT.notFound, `no user ${opts.email} in your organization`, 'not_found');
+      const issued = await client.request<{ user_id: string; reset_url: string; expires_at: number }>('POST', `/api/v1/users/${target.id}/password-reset`);
+      out.result({ user_id: issued.user_id, reset_url: issued.reset_url, expires_at: issued.expires_at }, resetText(target.email, issued.reset_url, issued.expires_at));
+    });
+
   program
     .command('verify <action> <resource>')
     .description('sign an action with an agent identity and ask the server to verify it; exit 0 allowed, 5 denied')
@@ -190,3 +209,7 @@ async function agentId(out: Output, ref: string): Promise<string> {
 
 const agentRow = (a: AgentView) => [a.agent_id, a.name, a.type, a.status, a.capabilities.join(',')];
 const keyRow = (k: ApiKeyView) => [k.id, k.name, `${k.prefix}…`, k.status, k.scopes.join(','), when(k.expires_at)];
+
+function resetText(email: string, url: string, expiresAt: number): string {
+  return `password reset link for ${email}, usable once until ${when(expiresAt)} (shown only now; send it privately):\n${url}`;
+}

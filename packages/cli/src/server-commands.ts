@@ -17,7 +17,7 @@ export function registerServerCommands(program: Command, out: Output): void {
     .command('start')
     .description('run the server (same as npm start), configured by AIM_* environment variables')
     .action(async () => {
-      await config(); // a wrong setting exits 3, like every other command (serve itself would exit 2)
+      await storeConfig(out); // a wrong setting exits 3, like every other command (serve itself would exit 2)
       await (await server()).serve(process.env);
     });
 
@@ -25,11 +25,11 @@ export function registerServerCommands(program: Command, out: Output): void {
     .command('migrate')
     .description('apply pending database migrations, then exit (a separate deployment step)')
     .action(async () => {
-      const applied = await (await server()).runMigrations(await config());
+      const applied = await (await server()).runMigrations(await storeConfig(out));
       out.result({ applied }, applied.length > 0 ? `applied: ${applied.join(', ')}` : 'the database is up to date');
     });
 
-  const user = program.command('user').description('manage users directly in the store');
+  const user = program.command('user').description('manage users: create in the store; disable, enable, reset-password through the server');
   user
     .command('create')
     .description('create a user (the first admin, typically)')
@@ -44,7 +44,7 @@ export function registerServerCommands(program: Command, out: Output): void {
       if (!password) fail(out, EXIT.usage, 'give --password, --password-stdin or AIM_USER_PASSWORD');
       const role = opts.admin ? 'admin' : opts.role;
       if (!(ROLES as readonly string[]).includes(role)) fail(out, EXIT.usage, `--role must be one of ${ROLES.join(', ')}`);
-      const created = await (await server()).createUserFromCli(await config(), {
+      const created = await (await server()).createUserFromCli(await storeConfig(out), {
         email: opts.email,
         password,
         role: role as (typeof ROLES)[number],
@@ -57,7 +57,7 @@ export function registerServerCommands(program: Command, out: Output): void {
     .command('rotate-signing')
     .description('start signing access tokens with a new key; the old one stays published until its tokens expire')
     .action(async () => {
-      const { kid } = await (await server()).rotateSigningKey(await config());
+      const { kid } = await (await server()).rotateSigningKey(await storeConfig(out));
       out.result({ kid }, `new signing key ${kid}; the previous key stays in the JWKS until its tokens expire`);
     });
 
@@ -74,7 +74,7 @@ export function registerServerCommands(program: Command, out: Output): void {
     .description('re-seal every sealed value under AIM_MASTER_KEY (run with the old key in AIM_MASTER_KEY_PREVIOUS); safe to repeat and while nodes run')
     .action(async () => {
       const { resealMasterKey, ConfigError } = await server();
-      const cfg = await config();
+      const cfg = await storeConfig(out);
       if (cfg.masterKey === undefined) fail(out, EXIT.config, 'invalid configuration: AIM_MASTER_KEY: set it to the new key (and the old one in AIM_MASTER_KEY_PREVIOUS)');
       const report = await resealMasterKey(cfg).catch((error: unknown) => {
         if (error instanceof ConfigError) fail(out, EXIT.config, `invalid configuration: ${error.message}`);
@@ -90,15 +90,16 @@ export function registerServerCommands(program: Command, out: Output): void {
       );
       if (report.remaining > 0) throw new CliExit(EXIT.failure);
     });
+}
 
-  async function config(): Promise<Config> {
-    const { loadConfig, ConfigError } = await server();
-    try {
-      return loadConfig(process.env);
-    } catch (error) {
-      if (error instanceof ConfigError) fail(out, EXIT.config, `invalid configuration: ${error.message}`);
-      throw error;
-    }
+/** The server's configuration from AIM_* variables, for commands that act on the store; a wrong value exits 3. */
+export async function storeConfig(out: Output): Promise<Config> {
+  const { loadConfig, ConfigError } = await server();
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(out, EXIT.config, `invalid configuration: ${error.message}`);
+    throw error;
   }
 }
 

@@ -13,7 +13,8 @@ import { AuditCheckpoints } from './audit/checkpoints.js';
 import { auditHandlers } from './audit/routes.js';
 import { AuditService } from './audit/service.js';
 import { type Config, ConfigError, decodeKey } from './config/index.js';
-import { MINUTE, systemClock, type Clock } from './core/clock.js';
+import { MINUTE, SECOND, systemClock, type Clock } from './core/clock.js';
+import { notFound } from './core/errors.js';
 import { createLogger } from './core/logger.js';
 import { SecretBox, generateMasterKey, loadMasterKey } from './core/master-key.js';
 import { isUuid, type AgentId, type OrgId } from './core/ids.js';
@@ -54,6 +55,9 @@ import { OAuthService } from './oauth/service.js';
 import { sdkTokenHandlers } from './sdk-tokens/routes.js';
 import { SdkTokenService } from './sdk-tokens/service.js';
 import { userHandlers } from './users/routes.js';
+import { passwordResetHandlers } from './password-resets/routes.js';
+import { PasswordResetService } from './password-resets/service.js';
+import { ResetLinks } from './password-resets/links.js';
 import { UserOffboarding } from './users/offboarding.js';
 import { UserService } from './users/service.js';
 import { PasswordHasher } from './users/passwords.js';
@@ -198,6 +202,8 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     });
     const loginThrottle = new LoginThrottle(counters, clock);
     sessions.useLoginThrottle(loginThrottle);
+    const resetLinks = new ResetLinks(stores, audit, clock, random, { ttlMs: config.passwordResetTtl * SECOND, publicUrl: config.publicUrl });
+    const passwordResets = new PasswordResetService(stores, audit, clock, hasher, loginThrottle, sessions);
     mfa.useThrottle(loginThrottle);
 
     const alerts = new AlertService(stores, audit, clock, random, logger);
@@ -257,6 +263,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         tokens: tokenHandlers(signingKeys),
         sessions: sessionHandlers(sessions, users, browser),
         users: userHandlers(users, new UserOffboarding(users, { sessions, apiKeys, mfa })),
+        passwordResets: passwordResetHandlers(resetLinks, passwordResets),
         agents: agentHandlers(agents),
         signatures: signatureHandlers(verifier),
         oauth: oauthHandlers(oauth, config.publicUrl),
@@ -387,6 +394,26 @@ export async function createUserFromCli(
       { type: 'system' },
     );
     return { id: user.id, email: user.email, role: user.role, organizationId: user.organizationId };
+  } finally {
+    await database.close();
+  }
+}
+
+/**
+ * Makes a password reset link from the command line (`aim user reset-password --store`): for when no admin can sign
+ * in to make one, such as the only admin having forgotten their password.
+ */
+export async function issuePasswordResetFromCli(config: Config, email: string): Promise<{ userId: string; email: string; url: string; expiresAt: number }> {
+  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+  try {
+    await migrate(database);
+    const stores = createStores(database);
+    const user = await stores.users.findByEmail(normalizeEmail(email));
+    if (!user) throw notFound('user');
+    const audit = new AuditLog(stores.audit, systemClock, systemRandom);
+    const links = new ResetLinks(stores, audit, systemClock, systemRandom, { ttlMs: config.passwordResetTtl * SECOND, publicUrl: config.publicUrl });
+    const issued = await links.issue(user.organizationId, user.id, { type: 'system' }, null);
+    return { userId: issued.user.id, email: issued.user.email, url: issued.url, expiresAt: issued.expiresAt };
   } finally {
     await database.close();
   }

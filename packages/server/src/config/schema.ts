@@ -145,6 +145,12 @@ export const SETTINGS = {
     doc: 'Seconds after a rotation in which presenting the replaced refresh token again, while its successor is unused, counts as a client retrying a lost response (a fresh successor replaces the unused one) instead of reuse. 0: every second presentation revokes the family.',
     schema: int(0, 60),
   }),
+  passwordResetTtl: setting({
+    env: 'AIM_PASSWORD_RESET_TTL',
+    default: '3600',
+    doc: 'Seconds a password reset link made by an admin (or `aim user reset-password`) stays usable; it works once.',
+    schema: int(300, 7 * 86_400),
+  }),
   signatureWindow: setting({
     env: 'AIM_SIGNATURE_WINDOW',
     default: '300',

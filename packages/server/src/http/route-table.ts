@@ -10,6 +10,7 @@ import type { mfaHandlers } from '../mfa/routes.js';
 import type { sessionHandlers } from '../sessions/routes.js';
 import type { tokenHandlers } from '../tokens/routes.js';
 import type { userHandlers } from '../users/routes.js';
+import type { passwordResetHandlers } from '../password-resets/routes.js';
 import type { Access, Route } from './handler.js';
 
 export interface Handlers {
@@ -17,6 +18,7 @@ export interface Handlers {
   tokens: ReturnType<typeof tokenHandlers>;
   sessions: ReturnType<typeof sessionHandlers>;
   users: ReturnType<typeof userHandlers>;
+  passwordResets: ReturnType<typeof passwordResetHandlers>;
   agents: ReturnType<typeof agentHandlers>;
   signatures: ReturnType<typeof signatureHandlers>;
   oauth: ReturnType<typeof oauthHandlers>;
@@ -71,6 +73,7 @@ export function routeTable(h: Handlers): Route[] {
     { method: 'POST', url: '/api/v1/auth/logout', access: PERSON_OR_COOKIE, handler: h.sessions.logout },
     { method: 'GET', url: '/api/v1/auth/me', access: PERSON_OR_SDK, handler: h.sessions.me },
     { method: 'POST', url: '/api/v1/auth/password', access: PERSON, handler: h.sessions.changePassword },
+    { method: 'POST', url: '/api/v1/public/password-reset', access: PUBLIC, handler: h.passwordResets.complete },
 
     // two-factor authentication (no admin scope: reachable while AIM_REQUIRE_ADMIN_MFA holds an admin back)
     { method: 'POST', url: '/api/v1/auth/mfa/totp/setup', access: PERSON, handler: h.mfa.setup },
@@ -86,6 +89,7 @@ export function routeTable(h: Handlers): Route[] {
     { method: 'POST', url: '/api/v1/users/:id/disable', access: { ...PERSON, scope: 'admin' }, handler: h.users.disable },
     { method: 'POST', url: '/api/v1/users/:id/enable', access: { ...PERSON, scope: 'admin' }, handler: h.users.enable },
     { method: 'POST', url: '/api/v1/users/:id/mfa/reset', access: { ...PERSON, scope: 'admin' }, handler: h.users.resetMfa },
+    { method: 'POST', url: '/api/v1/users/:id/password-reset', access: { ...PERSON, scope: 'admin' }, handler: h.passwordResets.issue },
 
     // agents and MCP servers
     { method: 'POST', url: '/api/v1/sdk-api/agents/register', access: { auth: ['api_key', 'jwt'], scope: 'agents:write' }, handler: h.agents.sdkRegister },

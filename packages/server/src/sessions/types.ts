@@ -46,4 +46,5 @@ export type RevokeReason =
   | 'user_disabled'
   | 'user_deleted'
   | 'mfa_reset'
+  | 'password_reset'
   | 'role_reduced';

@@ -8,6 +8,7 @@ import type { MfaStore } from '../mfa/store.js';
 import type { RefreshTokenStore } from '../sessions/store.js';
 import type { SigningKeyStore } from '../tokens/store.js';
 import type { UserStore } from '../users/store.js';
+import type { PasswordResetStore } from '../password-resets/store.js';
 import type { RevocationStore } from '../shared-state/revocations.js';
 import type { SealedValueStore } from '../master-key/index.js';
 import { KyselyAgentStore } from './agent-store.js';
@@ -18,6 +19,7 @@ import type { Database, Dialect } from './database.js';
 import { GroupCommit } from './group-commit.js';
 import type { Transact } from './kysely-store.js';
 import { KyselyMfaStore } from './mfa-store.js';
+import { KyselyPasswordResetStore } from './password-reset-store.js';
 import { KyselyRefreshTokenStore } from './refresh-token-store.js';
 import { KyselyRevocationStore } from './revocation-store.js';
 import { KyselySealedValueStore } from './sealed-value-store.js';
@@ -29,6 +31,7 @@ import { KyselyVerificationStore } from './verification-store.js';
 /** Every store, over one connection or one transaction. */
 export interface Stores {
   users: UserStore;
+  passwordResets: PasswordResetStore;
   refreshTokens: RefreshTokenStore;
   signingKeys: SigningKeyStore;
   audit: AuditStore;
@@ -60,6 +63,7 @@ function bind(db: Kysely<Tables>, dialect: Dialect, transact: Transact | undefin
     nonces: agents,
     verifications: new KyselyVerificationStore(db, dialect, transact),
     users: new KyselyUserStore(db, dialect, transact),
+    passwordResets: new KyselyPasswordResetStore(db, dialect, transact),
     refreshTokens: new KyselyRefreshTokenStore(db, dialect, transact),
     signingKeys: new KyselySigningKeyStore(db, dialect, transact),
     audit: new KyselyAuditStore(db, dialect, transact),

@@ -31,6 +31,17 @@ export interface Tables {
     /** Removed from the JWKS after this time, when no token it signed can still be valid. */
     expires_at: number | null;
   };
+  password_resets: {
+    id: string;
+    user_id: string;
+    organization_id: string;
+    secret_hash: string;
+    /** The admin who made the link; null when made from the command line. */
+    created_by: string | null;
+    created_at: number;
+    expires_at: number;
+    used_at: number | null;
+  };
   refresh_families: {
     id: string;
     kind: string;

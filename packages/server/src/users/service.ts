@@ -145,6 +145,8 @@ export class UserService {
   async setDisabled(orgId: OrgId, id: UserId, disabled: boolean, actor: Actor, ip: string | null): Promise<{ user: User; changed: boolean }> {
     const outcome = await this.hub.transaction(async (s) => {
       const result = await s.users.changeUser(orgId, id, { kind: disabled ? 'disable' : 'enable' }, this.clock.now());
+      // A reset link made before stays dead after the account is enabled again, like every other credential.
+      if (disabled && result.kind !== 'not_found') await s.passwordResets.deletePasswordResets(id);
       if (result.kind === 'changed') {
         await this.audit.withStore(s.audit).record({
           organizationId: orgId,
@@ -168,6 +170,7 @@ export class UserService {
       const result = await s.users.changeUser(orgId, id, { kind: 'delete', tombstoneEmail: `deleted:${id}` }, this.clock.now());
       if (result.kind !== 'changed') return result;
       await s.mfa.removeAllFactors(id);
+      await s.passwordResets.deletePasswordResets(id);
       await this.audit.withStore(s.audit).record({
         organizationId: orgId,
         event: 'user.deleted',
@@ -189,13 +192,18 @@ export class UserService {
     const user = await this.hub.users.findById(id);
     if (!user || !(await this.hasher.verify(user.passwordHash, current))) return undefined;
     checkPasswordPolicy(next);
-    await this.hub.users.updatePassword(id, await this.hasher.hash(next), this.clock.now());
-    await this.audit.record({
-      organizationId: user.organizationId,
-      event: 'user.password_changed',
-      actor: { type: 'user', id },
-      subject: { type: 'user', id },
-      ip,
+    const passwordHash = await this.hasher.hash(next);
+    await this.hub.transaction(async (s) => {
+      await s.users.updatePassword(id, passwordHash, this.clock.now());
+      // The owner knows their password again: a reset link made for them meanwhile is no longer needed.
+      await s.passwordResets.deletePasswordResets(id);
+      await this.audit.withStore(s.audit).record({
+        organizationId: user.organizationId,
+        event: 'user.password_changed',
+        actor: { type: 'user', id },
+        subject: { type: 'user', id },
+        ip,
+      });
     });
     const { passwordHash: _hidden, ...visible } = user;
     return visible;

@@ -254,6 +254,36 @@ describe('aim client commands: a whole journey', () => {
     assert.equal(JSON.parse(self.stdout).error, 'conflict');
   });
 
+  it('user reset-password: a one-time link through the server (admin) or, with --store, straight from the store', async () => {
+    const forgetful = { email: 'cli-forgetful@example.test', password: 'cli-forgetful-correct-horse-battery' };
+    const adminToken = (await server.http.post<{ access_token: string }>('/api/v1/public/login', admin)).body.access_token;
+    assert.equal((await server.http.post('/api/v1/users', { ...forgetful, role: 'member' }, { token: adminToken })).status, 201);
+    const redeem = (url: string, password: string) =>
+      server.http.post('/api/v1/public/password-reset', { token: new URL(url).hash.replace('#token=', ''), new_password: password });
+
+    const viaServer = json<{ reset_url: string; expires_at: number }>(await aim(['user', 'reset-password', '--email', forgetful.email, '--json']));
+    // The server process's AIM_PUBLIC_URL is its default; the page and the token are what matter here.
+    const page = new URL(viaServer.reset_url);
+    assert.equal(page.pathname, '/reset-password');
+    assert.match(page.hash, /^#token=pr_/);
+    assert.equal((await redeem(viaServer.reset_url, 'cli-first-new-correct-horse-battery')).status, 200);
+    assert.equal((await server.http.post('/api/v1/public/login', { email: forgetful.email, password: 'cli-first-new-correct-horse-battery' })).status, 200);
+
+    const store = { AIM_DATA_DIR: database.dataDir, AIM_PUBLIC_URL: server.url };
+    const human = await aim(['user', 'reset-password', '--email', forgetful.email, '--store'], { env: store });
+    assert.equal(human.code, EXIT.ok, human.stderr);
+    assert.match(human.stdout, /usable once until .*shown only now/);
+    const url = human.stdout.trim().split('\n').at(-1)!;
+    assert.equal((await redeem(url, 'cli-second-new-correct-horse-battery')).status, 200);
+    assert.equal((await server.http.post('/api/v1/public/login', { email: forgetful.email, password: 'cli-second-new-correct-horse-battery' })).status, 200);
+
+    for (const extra of [[], ['--store']]) {
+      const unknown = await aim(['user', 'reset-password', '--email', 'nobody@example.test', ...extra, '--json'], { env: store });
+      assert.equal(unknown.code, EXIT.notFound, `${extra.join(' ')}: ${unknown.stderr}${unknown.stdout}`);
+      assert.equal(JSON.parse(unknown.stdout).error, 'not_found');
+    }
+  });
+
   it('sdk-tokens create prints the token once with a warning; list never shows it; revoke and revoke-all stop them', async () => {
     const human = await aim(['sdk-tokens', 'create', 'laptop']);
     assert.equal(human.code, EXIT.ok, human.stderr);

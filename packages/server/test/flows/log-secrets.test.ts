@@ -16,6 +16,7 @@ const SECRET_SHAPES: Array<[string, RegExp]> = [
   ['private key', /BEGIN (ENCRYPTED )?PRIVATE KEY/],
   ['test password', /correct-horse-battery|a brand new long password/],
   ['SDK token', /sdk_[A-Za-z0-9_-]{30,}/],
+  ['password reset token', /pr_[0-9a-f-]{36}\.[A-Za-z0-9_-]{43}/],
   // 20 random bytes in RFC 4648 base32, as TOTP setup hands them out (and inside otpauth:// URLs).
   ['TOTP secret', /(?<![A-Za-z0-9])[A-Z2-7]{32}(?![A-Za-z0-9])/],
   ['otpauth URL', /otpauth:\/\/totp\//],

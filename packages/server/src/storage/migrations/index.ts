@@ -10,6 +10,7 @@ import * as apiKeyUsageDay from './0008_api_key_usage_day.js';
 import * as refreshRetry from './0009_refresh_retry.js';
 import * as auditSubject from './0010_audit_subject.js';
 import * as auditHeadFunction from './0011_audit_head_function.js';
+import * as passwordResets from './0012_password_resets.js';
 
 /** Every migration, in order. Names are permanent once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0009_refresh_retry': refreshRetry,
   '0010_audit_subject': auditSubject,
   '0011_audit_head_function': auditHeadFunction,
+  '0012_password_resets': passwordResets,
 };
