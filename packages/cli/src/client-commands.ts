@@ -1,17 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { Agent, type AgentView, type ApiKeyView } from '@aim/sdk';
+import { Agent, type AgentView, type AIMClient, type ApiKeyView, type UserView } from '@aim/sdk';
 import { identityFile } from '@aim/sdk/node';
 import { EXIT, fail, table, when, type Output } from './output.js';
 import { login, personClient, serverUrl, sessionFile } from './session.js';
 import { keysGroup, server, storeConfig } from './server-commands.js';
-
-interface UserRow {
-  id: string;
-  email: string;
-  role: string;
-  status: 'active' | 'disabled';
-}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -150,10 +143,8 @@ export function registerClientCommands(program: Command, out: Output): void {
       .requiredOption('--email <email>', "the user's email address")
       .action(async (opts: { email: string }) => {
         const client = await personClient(out);
-        const { users } = await client.request<{ users: UserRow[] }>('GET', '/api/v1/users');
-        const target = users.find((u) => u.email === opts.email.trim().toLowerCase());
-        if (!target) fail(out, EXIT.notFound, `no user ${opts.email} in your organization`, 'not_found');
-        const view = await client.request<UserRow & { revoked?: { sessions: number; api_keys: number } }>('POST', `/api/v1/users/${target.id}/${verb}`);
+        const target = await userByEmail(out, client, opts.email);
+        const view: UserView & { revoked?: { sessions: number; api_keys: number } } = await client.users[verb](target.id);
         const revoked = view.revoked ? `; revoked ${view.revoked.sessions} session(s) and SDK token(s), ${view.revoked.api_keys} API key(s)` : '';
         out.result(view, `${view.email} is ${view.status}${revoked}`);
       });
@@ -171,10 +162,8 @@ export function registerClientCommands(program: Command, out: Output): void {
         return;
       }
       const client = await personClient(out);
-      const { users } = await client.request<{ users: UserRow[] }>('GET', '/api/v1/users');
-      const target = users.find((u) => u.email === opts.email.trim().toLowerCase());
-      if (!target) fail(out, EXIT.notFound, `no user ${opts.email} in your organization`, 'not_found');
-      const issued = await client.request<{ user_id: string; reset_url: string; expires_at: number }>('POST', `/api/v1/users/${target.id}/password-reset`);
+      const target = await userByEmail(out, client, opts.email);
+      const issued = await client.users.passwordReset(target.id);
       out.result({ user_id: issued.user_id, reset_url: issued.reset_url, expires_at: issued.expires_at }, resetText(target.email, issued.reset_url, issued.expires_at));
     });
 
@@ -209,6 +198,14 @@ async function agentId(out: Output, ref: string): Promise<string> {
 
 const agentRow = (a: AgentView) => [a.agent_id, a.name, a.type, a.status, a.capabilities.join(',')];
 const keyRow = (k: ApiKeyView) => [k.id, k.name, `${k.prefix}…`, k.status, k.scopes.join(','), when(k.expires_at)];
+
+/** The user of your organization with this email (emails are compared as the server stores them). */
+async function userByEmail(out: Output, client: AIMClient, email: string): Promise<UserView> {
+  const { users } = await client.users.list();
+  const target = users.find((u) => u.email === email.trim().toLowerCase());
+  if (!target) fail(out, EXIT.notFound, `no user ${email} in your organization`, 'not_found');
+  return target;
+}
 
 function resetText(email: string, url: string, expiresAt: number): string {
   return `password reset link for ${email}, usable once until ${when(expiresAt)} (shown only now; send it privately):\n${url}`;

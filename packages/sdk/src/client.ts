@@ -1,7 +1,21 @@
 import { TokenManager, grantFor, type BearerCredentials, type Credentials } from './auth.js';
 import { InvalidTokenError } from './errors.js';
 import { Transport, type RateLimitState, type TransportOptions } from './transport.js';
-import type { AgentView, ApiKeyView, AuditCheckpointView, IssuedApiKey, IssuedSdkToken, Me, Page, SdkTokenView, VerificationDay, VerifyDecision } from './types.js';
+import type {
+  AgentView,
+  ApiKeyView,
+  AuditCheckpointView,
+  IssuedApiKey,
+  IssuedPasswordReset,
+  IssuedSdkToken,
+  Me,
+  Page,
+  RevokedCredentials,
+  SdkTokenView,
+  UserView,
+  VerificationDay,
+  VerifyDecision,
+} from './types.js';
 import { Agent, type AgentOptions, type RegisterAgentInput } from './agent.js';
 
 export interface AIMClientOptions extends TransportOptions {
@@ -153,6 +167,35 @@ export class AIMClient {
   };
 
   /**
+   * People of your organization, for admins (a bearer token with `admin`; API keys cannot administer people).
+   * Disabling and deleting revoke the person's sessions, SDK tokens and API keys at once, on every node.
+   *
+   * @example
+   * ```ts
+   * const { users } = await aim.users.list();
+   * const leaver = users.find((u) => u.email === 'leaver@example.com')!;
+   * const { revoked } = await aim.users.disable(leaver.id); // { sessions, api_keys }
+   *
+   * const link = await aim.users.passwordReset(forgetful.id); // hand link.reset_url over privately; it works once
+   * ```
+   */
+  readonly users = {
+    list: () => this.request<{ users: UserView[] }>('GET', '/api/v1/users'),
+    create: (input: { email: string; password: string; role: UserView['role'] }) => this.request<UserView>('POST', '/api/v1/users', { json: input }),
+    /** A role that loses any scope also ends the person's sessions and SDK tokens and revokes their API keys. */
+    setRole: (id: string, role: UserView['role']) =>
+      this.request<UserView & { revoked: RevokedCredentials }>('PATCH', `/api/v1/users/${encodeURIComponent(id)}`, { json: { role } }),
+    disable: (id: string) => this.request<UserView & { revoked: RevokedCredentials }>('POST', `/api/v1/users/${encodeURIComponent(id)}/disable`),
+    enable: (id: string) => this.request<UserView>('POST', `/api/v1/users/${encodeURIComponent(id)}/enable`),
+    remove: (id: string) =>
+      this.request<{ id: string; deleted: true; revoked: RevokedCredentials }>('DELETE', `/api/v1/users/${encodeURIComponent(id)}`),
+    /** Removes another user's TOTP and recovery codes (a lost authenticator) and ends their sessions. */
+    resetMfa: (id: string) => this.request<UserView>('POST', `/api/v1/users/${encodeURIComponent(id)}/mfa/reset`),
+    /** A one-time password reset link for a user who forgot their password; a new one replaces the last. */
+    passwordReset: (id: string) => this.request<IssuedPasswordReset>('POST', `/api/v1/users/${encodeURIComponent(id)}/password-reset`),
+  };
+
+  /**
    * Decisions of your organization per UTC day, oldest first, as the server counts them (needs `agents:read`).
    *
    * @param days how many days back, today included: 1 to 90 (the server's default is 14)
@@ -187,6 +230,25 @@ export class AIMClient {
    */
   verifySigned(agentId: string, signed: { action: string; resource: string; signature: string; timestamp: number; nonce: string }): Promise<VerifyDecision> {
     return this.request<VerifyDecision>('POST', `/api/v1/agents/${encodeURIComponent(agentId)}/verify-action`, { json: signed });
+  }
+
+  /**
+   * Sets a new password with a reset link's token (no credentials needed: the link is the credential). Every
+   * session of the account ends; 2FA stays. A used, expired or unknown link throws `InvalidGrantError`.
+   *
+   * @example
+   * ```ts
+   * const token = new URL(link).hash.replace('#token=', '');
+   * const { email } = await AIMClient.completePasswordReset({ baseUrl: 'https://aim.example.com' }, token, newPassword);
+   * ```
+   */
+  static async completePasswordReset(options: TransportOptions, token: string, newPassword: string): Promise<{ email: string; sessions_revoked: number }> {
+    const answer = await new Transport(options).send<{ email: string; sessions_revoked: number }>({
+      method: 'POST',
+      path: '/api/v1/public/password-reset',
+      json: { token, new_password: newPassword },
+    });
+    return answer.body;
   }
 
   /** Ends a password or session login on the server (`POST /api/v1/auth/logout`). */

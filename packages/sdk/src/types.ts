@@ -131,3 +131,31 @@ export interface AuditCheckpointView {
   /** Compact JWS (EdDSA, `kid` in `/.well-known/jwks.json`, `typ` `aim-audit-checkpoint+jwt`) over `{iss, sub, seq, hash, iat}`. */
   checkpoint: string;
 }
+
+/** A person of your organization, as admins see them (`GET /api/v1/users`). */
+export interface UserView {
+  id: string;
+  email: string;
+  role: 'admin' | 'manager' | 'member' | 'viewer';
+  organization_id: string;
+  created_at: number;
+  disabled_at: number | null;
+  status: 'active' | 'disabled';
+  mfa_enabled: boolean;
+}
+
+/** What an offboarding call revoked: session and SDK token families, and API keys the user created. */
+export interface RevokedCredentials {
+  sessions: number;
+  api_keys: number;
+}
+
+/** A one-time password reset link: the token is in this answer only. */
+export interface IssuedPasswordReset {
+  user_id: string;
+  /** `pr_<id>.<secret>` */
+  reset_token: string;
+  /** The web UI's page, with the token in the URL fragment. */
+  reset_url: string;
+  expires_at: number;
+}

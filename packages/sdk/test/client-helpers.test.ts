@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { createPublicKey, verify } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { AIMClient, InsufficientScopeError, InvalidGrantError, InvalidRequestError, InvalidTokenError, NotFoundError } from '@aim/sdk';
+import { AIMClient, ConflictError, InsufficientScopeError, InvalidApiKeyError, InvalidCredentialsError, InvalidGrantError, InvalidRequestError, InvalidTokenError, NotFoundError } from '@aim/sdk';
 import { startLiveServer, type LiveServer } from './live-server.js';
 
-/** The typed helpers for SDK tokens, verification stats and audit checkpoints, against a live server. */
+/** The typed helpers for SDK tokens, users, verification stats and audit checkpoints, against a live server. */
 describe('SDK client helpers', () => {
   let aim: LiveServer;
   before(async () => {
@@ -35,6 +35,38 @@ describe('SDK client helpers', () => {
     assert.equal(after.find((t) => t.id === two.id)?.status, 'revoked');
     assert.deepEqual(after.filter((t) => t.status === 'active'), []);
     assert.equal((await aim.adminClient.sdkTokens.revokeAll()).revoked, 0);
+  });
+
+  it('users: create, list, role, password reset link redeemed once, disable revokes, enable, delete; typed errors', async () => {
+    const email = `helpers-user-${Date.now()}@example.test`;
+    const created = await aim.adminClient.users.create({ email, password: 'helpers-user-correct-horse', role: 'member' });
+    assert.equal(created.role, 'member');
+    assert.equal((await aim.adminClient.users.list()).users.find((u) => u.id === created.id)?.status, 'active');
+    assert.equal((await aim.adminClient.users.setRole(created.id, 'viewer')).role, 'viewer');
+
+    const link = await aim.adminClient.users.passwordReset(created.id);
+    assert.equal(link.user_id, created.id);
+    assert.equal(new URL(link.reset_url).hash, `#token=${link.reset_token}`);
+    const done = await AIMClient.completePasswordReset({ baseUrl: aim.url }, link.reset_token, 'helpers-user-new-password');
+    assert.equal(done.email, email);
+    await assert.rejects(AIMClient.completePasswordReset({ baseUrl: aim.url }, link.reset_token, 'helpers-user-other-password'), InvalidGrantError);
+    await assert.rejects(AIMClient.completePasswordReset({ baseUrl: aim.url }, link.reset_token, 'short'), InvalidRequestError);
+    const person = new AIMClient({ baseUrl: aim.url, auth: { email, password: 'helpers-user-new-password' } });
+    assert.equal((await person.me()).email, email);
+
+    const disabled = await aim.adminClient.users.disable(created.id);
+    assert.equal(disabled.status, 'disabled');
+    assert.equal(disabled.revoked.sessions, 1);
+    await assert.rejects(new AIMClient({ baseUrl: aim.url, auth: { email, password: 'helpers-user-new-password' } }).me(), InvalidCredentialsError);
+    await assert.rejects(aim.adminClient.users.passwordReset(created.id), ConflictError);
+    assert.equal((await aim.adminClient.users.enable(created.id)).status, 'active');
+    await assert.rejects(aim.adminClient.users.resetMfa(created.id), ConflictError);
+    assert.equal((await aim.adminClient.users.remove(created.id)).deleted, true);
+    await assert.rejects(aim.adminClient.users.passwordReset(created.id), NotFoundError);
+
+    const key = (await aim.adminClient.apiKeys.create({ name: `users-admin-key-${Date.now()}`, scopes: ['admin'] })).key;
+    // People are administered by people: even an admin-scoped API key is refused.
+    await assert.rejects(new AIMClient({ baseUrl: aim.url, auth: { apiKey: key } }).users.list(), InvalidApiKeyError);
   });
 
   it('verificationStats(days): one entry per UTC day, oldest first, today counting the decisions just made', async () => {
