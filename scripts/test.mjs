@@ -18,6 +18,7 @@ const FILES = [
   'packages/server/src/storage/contract/api-key-store.test.ts',
   'packages/server/src/storage/contract/user-lifecycle.test.ts',
   'packages/server/src/storage/contract/password-resets.test.ts',
+  'packages/server/src/audit/export.test.ts',
   'packages/server/src/api-keys/format.test.ts',
   'packages/server/src/agents/capabilities.test.ts',
   'packages/server/src/tokens/jws.test.ts',

@@ -63,8 +63,13 @@ export class AuditService {
     return (await this.hub.audit.findAnchor(organizationId)) ?? { seq: 0, hash: GENESIS_HASH };
   }
 
-  /** JSON Lines: a header with the anchor, then every entry in chain order. What `aim audit verify` reads. */
-  async *exportJsonl(organizationId: string): AsyncGenerator<string> {
+  /**
+   * JSON Lines: a header with the anchor, then every entry in chain order. What `aim audit verify` reads.
+   * The export reads page by page, not from one snapshot, so retention pruning could delete entries between two
+   * pages. Sequence numbers leave no gaps, so a gap means exactly that: the export then fails (the client sees a
+   * broken transfer) rather than ending as a file that cannot verify.
+   */
+  async *exportJsonl(organizationId: string, pageSize?: number): AsyncGenerator<string> {
     const anchor = await this.hub.audit.findAnchor(organizationId);
     const header: AuditExportHeader = {
       format: AUDIT_EXPORT_FORMAT,
@@ -75,7 +80,10 @@ export class AuditService {
     yield `${JSON.stringify(header)}\n`;
     let batch = '';
     let count = 0;
-    for await (const entry of this.hub.audit.iterate(organizationId)) {
+    let expected = (anchor?.seq ?? 0) + 1;
+    for await (const entry of this.hub.audit.iterate(organizationId, pageSize)) {
+      if (entry.seq !== expected) throw new AuditExportInterrupted(organizationId, expected, entry.seq);
+      expected += 1;
       batch += `${JSON.stringify(entry)}\n`;
       if (++count % 200 === 0) {
         yield batch;
@@ -118,5 +126,12 @@ export class AuditService {
       }
     }
     return report;
+  }
+}
+
+/** Entries the export had not reached yet were pruned while it ran: the export must be taken again. */
+export class AuditExportInterrupted extends Error {
+  constructor(organizationId: string, expected: number, found: number) {
+    super(`audit export of ${organizationId} interrupted: expected seq ${expected}, found ${found} (retention pruned entries meanwhile); export again`);
   }
 }
