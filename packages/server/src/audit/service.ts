@@ -66,8 +66,9 @@ export class AuditService {
   /**
    * JSON Lines: a header with the anchor, then every entry in chain order. What `aim audit verify` reads.
    * The export reads page by page, not from one snapshot, so retention pruning could delete entries between two
-   * pages. Sequence numbers leave no gaps, so a gap means exactly that: the export then fails (the client sees a
-   * broken transfer) rather than ending as a file that cannot verify.
+   * pages. Appends leave no gaps in `seq`; at a gap the anchor tells pruning (it moved: the export fails, and the
+   * client sees a broken transfer rather than a file that cannot verify) from tampering (exported as found, for
+   * verification to report).
    */
   async *exportJsonl(organizationId: string, pageSize?: number): AsyncGenerator<string> {
     const anchor = await this.hub.audit.findAnchor(organizationId);
@@ -82,8 +83,11 @@ export class AuditService {
     let count = 0;
     let expected = (anchor?.seq ?? 0) + 1;
     for await (const entry of this.hub.audit.iterate(organizationId, pageSize)) {
-      if (entry.seq !== expected) throw new AuditExportInterrupted(organizationId, expected, entry.seq);
-      expected += 1;
+      // A gap is either tampering, which the export must show as it is, or pruning meanwhile, which moved the anchor.
+      if (entry.seq !== expected && (await this.hub.audit.findAnchor(organizationId))?.seq !== anchor?.seq) {
+        throw new AuditExportInterrupted(organizationId, expected, entry.seq);
+      }
+      expected = entry.seq + 1;
       batch += `${JSON.stringify(entry)}\n`;
       if (++count % 200 === 0) {
         yield batch;
