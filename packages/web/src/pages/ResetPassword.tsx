@@ -58,7 +58,7 @@ export function ResetPasswordPage() {
         <Stack>
           <Stack gap={4} align="center">
             <img src="/favicon.svg" width={40} height={40} alt="" />
-            <Title order={1} size="h2">
+            <Title order={1} size="h2" ta="center">
               Set a new password
             </Title>
             <Text c="dimmed" size="sm">
@@ -86,7 +86,7 @@ export function ResetPasswordPage() {
           ) : deadLink ? (
             <>
               <ErrorNotice error={reset.error} title="This link does not work" />
-              <Text size="sm">Each link works once and only for a limited time. Ask an admin of your organization for a new one.</Text>
+              <Text size="sm">A link works once, for a limited time, and a newer link cancels it. An admin of your organization can make you a new one on the Users page.</Text>
               <Button component={Link} to="/login" variant="default" fullWidth>
                 Go to sign in
               </Button>
@@ -105,6 +105,8 @@ export function ResetPasswordPage() {
                   value={password}
                   onChange={(e) => setPassword(e.currentTarget.value)}
                   error={passwordError}
+                  // Mantine's PasswordInput marks the error only by style and aria-describedby.
+                  aria-invalid={passwordError ? true : undefined}
                 />
                 <PasswordInput
                   ref={confirmRef}
@@ -114,6 +116,7 @@ export function ResetPasswordPage() {
                   value={confirm}
                   onChange={(e) => setConfirm(e.currentTarget.value)}
                   error={confirmError}
+                  aria-invalid={confirmError ? true : undefined}
                 />
                 <Button type="submit" loading={reset.isPending} fullWidth>
                   Set new password
