@@ -1,4 +1,4 @@
-import { lazy, type ComponentType } from 'react';
+import { lazy, Suspense, type ComponentType } from 'react';
 import { Route, Routes } from 'react-router';
 import { RequireAuth } from './auth/RequireAuth.js';
 import { Layout } from './components/Layout.js';
@@ -20,11 +20,21 @@ const AuditPage = onDemand(() => import('./pages/Audit.js'), 'AuditPage');
 const AlertsPage = onDemand(() => import('./pages/Alerts.js'), 'AlertsPage');
 const UsersPage = onDemand(() => import('./pages/Users.js'), 'UsersPage');
 const SettingsPage = onDemand(() => import('./pages/Settings.js'), 'SettingsPage');
+const ResetPasswordPage = onDemand(() => import('./pages/ResetPassword.js'), 'ResetPasswordPage');
 
 export function App() {
   return (
     <Routes>
       <Route path="/login" element={<LoginPage />} />
+      {/* Signed out, outside the layout: someone who forgot their password, with the link an admin gave them. */}
+      <Route
+        path="/reset-password"
+        element={
+          <Suspense fallback={null}>
+            <ResetPasswordPage />
+          </Suspense>
+        }
+      />
       <Route
         element={
           <RequireAuth>

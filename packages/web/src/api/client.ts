@@ -41,3 +41,18 @@ export async function requestBlob(path: string, query?: Query): Promise<Blob> {
   const response = await send('GET', path, undefined, query);
   return response.blob();
 }
+
+/**
+ * A call for someone who is not signed in (a password reset link): no bearer token, no cookies, no renewal, so a
+ * session open in the same browser is neither sent nor touched.
+ */
+export async function requestPublic<T>(method: string, path: string, body: unknown): Promise<T> {
+  const response = await fetch(path, {
+    method,
+    headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+    credentials: 'omit',
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw await toApiError(response);
+  return (await response.json()) as T;
+}

@@ -1,4 +1,4 @@
-import { request, requestBlob } from './client.js';
+import { request, requestBlob, requestPublic } from './client.js';
 import type {
   Agent,
   AgentKey,
@@ -10,6 +10,8 @@ import type {
   AuditEntry,
   AuditCheckpoint,
   DayOfDecisions,
+  IssuedPasswordReset,
+  PasswordResetDone,
   AuditVerification,
   CreatedApiKey,
   RegisteredAgent,
@@ -91,4 +93,11 @@ export const users = {
   enable: (userId: string) => request<User>('POST', `/api/v1/users/${id(userId)}/enable`),
   remove: (userId: string) => request<{ id: string; deleted: true; revoked: Revoked }>('DELETE', `/api/v1/users/${id(userId)}`),
   resetMfa: (userId: string) => request<User>('POST', `/api/v1/users/${id(userId)}/mfa/reset`),
+  /** A one-time link replacing any earlier one; 409 for yourself or a disabled account. */
+  resetPassword: (userId: string) => request<IssuedPasswordReset>('POST', `/api/v1/users/${id(userId)}/password-reset`),
+};
+
+/** The reset page's call: made without a session (see `requestPublic`). */
+export const passwordReset = {
+  complete: (token: string, new_password: string) => requestPublic<PasswordResetDone>('POST', '/api/v1/public/password-reset', { token, new_password }),
 };

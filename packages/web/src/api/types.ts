@@ -21,6 +21,21 @@ export interface Revoked {
   api_keys: number;
 }
 
+/** `POST /users/{id}/password-reset`: the only answer that carries the link; shown once. */
+export interface IssuedPasswordReset {
+  user_id: string;
+  /** `pr_<id>.<secret>`, also inside `reset_url`'s fragment. */
+  reset_token: string;
+  reset_url: string;
+  expires_at: number;
+}
+
+/** `POST /public/password-reset`: whose password changed, and how many of their sessions ended. */
+export interface PasswordResetDone {
+  email: string;
+  sessions_revoked: number;
+}
+
 export interface SessionAnswer {
   access_token: string;
   token_type: 'Bearer';

@@ -1,11 +1,15 @@
 import { Alert, Button, Code, CopyButton, Group, Stack, Text } from '@mantine/core';
+import type { ReactNode } from 'react';
 
-/** A secret the server returns once (an API key, an SDK token): copy it now, it cannot be shown again. */
-export function SecretOnce({ label, value }: { label: string; value: string }) {
+/**
+ * A secret the server returns once (an API key, an SDK token, a password reset link): copy it now, it cannot be
+ * shown again. `warning` and `note` replace the API-key wording for secrets that are handed over rather than stored.
+ */
+export function SecretOnce({ label, value, warning, note }: { label: string; value: string; warning?: ReactNode; note?: ReactNode }) {
   return (
     <Stack gap="sm">
       <Alert color="yellow" variant="light" title="Copy it now" role="status">
-        This is the only time {label} is shown. AIM stores only a hash of it; if it is lost, rotate or create a new one.
+        {warning ?? <>This is the only time {label} is shown. AIM stores only a hash of it; if it is lost, rotate or create a new one.</>}
       </Alert>
       <Code block data-testid="secret-value" style={{ wordBreak: 'break-all', whiteSpace: 'pre-wrap' }}>
         {value}
@@ -20,7 +24,7 @@ export function SecretOnce({ label, value }: { label: string; value: string }) {
         </CopyButton>
       </Group>
       <Text size="xs" c="dimmed">
-        Store it in a secret manager, never in source control.
+        {note ?? 'Store it in a secret manager, never in source control.'}
       </Text>
     </Stack>
   );

@@ -2,13 +2,14 @@ import { Badge, Button, Group, Menu, Modal, Paper, PasswordInput, Select, Skelet
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { users } from '../api/endpoints.js';
-import { ROLES, type Role, type User } from '../api/types.js';
+import { ROLES, type IssuedPasswordReset, type Role, type User } from '../api/types.js';
 import { useAuth } from '../auth/AuthProvider.js';
 import { ConfirmModal } from '../components/ConfirmModal.js';
 import { EmptyState } from '../components/EmptyState.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { PageHeader } from '../components/PageHeader.js';
-import { formatDate } from '../lib/format.js';
+import { SecretOnce } from '../components/SecretOnce.js';
+import { formatDate, formatDateTime } from '../lib/format.js';
 import { useNarrow } from '../lib/useNarrow.js';
 
 const ROLE_HELP: Record<Role, string> = {
@@ -19,7 +20,7 @@ const ROLE_HELP: Record<Role, string> = {
 };
 const roleOptions = ROLES.map((r) => ({ value: r, label: `${r} (${ROLE_HELP[r]})` }));
 
-type Action = 'disable' | 'enable' | 'delete' | 'reset-mfa';
+type Action = 'disable' | 'enable' | 'delete' | 'reset-mfa' | 'reset-password';
 
 const CONFIRM: Record<Action, { title: string; label: string; color: string; text: (email: string) => string }> = {
   disable: {
@@ -41,19 +42,59 @@ const CONFIRM: Record<Action, { title: string; label: string; color: string; tex
     color: 'orange',
     text: (email) => `${email}'s authenticator and recovery codes stop working and their sessions end. They sign in with their password and can set up 2FA again.`,
   },
+  'reset-password': {
+    title: 'Make a password reset link?',
+    label: 'Make link',
+    color: 'orange',
+    text: (email) =>
+      `AIM sends no email: you get a one-time link to hand to ${email} yourself. It replaces any earlier link. Setting a new password with it signs them out everywhere; their 2FA stays as it is.`,
+  },
 };
 
-function runAction(action: Action, userId: string): Promise<unknown> {
+/** Answers the reset link for 'reset-password' (shown once), nothing for the others. */
+async function runAction(action: Action, userId: string): Promise<IssuedPasswordReset | null> {
   switch (action) {
     case 'disable':
-      return users.disable(userId);
+      await users.disable(userId);
+      return null;
     case 'enable':
-      return users.enable(userId);
+      await users.enable(userId);
+      return null;
     case 'delete':
-      return users.remove(userId);
+      await users.remove(userId);
+      return null;
     case 'reset-mfa':
-      return users.resetMfa(userId);
+      await users.resetMfa(userId);
+      return null;
+    case 'reset-password':
+      return users.resetPassword(userId);
   }
+}
+
+/** The reset link, once: closing the dialog forgets it (the server keeps only its hash). */
+function ResetLink({ issued, onClose }: { issued: { email: string; link: IssuedPasswordReset } | null; onClose: () => void }) {
+  return (
+    <Modal opened={issued !== null} onClose={onClose} title="Password reset link" size="lg">
+      {issued && (
+        <Stack>
+          <Text size="sm">
+            For <strong>{issued.email}</strong>.
+          </Text>
+          <SecretOnce
+            label="this link"
+            value={issued.link.reset_url}
+            warning={`Send it to them privately; it works once, until ${formatDateTime(issued.link.expires_at)}; making a new link cancels this one.`}
+            note="This is the only time the link is shown. Using it signs them out everywhere."
+          />
+          <Group justify="flex-end">
+            <Button variant="default" onClick={onClose}>
+              Done
+            </Button>
+          </Group>
+        </Stack>
+      )}
+    </Modal>
+  );
 }
 
 function CreateUser({ onDone }: { onDone: () => void }) {
@@ -89,9 +130,13 @@ export function UsersPage() {
   const list = useQuery({ queryKey: ['users'], queryFn: () => users.list(), enabled: can('admin') });
   const [adding, setAdding] = useState(false);
   const [pending, setPending] = useState<{ action: Action; user: User } | null>(null);
+  const [issued, setIssued] = useState<{ email: string; link: IssuedPasswordReset } | null>(null);
   const act = useMutation({
     mutationFn: ({ action, user }: { action: Action; user: User }) => runAction(action, user.id),
-    onSuccess: () => setPending(null),
+    onSuccess: (link, { user }) => {
+      setPending(null);
+      if (link) setIssued({ email: user.email, link });
+    },
     onSettled: () => void queryClient.invalidateQueries({ queryKey: ['users'] }),
   });
   const setRole = useMutation({
@@ -173,6 +218,9 @@ export function UsersPage() {
                                 ) : (
                                   <Menu.Item onClick={() => setPending({ action: 'disable', user: u })}>Disable</Menu.Item>
                                 )}
+                                <Menu.Item disabled={u.status === 'disabled'} onClick={() => setPending({ action: 'reset-password', user: u })}>
+                                  Reset password
+                                </Menu.Item>
                                 <Menu.Item disabled={!u.mfa_enabled} onClick={() => setPending({ action: 'reset-mfa', user: u })}>
                                   Reset 2FA
                                 </Menu.Item>
@@ -207,6 +255,13 @@ export function UsersPage() {
       >
         {pending && CONFIRM[pending.action].text(pending.user.email)}
       </ConfirmModal>
+      <ResetLink
+        issued={issued}
+        onClose={() => {
+          setIssued(null);
+          act.reset();
+        }}
+      />
       <Modal opened={adding} onClose={() => setAdding(false)} title="Add a user">
         <CreateUser
           onDone={() => {
