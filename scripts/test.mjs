@@ -22,6 +22,7 @@ const FILES = [
   'packages/server/src/tokens/jws.test.ts',
   'packages/server/src/core/master-key.test.ts',
   'packages/server/test/flows/sessions.test.ts',
+  'packages/server/test/flows/your-sessions.test.ts',
   'packages/server/test/flows/agents.test.ts',
   'packages/server/test/flows/resource-capabilities.test.ts',
   'packages/server/test/flows/oauth.test.ts',

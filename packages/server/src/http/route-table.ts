@@ -71,6 +71,9 @@ export function routeTable(h: Handlers): Route[] {
     { method: 'POST', url: '/api/v1/auth/logout', access: PERSON_OR_COOKIE, handler: h.sessions.logout },
     { method: 'GET', url: '/api/v1/auth/me', access: PERSON_OR_SDK, handler: h.sessions.me },
     { method: 'POST', url: '/api/v1/auth/password', access: PERSON, handler: h.sessions.changePassword },
+    { method: 'GET', url: '/api/v1/auth/sessions', access: PERSON, handler: h.sessions.listSessions },
+    { method: 'POST', url: '/api/v1/auth/sessions/revoke-others', access: PERSON, handler: h.sessions.revokeOtherSessions },
+    { method: 'POST', url: '/api/v1/auth/sessions/:id/revoke', access: PERSON, handler: h.sessions.revokeSession },
 
     // two-factor authentication (no admin scope: reachable while AIM_REQUIRE_ADMIN_MFA holds an admin back)
     { method: 'POST', url: '/api/v1/auth/mfa/totp/setup', access: PERSON, handler: h.mfa.setup },
