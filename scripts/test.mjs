@@ -73,6 +73,7 @@ const FILES = [
   'packages/server/test/flows/seed-examples.test.ts',
   'packages/server/test/flows/web-ui.test.ts',
   'packages/web/test/browser.test.ts',
+  'packages/web/test/sessions-browser.test.ts',
   'bench/smoke.test.ts',
   'scripts/readme.test.ts',
   'packages/server/test/attacks/fuzz-sqlite.test.ts',
