@@ -332,9 +332,7 @@ export class SessionService {
   async liveSessions(userId: UserId): Promise<RefreshFamily[]> {
     const now = this.clock.now();
     const families = await this.hub.refreshTokens.listFamilies(userId, 'session');
-    return families
-      .map((f) => ({ ...f, expiresAt: Math.min(f.expiresAt, (f.lastUsedAt ?? f.createdAt) + this.policy.refreshTtlSeconds * SECOND) }))
-      .filter((f) => f.revokedAt === null && f.expiresAt > now);
+    return families.map((f) => this.untilIdle(f)).filter((f) => f.revokedAt === null && f.expiresAt > now);
   }
 
   /**
@@ -345,7 +343,13 @@ export class SessionService {
     const family = isUuid(id) ? await this.hub.refreshTokens.findFamily(id as FamilyId) : undefined;
     if (!family || family.kind !== 'session' || family.userId !== userId) throw notFound('session');
     await this.revoke(family.id, 'user_revoked', { type: 'user', id: userId }, meta);
-    return (await this.hub.refreshTokens.findFamily(family.id)) ?? family;
+    return this.untilIdle((await this.hub.refreshTokens.findFamily(family.id)) ?? family);
+  }
+
+  /** A session family with `expiresAt` brought forward to its newest refresh token's expiry, if that comes first. */
+  private untilIdle(family: RefreshFamily): RefreshFamily {
+    const idle = (family.lastUsedAt ?? family.createdAt) + this.policy.refreshTtlSeconds * SECOND;
+    return { ...family, expiresAt: Math.min(family.expiresAt, idle) };
   }
 
   /** Signs out every other live session of the user; the one making the request stays. Answers how many. */

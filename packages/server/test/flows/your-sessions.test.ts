@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { DAY, MINUTE, ManualClock } from '../../src/core/clock.js';
 import type { OrgId } from '../../src/core/ids.js';
 import { STORE_KINDS } from '../support/databases.js';
 import type { HttpResult } from '../support/http.js';
@@ -163,3 +164,34 @@ for (const store of STORE_KINDS) {
     });
   });
 }
+
+describe('your sessions: an idle session drops off the list (injected clock)', () => {
+  const clock = new ManualClock(Date.now());
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer({ clock, env: { AIM_REFRESH_TOKEN_TTL: String((2 * DAY) / 1000) } });
+  });
+  after(() => t.close());
+
+  it('a session unused for longer than its refresh token lives is not listed; a used one moves its end forward', async () => {
+    const user = await t.createUser({ role: 'member' });
+    const signIn = async () =>
+      (await t.http.post<Pair>('/api/v1/public/login', { email: user.email, password: user.password })).body;
+    const idle = await signIn();
+    const kept = await signIn();
+    clock.advance(DAY);
+    const refreshed = await t.http.post<Pair>('/api/v1/auth/refresh', { refresh_token: kept.refresh_token });
+    assert.equal(refreshed.status, 200, refreshed.text);
+    const listed = await t.http.get<{ sessions: SessionView[] }>('/api/v1/auth/sessions', { token: refreshed.body.access_token });
+    const current = listed.body.sessions.find((s) => s.current)!;
+    assert.equal(listed.body.sessions.length, 2);
+    assert.equal(current.expires_at, clock.now() + 2 * DAY, 'ends 2 days after its last use unless used again');
+    assert.equal(listed.body.sessions.find((s) => !s.current)!.expires_at, current.created_at + 2 * DAY);
+
+    clock.advance(DAY + MINUTE);
+    assertRefused(await t.http.post('/api/v1/auth/refresh', { refresh_token: idle.refresh_token }), 401, 'invalid_token', 'the idle one cannot refresh');
+    const again = await t.http.post<Pair>('/api/v1/auth/refresh', { refresh_token: refreshed.body.refresh_token });
+    const later = await t.http.get<{ sessions: SessionView[] }>('/api/v1/auth/sessions', { token: again.body.access_token });
+    assert.deepEqual(later.body.sessions.map((s) => [s.id, s.current]), [[current.id, true]]);
+  });
+});
