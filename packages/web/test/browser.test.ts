@@ -143,7 +143,7 @@ describe('admin web UI in Chromium', () => {
   });
 
   it('signs out, then signs in again with a TOTP code', async () => {
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.getByRole('heading', { name: 'Sign in to AIM' }).waitFor();
     assert.equal((await context.cookies()).filter((c) => c.name === 'aim_rt').length, 0, 'logout clears the session cookie');
     await page.getByLabel('Email').fill(admin.email);

@@ -74,6 +74,9 @@ export function routeTable(h: Handlers): Route[] {
     { method: 'GET', url: '/api/v1/auth/me', access: PERSON_OR_SDK, handler: h.sessions.me },
     { method: 'POST', url: '/api/v1/auth/password', access: PERSON, handler: h.sessions.changePassword },
     { method: 'POST', url: '/api/v1/public/password-reset', access: PUBLIC, handler: h.passwordResets.complete },
+    { method: 'GET', url: '/api/v1/auth/sessions', access: PERSON, handler: h.sessions.listSessions },
+    { method: 'POST', url: '/api/v1/auth/sessions/revoke-others', access: PERSON, handler: h.sessions.revokeOtherSessions },
+    { method: 'POST', url: '/api/v1/auth/sessions/:id/revoke', access: PERSON, handler: h.sessions.revokeSession },
 
     // two-factor authentication (no admin scope: reachable while AIM_REQUIRE_ADMIN_MFA holds an admin back)
     { method: 'POST', url: '/api/v1/auth/mfa/totp/setup', access: PERSON, handler: h.mfa.setup },

@@ -1,11 +1,14 @@
 import { Type } from 'typebox';
 import { AimError } from '../core/errors.js';
-import type { UserId } from '../core/ids.js';
+import type { FamilyId, UserId } from '../core/ids.js';
 import { authed, open } from '../http/handler.js';
+import type { Principal } from '../http/principal.js';
+import { IdParams, NullableTimestamp, Timestamp } from '../http/schemas.js';
 import { UserView, userView } from '../users/routes.js';
 import type { UserService } from '../users/service.js';
 import type { BrowserSessions } from './browser.js';
 import type { SessionService, SessionTokens } from './service.js';
+import type { RefreshFamily } from './types.js';
 
 const tags = ['sessions'];
 
@@ -31,6 +34,42 @@ function accessPart(tokens: SessionTokens) {
 
 function tokenPair(tokens: SessionTokens) {
   return { ...accessPart(tokens), refresh_token: tokens.refreshToken };
+}
+
+/** One of your sessions as the Sessions page shows it: never a token or a hash. */
+const SessionView = Type.Object({
+  id: Type.String(),
+  created_at: Timestamp,
+  last_used_at: NullableTimestamp,
+  last_ip: Type.Union([Type.String(), Type.Null()]),
+  user_agent: Type.Union([Type.String(), Type.Null()]),
+  /** When it ends unless it is used again (the newest refresh token's expiry, capped by the session's 30 days). */
+  expires_at: Timestamp,
+  revoked_at: NullableTimestamp,
+  /** The session whose access token made this request. */
+  current: Type.Boolean(),
+});
+
+/** These routes take no query parameters: a closed empty object refuses any (400 naming it). */
+const NoQuery = Type.Object({});
+
+function sessionView(f: RefreshFamily, principal: Principal) {
+  return {
+    id: f.id,
+    created_at: f.createdAt,
+    last_used_at: f.lastUsedAt,
+    last_ip: f.lastIp,
+    user_agent: f.userAgent,
+    expires_at: f.expiresAt,
+    revoked_at: f.revokedAt,
+    current: f.id === principal.familyId,
+  };
+}
+
+/** The signed-in person behind a session access token (PERSON routes accept only those). */
+function sessionOwner(principal: Principal): { userId: UserId; familyId: FamilyId } {
+  if (!principal.userId || !principal.familyId) throw new AimError('invalid_token', 'not a session token');
+  return { userId: principal.userId, familyId: principal.familyId };
 }
 
 export function sessionHandlers(sessions: SessionService, users: UserService, browser: BrowserSessions) {
@@ -113,6 +152,46 @@ export function sessionHandlers(sessions: SessionService, users: UserService, br
         if (!principal.userId) throw new AimError('forbidden', 'only people have passwords');
         const meta = { ip, userAgent, familyId: principal.familyId };
         return { sessions_revoked: await sessions.changePassword(principal.userId as UserId, body.current_password, body.new_password, meta) };
+      },
+    ),
+
+    listSessions: authed(
+      {
+        summary: 'Your signed-in sessions (web UI and logins), newest first; `current` marks the one making this request',
+        tags,
+        querystring: NoQuery,
+        response: { 200: Type.Object({ sessions: Type.Array(SessionView) }) },
+      },
+      async ({ principal }) => {
+        const { userId } = sessionOwner(principal);
+        return { sessions: (await sessions.liveSessions(userId)).map((f) => sessionView(f, principal)) };
+      },
+    ),
+
+    revokeSession: authed(
+      {
+        summary: 'Sign out one of your sessions: its refresh token stops now, its access tokens on their next request',
+        tags,
+        params: IdParams,
+        querystring: NoQuery,
+        response: { 200: SessionView },
+      },
+      async ({ principal, params, ip, userAgent }) => {
+        const { userId } = sessionOwner(principal);
+        return sessionView(await sessions.revokeOwnSession(userId, params.id, { ip, userAgent }), principal);
+      },
+    ),
+
+    revokeOtherSessions: authed(
+      {
+        summary: 'Sign out every other session of yours; this one stays',
+        tags,
+        querystring: NoQuery,
+        response: { 200: Type.Object({ revoked: Type.Integer() }) },
+      },
+      async ({ principal, ip, userAgent }) => {
+        const { userId, familyId } = sessionOwner(principal);
+        return { revoked: await sessions.revokeOtherSessions(userId, familyId, { ip, userAgent }) };
       },
     ),
   };

@@ -2,9 +2,9 @@ import { ROLE_SCOPES, type Role } from '@aim/protocol';
 import type { AuditLog } from '../audit/audit-log.js';
 import { SYSTEM_ORGANIZATION } from '../audit/types.js';
 import { DAY, SECOND, type Clock } from '../core/clock.js';
-import { AimError } from '../core/errors.js';
+import { AimError, notFound } from '../core/errors.js';
 import { sha256Hex } from '../core/hashing.js';
-import type { FamilyId, UserId } from '../core/ids.js';
+import { isUuid, type FamilyId, type UserId } from '../core/ids.js';
 import type { Random } from '../core/random.js';
 import type { LoginThrottle } from '../rate-limits/index.js';
 import type { RevocationList } from '../shared-state/revocations.js';
@@ -322,6 +322,41 @@ export class SessionService {
     });
     await Promise.all(ids.map((id) => this.revokeAccess(id, now)));
     return ids.length;
+  }
+
+  /**
+   * A user's signed-in sessions that could still refresh, newest first: not revoked, and neither the family nor its
+   * newest refresh token (issued at the last use, living AIM_REFRESH_TOKEN_TTL) expired. `expiresAt` is the sooner
+   * of the two: when the session ends unless it is used again.
+   */
+  async liveSessions(userId: UserId): Promise<RefreshFamily[]> {
+    const now = this.clock.now();
+    const families = await this.hub.refreshTokens.listFamilies(userId, 'session');
+    return families.map((f) => this.untilIdle(f)).filter((f) => f.revokedAt === null && f.expiresAt > now);
+  }
+
+  /**
+   * Signs out one of the user's own sessions (the current one too: that is a logout), audited as `session.revoked`.
+   * Someone else's session, an SDK token's family or an unknown id are all the same 404, so ids are no oracle.
+   */
+  async revokeOwnSession(userId: UserId, id: string, meta: RequestMeta): Promise<RefreshFamily> {
+    const family = isUuid(id) ? await this.hub.refreshTokens.findFamily(id as FamilyId) : undefined;
+    if (!family || family.kind !== 'session' || family.userId !== userId) throw notFound('session');
+    await this.revoke(family.id, 'user_revoked', { type: 'user', id: userId }, meta);
+    return this.untilIdle((await this.hub.refreshTokens.findFamily(family.id)) ?? family);
+  }
+
+  /** A session family with `expiresAt` brought forward to its newest refresh token's expiry, if that comes first. */
+  private untilIdle(family: RefreshFamily): RefreshFamily {
+    const idle = (family.lastUsedAt ?? family.createdAt) + this.policy.refreshTtlSeconds * SECOND;
+    return { ...family, expiresAt: Math.min(family.expiresAt, idle) };
+  }
+
+  /** Signs out every other live session of the user; the one making the request stays. Answers how many. */
+  async revokeOtherSessions(userId: UserId, current: FamilyId, meta: RequestMeta): Promise<number> {
+    const user = await this.users.get(userId);
+    if (!user || user.disabledAt !== null) throw new AimError('invalid_token', 'the account no longer exists');
+    return this.revokeAllForUser(user, 'user_revoked', { kind: 'session', except: current }, meta);
   }
 
   /** Finds the family behind a refresh token without using it (logout, RFC 7009 revocation). */

@@ -32,6 +32,7 @@ describe('attack catalogue: cross-organization access on every :id route', () =>
     ids.apiKey = (await t.http.post<{ id: string }>('/api/v1/api-keys', { name: 'victim key' }, { token: victim.accessToken })).body.id;
     ids.user = (await t.createUser({ role: 'member', organizationId: victim.organizationId })).id;
     ids.sdkToken = (await t.http.post<{ id: string }>('/api/v1/sdk-tokens', { name: 'victim sdk' }, { token: victim.accessToken })).body.id;
+    ids.session = (await t.http.get<{ sessions: Array<{ id: string }> }>('/api/v1/auth/sessions', { token: victim.accessToken })).body.sessions[0]!.id;
     const verified = await t.http.post<{ verification_id: string }>(`/api/v1/agents/${agent.id}/verify-action`, signedAction(agent.id, agent.keys.privateKey, 'files:read', '/x'), { token: victim.accessToken });
     ids.verification = verified.body.verification_id;
     const { alert } = await t.server.services.alerts.raise({
@@ -50,6 +51,7 @@ describe('attack catalogue: cross-organization access on every :id route', () =>
     const family = op.template.split('/')[3];
     const byFamily: Record<string, string | undefined> = {
       'sdk-tokens': ids.sdkToken,
+      auth: ids.session,
       users: ids.user,
       agents: ids.agent,
       verifications: ids.verification,
@@ -114,6 +116,8 @@ describe('attack catalogue: cross-organization access on every :id route', () =>
     assert.equal(users.body.users.find((u) => u.id === ids.user)?.role, 'member');
     const sdk = await t.http.get<{ sdk_tokens: Array<{ id: string; revoked_at: unknown }> }>('/api/v1/sdk-tokens', auth);
     assert.equal(sdk.body.sdk_tokens.find((s) => s.id === ids.sdkToken)?.revoked_at ?? null, null);
+    const sessions = await t.http.get<{ sessions: Array<{ id: string }> }>('/api/v1/auth/sessions', auth);
+    assert.deepEqual(sessions.body.sessions.map((x) => x.id), [ids.session], 'the victim is still signed in');
     const alerts = await t.http.get<{ alerts: Array<{ id: string; status: string }> }>('/api/v1/alerts', auth);
     assert.equal(alerts.body.alerts.find((x) => x.id === ids.alert)?.status, 'open');
   });

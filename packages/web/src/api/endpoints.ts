@@ -18,6 +18,7 @@ import type {
   Revoked,
   Role,
   SdkToken,
+  SignedInSession,
   User,
   Verification,
 } from './types.js';
@@ -34,6 +35,9 @@ export const auth = {
   totpEnable: (code: string) => request<{ recovery_codes: string[] }>('POST', '/api/v1/auth/mfa/totp/enable', { body: { code } }),
   totpDisable: (code: string) => request<{ mfa_enabled: boolean }>('POST', '/api/v1/auth/mfa/totp/disable', { body: { code } }),
   regenerateRecoveryCodes: (code: string) => request<{ recovery_codes: string[] }>('POST', '/api/v1/auth/mfa/recovery-codes', { body: { code } }),
+  sessions: () => request<{ sessions: SignedInSession[] }>('GET', '/api/v1/auth/sessions'),
+  revokeSession: (sessionId: string) => request<SignedInSession>('POST', `/api/v1/auth/sessions/${id(sessionId)}/revoke`),
+  revokeOtherSessions: () => request<{ revoked: number }>('POST', '/api/v1/auth/sessions/revoke-others'),
 };
 
 export const agents = {

@@ -44,6 +44,18 @@ export interface SessionAnswer {
   csrf_token?: string;
 }
 
+/** One of your signed-in sessions (GET /api/v1/auth/sessions); `current` is the one this page uses. */
+export interface SignedInSession {
+  id: string;
+  created_at: number;
+  last_used_at: number | null;
+  last_ip: string | null;
+  user_agent: string | null;
+  expires_at: number;
+  revoked_at: number | null;
+  current: boolean;
+}
+
 export interface Agent {
   agent_id: string;
   name: string;

@@ -5,6 +5,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { auth } from '../api/endpoints.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { PageHeader } from '../components/PageHeader.js';
+import { SessionsSection } from './SettingsSessions.js';
 import { downloadFile } from '../lib/download.js';
 
 function PasswordForm() {
@@ -241,11 +242,14 @@ function TwoFactor() {
 export function SettingsPage() {
   return (
     <>
-      <PageHeader title="Settings" description="Your password and two-factor authentication." />
-      <SimpleGrid cols={{ base: 1, md: 2 }} spacing="lg">
-        <PasswordForm />
-        <TwoFactor />
-      </SimpleGrid>
+      <PageHeader title="Settings" description="Your password, two-factor authentication and where you are signed in." />
+      <Stack gap="lg">
+        <SimpleGrid cols={{ base: 1, md: 2 }} spacing="lg">
+          <PasswordForm />
+          <TwoFactor />
+        </SimpleGrid>
+        <SessionsSection />
+      </Stack>
     </>
   );
 }
