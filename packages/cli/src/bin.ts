@@ -8,6 +8,7 @@ import { registerEvidenceCommands } from './evidence-commands.js';
 import { exitCodeFor } from './errors.js';
 import { registerKeygenCommand } from './keygen-command.js';
 import { registerSdkTokenCommands } from './sdk-token-commands.js';
+import { registerSessionCommands } from './sessions-commands.js';
 import { registerServerCommands, server } from './server-commands.js';
 
 const json = process.argv.includes('--json');
@@ -23,6 +24,7 @@ registerAuditCommands(program, out);
 registerClientCommands(program, out);
 registerEvidenceCommands(program, out);
 registerSdkTokenCommands(program, out);
+registerSessionCommands(program, out);
 registerKeygenCommand(program, out);
 
 try {

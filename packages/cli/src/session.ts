@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { AIMClient, Transport } from '@aim/sdk';
 import { CredentialFile, aimHome, withFileLock } from '@aim/sdk/node';
@@ -27,6 +28,9 @@ export const DEFAULT_URL = 'http://127.0.0.1:8080';
 /** Renew this long before the access token expires. */
 const RENEW_BEFORE_MS = 60_000;
 
+/** How the CLI's sessions are named in `aim sessions list` and on the web UI's Settings page. */
+const USER_AGENT = `aim-cli/${(createRequire(import.meta.url)('../package.json') as { version: string }).version}`;
+
 export function sessionFile(home: string = aimHome()): CredentialFile<StoredSession> {
   return new CredentialFile<StoredSession>(join(home, 'session.json'));
 }
@@ -49,7 +53,7 @@ export function storedSession(baseUrl: string, email: string, wire: WireSession,
 
 /** Signs in with email and password (and TOTP code) and stores the session. */
 export async function login(baseUrl: string, input: { email: string; password: string; totpCode?: string }): Promise<WireSession> {
-  const transport = new Transport({ baseUrl });
+  const transport = new Transport({ baseUrl, userAgent: USER_AGENT });
   const { body } = await transport.send<WireSession>({
     method: 'POST',
     path: '/api/v1/public/login',
@@ -65,7 +69,7 @@ export async function login(baseUrl: string, input: { email: string; password: s
  */
 export async function personClient(out: Output, url?: string): Promise<AIMClient> {
   const apiKey = process.env.AIM_API_KEY;
-  if (apiKey) return new AIMClient({ baseUrl: serverUrl(url), auth: { apiKey } });
+  if (apiKey) return new AIMClient({ baseUrl: serverUrl(url), userAgent: USER_AGENT, auth: { apiKey } });
   const file = sessionFile();
   const stored = await file.read();
   if (!stored) fail(out, EXIT.auth, 'not signed in: run `aim login` (or set AIM_API_KEY)', 'not_signed_in');
@@ -73,6 +77,7 @@ export async function personClient(out: Output, url?: string): Promise<AIMClient
   let current: StoredSession | undefined;
   return new AIMClient({
     baseUrl,
+    userAgent: USER_AGENT,
     auth: {
       accessToken: async () => {
         if (!current || Date.now() >= current.access_expires_at - RENEW_BEFORE_MS) current = await freshSession(file, baseUrl);
@@ -92,7 +97,7 @@ async function freshSession(file: CredentialFile<StoredSession>, baseUrl: string
     const stored = await file.read();
     if (!stored) throw new Error('signed out meanwhile: run `aim login`');
     if (Date.now() < stored.access_expires_at - RENEW_BEFORE_MS) return stored;
-    const { body } = await new Transport({ baseUrl }).send<WireSession>({
+    const { body } = await new Transport({ baseUrl, userAgent: USER_AGENT }).send<WireSession>({
       method: 'POST',
       path: '/api/v1/auth/refresh',
       json: { refresh_token: stored.refresh_token },

@@ -12,6 +12,7 @@ import type {
   Page,
   RevokedCredentials,
   SdkTokenView,
+  SessionView,
   UserView,
   VerificationDay,
   VerifyDecision,
@@ -164,6 +165,23 @@ export class AIMClient {
     revoke: (id: string) => this.request<SdkTokenView>('POST', `/api/v1/sdk-tokens/${encodeURIComponent(id)}/revoke`),
     /** Revokes every SDK token of the signed-in person; answers how many were still active. */
     revokeAll: () => this.request<{ revoked: number }>('POST', '/api/v1/sdk-tokens/revoke-all'),
+  };
+
+  /**
+   * Your signed-in sessions (web UI and password logins; SDK tokens are `sdkTokens`). Needs a session's token: a
+   * password client, or a session access token.
+   *
+   * @example
+   * ```ts
+   * const { sessions } = await aim.sessions.list();          // newest first; `current` is this client's
+   * for (const s of sessions.filter((s) => !s.current && s.last_ip !== myOfficeIp)) await aim.sessions.revoke(s.id);
+   * const { revoked } = await aim.sessions.revokeOthers();   // every other session signs out now
+   * ```
+   */
+  readonly sessions = {
+    list: () => this.request<{ sessions: SessionView[] }>('GET', '/api/v1/auth/sessions'),
+    revoke: (id: string) => this.request<SessionView>('POST', `/api/v1/auth/sessions/${encodeURIComponent(id)}/revoke`),
+    revokeOthers: () => this.request<{ revoked: number }>('POST', '/api/v1/auth/sessions/revoke-others'),
   };
 
   /**

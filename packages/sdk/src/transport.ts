@@ -19,6 +19,11 @@ export interface TransportOptions {
   now?: () => number;
   /** Waits for rate limits; defaults to a timer. Tests give a fake clock's `advance`. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Sent as `User-Agent` (Node; browsers send their own). The server shows it in the session list, so people can
+   * tell this client's sessions apart, e.g. `billing-sync/2.1`.
+   */
+  userAgent?: string;
 }
 
 /** What the last answer's rate-limit headers said (draft-ietf-httpapi-ratelimit-headers). */
@@ -53,6 +58,7 @@ export class Transport {
   readonly now: () => number;
   private readonly fetchImpl: typeof fetch;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly userAgent: string | undefined;
   private readonly maxRetries: number;
   private readonly maxWaitSeconds: number;
   /** The rate-limit state from the most recent answer, if the route was limited. */
@@ -68,6 +74,7 @@ export class Transport {
     this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.now = options.now ?? (() => Date.now());
     this.sleep = options.sleep ?? defaultSleep;
+    this.userAgent = options.userAgent;
     this.maxRetries = options.retry?.maxRetries ?? 2;
     this.maxWaitSeconds = options.retry?.maxWaitSeconds ?? 30;
   }
@@ -110,7 +117,7 @@ export class Transport {
   }
 
   private async fetchOnce(spec: RequestSpec): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json', ...spec.headers };
+    const headers: Record<string, string> = { accept: 'application/json', ...(this.userAgent && { 'user-agent': this.userAgent }), ...spec.headers };
     let body: string | undefined;
     if (spec.form) {
       body = new URLSearchParams(spec.form).toString();

@@ -159,3 +159,17 @@ export interface IssuedPasswordReset {
   reset_url: string;
   expires_at: number;
 }
+
+/** One of your signed-in sessions (web UI or a password login): never a token. */
+export interface SessionView {
+  id: string;
+  created_at: number;
+  last_used_at: number | null;
+  last_ip: string | null;
+  user_agent: string | null;
+  /** When it ends unless it is used again. */
+  expires_at: number;
+  revoked_at: number | null;
+  /** The session this client's access token belongs to. */
+  current: boolean;
+}

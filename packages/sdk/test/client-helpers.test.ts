@@ -37,6 +37,24 @@ describe('SDK client helpers', () => {
     assert.equal((await aim.adminClient.sdkTokens.revokeAll()).revoked, 0);
   });
 
+  it('sessions: list names the current one and the client\'s User-Agent; revoke and revokeOthers sign the others out', async () => {
+    const named = new AIMClient({ baseUrl: aim.url, userAgent: 'helpers-test/1.0', auth: { email: aim.admin.email, password: aim.admin.password } });
+    const { sessions } = await named.sessions.list();
+    const current = sessions.find((s) => s.current);
+    assert.equal(current?.user_agent, 'helpers-test/1.0');
+    const other = new AIMClient({ baseUrl: aim.url, auth: { email: aim.admin.email, password: aim.admin.password } });
+    await other.me();
+    const otherId = (await other.sessions.list()).sessions.find((s) => s.current)!.id;
+    assert.notEqual(otherId, current?.id);
+
+    const revoked = await named.sessions.revoke(otherId);
+    assert.notEqual(revoked.revoked_at, null);
+    assert.equal((await named.sessions.list()).sessions.some((s) => s.id === otherId), false);
+    await assert.rejects(named.sessions.revoke('00000000-0000-4000-8000-000000000000'), NotFoundError);
+    await named.sessions.revokeOthers();
+    assert.deepEqual((await named.sessions.list()).sessions.map((s) => s.id), [current?.id]);
+  });
+
   it('users: create, list, role, password reset link redeemed once, disable revokes, enable, delete; typed errors', async () => {
     const email = `helpers-user-${Date.now()}@example.test`;
     const created = await aim.adminClient.users.create({ email, password: 'helpers-user-correct-horse', role: 'member' });

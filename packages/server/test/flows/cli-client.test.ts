@@ -347,6 +347,27 @@ describe('aim client commands: a whole journey', () => {
     assert.equal((await aim(['audit', 'verify', '--file', file, '--checkpoint', forged])).code, EXIT.failure);
   });
 
+  it("sessions list / revoke / revoke-others: the CLI's own session is 'current' and named aim-cli; the others sign out", async () => {
+    const other = await server.http.post<{ access_token: string }>('/api/v1/public/login', admin);
+    assert.equal(other.status, 200);
+    const listed = json<{ sessions: Array<{ id: string; current: boolean; user_agent: string | null }> }>(await aim(['sessions', 'list', '--json']));
+    const mine = listed.sessions.filter((s) => s.current);
+    assert.equal(mine.length, 1);
+    assert.match(mine[0]!.user_agent ?? '', /^aim-cli\/\d+\.\d+\.\d+$/);
+    assert.ok(listed.sessions.length >= 2);
+
+    const human = await aim(['sessions', 'list']);
+    assert.equal(human.code, EXIT.ok, human.stderr);
+    assert.match(human.stdout, /this one/);
+
+    const missing = await aim(['sessions', 'revoke', '00000000-0000-4000-8000-000000000000', '--json']);
+    assert.equal(missing.code, EXIT.notFound);
+    const { revoked } = json<{ revoked: number }>(await aim(['sessions', 'revoke-others', '--json']));
+    assert.equal(revoked, listed.sessions.length - 1);
+    assert.equal((await server.http.get('/api/v1/auth/me', { token: other.body.access_token })).status, 401, 'the other session stopped');
+    assert.deepEqual(json<{ sessions: Array<{ id: string }> }>(await aim(['sessions', 'list', '--json'])).sessions.map((s) => s.id), [mine[0]!.id]);
+  });
+
   it('logout ends the session here and on the server', async () => {
     const session = JSON.parse(readFileSync(join(home, 'session.json'), 'utf8')) as { refresh_token: string };
     assert.equal((await aim(['logout'])).code, EXIT.ok);
