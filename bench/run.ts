@@ -71,6 +71,8 @@ export async function runBenchmarks(config: BenchConfig): Promise<{ machine: Ret
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  // Killed (Ctrl-C, or the smoke test giving up): exit normally, so the exit hooks kill the servers this run started.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(1));
   const config = loadBenchConfig();
   const { machine, figures } = await runBenchmarks(config);
   const table = markdownTable(figures);

@@ -32,6 +32,9 @@ describe('npm run bench (smoke)', () => {
         const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts'], {
           env: { ...process.env, BENCH_SMOKE: '1', BENCH_RESULTS: results },
           stdio: ['ignore', 'ignore', 'pipe'],
+          // Ends a stuck run (SIGTERM: it then stops its servers) before the test's own timeout, so the failure
+          // says what the run was doing, and nothing is left running.
+          timeout: 480_000,
         });
         let stderr = '';
         child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

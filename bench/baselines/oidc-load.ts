@@ -50,8 +50,8 @@ export class OidcBench {
   }
 
   /** client_credentials with private_key_jwt (EdDSA), every assertion with a fresh jti. */
-  async clientCredentials(seconds = sliceSeconds(this.config), measured = true): Promise<LoadResult> {
-    this.assertions ??= await clientAssertions(
+  clientCredentials(seconds = sliceSeconds(this.config), measured = true): Promise<LoadResult> {
+    this.assertions ??= clientAssertions(
       { issuer: 'agent-client', audience: this.oidc.tokenEndpoint, privateKey: this.privateKey },
       Math.ceil((this.config.duration + this.config.warmup) * 2500) + 1000,
     );

@@ -11,7 +11,7 @@ export async function clientCredentialsFigure(config: BenchConfig, oidc: OidcBen
   try {
     const url = aim.server.url;
     const agent = await registerAgent(url, await login(url));
-    const assertions = await clientAssertions(
+    const assertions = clientAssertions(
       { issuer: agent.id, audience: `${PUBLIC_URL}/oauth/token`, privateKey: agent.keys.privateKey },
       Math.ceil((config.duration + config.warmup) * 2500) + 1000,
     );

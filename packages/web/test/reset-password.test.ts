@@ -160,6 +160,7 @@ describe('password reset link in Chromium', () => {
 
     await p.getByRole('link', { name: 'Go to sign in' }).click();
     await p.getByRole('heading', { name: 'Sign in to AIM' }).waitFor();
+    await p.getByText('Forgot your password? An admin of your organization can give you a reset link.').waitFor();
     await p.getByLabel('Email').fill(member.email);
     await p.getByRole('textbox', { name: 'Password' }).fill(NEW_PASSWORD);
     await p.getByRole('button', { name: 'Sign in' }).click();

@@ -84,6 +84,11 @@ export function LoginPage() {
                 Use a different account
               </Anchor>
             )}
+            {!needsCode && (
+              <Text size="sm" c="dimmed" ta="center">
+                Forgot your password? An admin of your organization can give you a reset link.
+              </Text>
+            )}
           </Stack>
         </form>
       </Paper>
