@@ -53,7 +53,9 @@ export class ResetLinks {
     const user = await this.hub.transaction(async (s) => {
       const user = await s.users.findInOrganization(orgId, userId);
       if (!user) throw notFound('user');
-      if (user.disabledAt !== null) throw new AimError('conflict', 'the account is disabled; enable it first');
+      // Read under the user's row lock, so a disable cannot commit between this check and the link (it would not
+      // find the link to delete, and enabling the account later would bring the link back).
+      if (!(await s.users.lockIfActive(user.id))) throw new AimError('conflict', 'the account is disabled; enable it first');
       await s.passwordResets.replacePasswordReset({ ...reset, userId: user.id, organizationId: orgId });
       await this.audit.withStore(s.audit).record({
         organizationId: orgId,

@@ -4,7 +4,8 @@ import { AimError } from '../core/errors.js';
 import { constantTimeEqual, sha256Hex } from '../core/hashing.js';
 import type { LoginThrottle, ThrottleKey } from '../rate-limits/login-throttle.js';
 import { addressKey } from '../rate-limits/address.js';
-import type { StoreHub } from '../storage/stores.js';
+import type { StoreHub, Stores } from '../storage/stores.js';
+import type { FamilyId } from '../core/ids.js';
 import type { PasswordHasher } from '../users/passwords.js';
 import { checkPasswordPolicy } from '../users/service.js';
 import type { User } from '../users/types.js';
@@ -16,12 +17,13 @@ interface RequestMeta {
   userAgent: string | null;
 }
 
-/** What ending a person's sessions takes (SessionService). */
+/** What ending a person's sessions takes (SessionService): revoked in the reset's transaction, stopped after it. */
 interface Sessions {
-  revokeAllForUser(user: User, reason: 'password_reset', options: { kind: 'session' }, meta: RequestMeta): Promise<number>;
+  revokeAllForUserIn(s: Stores, user: User, reason: 'password_reset', options: { kind: 'session' }, meta: RequestMeta): Promise<FamilyId[]>;
+  stopAccess(ids: FamilyId[]): Promise<void>;
 }
 
-type Failure = 'unknown' | 'invalid_secret' | 'expired' | 'used' | 'account_disabled';
+type Failure = 'unknown' | 'invalid_secret' | 'expired' | 'used' | 'account_disabled' | 'issuer_not_admin';
 
 const INVALID = 'the reset link is invalid, expired or already used; ask an admin for a new one';
 
@@ -58,11 +60,19 @@ export class PasswordResetService {
 
     // Hash before the transaction: argon2 takes tens of milliseconds and must not hold a write lock.
     const passwordHash = await this.hasher.hash(newPassword);
-    const outcome = await this.hub.transaction(async (s): Promise<User | Failure> => {
-      // The conditional update decides between concurrent uses; the share lock holds off a disable meanwhile.
+    const outcome = await this.hub.transaction(async (s): Promise<{ user: User; revoked: FamilyId[] } | Failure> => {
+      // The user's row first, locked for the update to come: every writer takes the user before what hangs off it
+      // (disable, delete and password change then delete links), so none of them can deadlock with this one.
+      const user = await s.users.findInOrganization(reset.organizationId, reset.userId);
+      if (!user || !(await s.users.lockIfActive(user.id, 'update'))) return 'account_disabled';
+      // A link is worth what its maker is worth now: one made by someone since disabled, deleted or no longer an
+      // admin stops working (links made from the command line have no maker).
+      if (reset.createdBy !== null) {
+        const issuer = await s.users.findInOrganization(reset.organizationId, reset.createdBy);
+        if (!issuer || issuer.disabledAt !== null || issuer.role !== 'admin') return 'issuer_not_admin';
+      }
+      // The conditional update decides between concurrent uses.
       if (!(await s.passwordResets.usePasswordReset(reset.id, now))) return 'used';
-      const user = (await s.users.lockIfActive(reset.userId)) && (await s.users.findInOrganization(reset.organizationId, reset.userId));
-      if (!user) return 'account_disabled';
       await s.users.updatePassword(user.id, passwordHash, now);
       await this.audit.withStore(s.audit).record({
         organizationId: user.organizationId,
@@ -72,13 +82,14 @@ export class PasswordResetService {
         ip: meta.ip,
         data: { reset_id: reset.id, issued_by: reset.createdBy },
       });
-      return user;
+      // Sessions end in the same transaction: a spent link always means they are gone.
+      return { user, revoked: await this.sessions.revokeAllForUserIn(s, user, 'password_reset', { kind: 'session' }, meta) };
     });
     if (typeof outcome === 'string') return this.refuse(keys, reset, outcome, meta);
 
     await this.throttle.success(keys);
-    const sessionsRevoked = await this.sessions.revokeAllForUser(outcome, 'password_reset', { kind: 'session' }, meta);
-    return { user: outcome, sessionsRevoked };
+    await this.sessions.stopAccess(outcome.revoked);
+    return { user: outcome.user, sessionsRevoked: outcome.revoked.length };
   }
 
   /** Counts the failure, audits it to the user's organization when the link names one, and answers 400. */

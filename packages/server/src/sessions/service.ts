@@ -8,7 +8,7 @@ import { isUuid, type FamilyId, type UserId } from '../core/ids.js';
 import type { Random } from '../core/random.js';
 import type { LoginThrottle } from '../rate-limits/index.js';
 import type { RevocationList } from '../shared-state/revocations.js';
-import type { StoreHub } from '../storage/stores.js';
+import type { StoreHub, Stores } from '../storage/stores.js';
 import type { AccessTokens } from '../tokens/access-tokens.js';
 import type { User } from '../users/types.js';
 import type { UserService } from '../users/service.js';
@@ -41,6 +41,13 @@ export type GuessFailure = 'invalid_credentials' | 'account_disabled' | 'invalid
 /** Why a sign-in failed, as its audit entry says: a wrong guess, no code for a 2FA account, or the throttle. */
 export type LoginFailureReason = Exclude<GuessFailure, 'invalid_current_password'> | 'totp_missing' | 'throttled';
 export type LoginFailureListener = (failure: LoginFailure) => void | Promise<void>;
+
+/** Which of a user's families to revoke (all by default), and the admin doing it, if not the user. */
+export interface RevokeUserFamilies {
+  kind?: FamilyKind;
+  except?: FamilyId;
+  actor?: { type: 'user'; id: string };
+}
 
 export interface SessionTokens {
   accessToken: string;
@@ -190,6 +197,11 @@ export class SessionService {
       // Likewise the role is the one read under that lock: a demotion since the check must not be missed.
       const current = (await s.users.lockIfActive(user.id)) ? await s.users.findById(user.id) : undefined;
       if (!current) throw new AimError('invalid_credentials', 'email or password is wrong');
+      // A sign-in whose password was checked before a password change or reset committed may have used the old
+      // password; the change has ended (or is about to end) every session, so this one must not start after it.
+      if (kind === 'session' && current.passwordChangedAt !== user.passwordChangedAt) {
+        throw new AimError('invalid_credentials', 'email or password is wrong');
+      }
       await s.refreshTokens.createFamily(family, record);
       await this.audit.withStore(s.audit).record({
         organizationId: user.organizationId,
@@ -298,30 +310,36 @@ export class SessionService {
    * Revokes every family of a user (optionally of one kind, sparing one), e.g. after a password change, or when an
    * admin (`actor`) offboards them.
    */
-  async revokeAllForUser(
-    user: User,
-    reason: RevokeReason,
-    options: { kind?: FamilyKind; except?: FamilyId; actor?: { type: 'user'; id: string } },
-    meta: RequestMeta,
-  ): Promise<number> {
-    const now = this.clock.now();
-    const ids = await this.hub.transaction(async (s) => {
-      const { actor, ...which } = options;
-      const revoked = await s.refreshTokens.revokeUserFamilies(user.id, reason, now, which);
-      if (revoked.length > 0) {
-        await this.audit.withStore(s.audit).record({
-          organizationId: user.organizationId,
-          event: options.kind === 'sdk' ? 'sdk_token.revoked' : 'session.revoked',
-          actor: actor ?? { type: 'user', id: user.id },
-          subject: { type: 'user', id: user.id },
-          ip: meta.ip,
-          data: { reason, count: revoked.length },
-        });
-      }
-      return revoked;
-    });
-    await Promise.all(ids.map((id) => this.revokeAccess(id, now)));
+  async revokeAllForUser(user: User, reason: RevokeReason, options: RevokeUserFamilies, meta: RequestMeta): Promise<number> {
+    const ids = await this.hub.transaction((s) => this.revokeAllForUserIn(s, user, reason, options, meta));
+    await this.stopAccess(ids);
     return ids.length;
+  }
+
+  /**
+   * The same inside the caller's transaction, so the revocation commits with whatever caused it; after the commit,
+   * `stopAccess(ids)` stops the access tokens those families issued.
+   */
+  async revokeAllForUserIn(s: Stores, user: User, reason: RevokeReason, options: RevokeUserFamilies, meta: RequestMeta): Promise<FamilyId[]> {
+    const { actor, ...which } = options;
+    const revoked = await s.refreshTokens.revokeUserFamilies(user.id, reason, this.clock.now(), which);
+    if (revoked.length > 0) {
+      await this.audit.withStore(s.audit).record({
+        organizationId: user.organizationId,
+        event: options.kind === 'sdk' ? 'sdk_token.revoked' : 'session.revoked',
+        actor: actor ?? { type: 'user', id: user.id },
+        subject: { type: 'user', id: user.id },
+        ip: meta.ip,
+        data: { reason, count: revoked.length },
+      });
+    }
+    return revoked;
+  }
+
+  /** Access tokens of revoked families stop on their next request, on every node. */
+  async stopAccess(ids: FamilyId[]): Promise<void> {
+    const now = this.clock.now();
+    await Promise.all(ids.map((id) => this.revokeAccess(id, now)));
   }
 
   /**
@@ -331,7 +349,7 @@ export class SessionService {
    */
   async liveSessions(userId: UserId): Promise<RefreshFamily[]> {
     const now = this.clock.now();
-    const families = await this.hub.refreshTokens.listFamilies(userId, 'session');
+    const families = await this.hub.refreshTokens.listFamilies(userId, 'session', { liveAt: now });
     return families.map((f) => this.untilIdle(f)).filter((f) => f.revokedAt === null && f.expiresAt > now);
   }
 

@@ -32,7 +32,8 @@ export interface RefreshTokenStore {
     secretHash: string,
   ): Promise<{ family: RefreshFamily; createdAt: number; expiresAt: number; usedAt: number | null } | undefined>;
   findFamily(id: FamilyId): Promise<RefreshFamily | undefined>;
-  listFamilies(userId: UserId, kind: FamilyKind): Promise<RefreshFamily[]>;
+  /** Newest first; with `liveAt`, only families neither revoked nor expired at that time. */
+  listFamilies(userId: UserId, kind: FamilyKind, options?: { liveAt?: number }): Promise<RefreshFamily[]>;
   /** Revokes one family; answers whether this call revoked it (false when it already was). */
   revokeFamily(id: FamilyId, reason: RevokeReason, now: number): Promise<boolean>;
   /** Revokes every live family of a user (optionally of one kind, optionally sparing one); answers their ids. */

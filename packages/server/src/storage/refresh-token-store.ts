@@ -111,15 +111,10 @@ export class KyselyRefreshTokenStore extends KyselyStore implements RefreshToken
     return row && toFamily(row);
   }
 
-  async listFamilies(userId: UserId, kind: FamilyKind): Promise<RefreshFamily[]> {
-    const rows = await this.db
-      .selectFrom('refresh_families')
-      .selectAll()
-      .where('user_id', '=', userId)
-      .where('kind', '=', kind)
-      .orderBy('created_at', 'desc')
-      .orderBy('id')
-      .execute();
+  async listFamilies(userId: UserId, kind: FamilyKind, options: { liveAt?: number } = {}): Promise<RefreshFamily[]> {
+    let query = this.db.selectFrom('refresh_families').selectAll().where('user_id', '=', userId).where('kind', '=', kind);
+    if (options.liveAt !== undefined) query = query.where('revoked_at', 'is', null).where('expires_at', '>', options.liveAt);
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id').execute();
     return rows.map(toFamily);
   }
 

@@ -132,9 +132,9 @@ export class KyselyUserStore extends KyselyStore implements UserStore {
     });
   }
 
-  async lockIfActive(id: UserId): Promise<boolean> {
+  async lockIfActive(id: UserId, mode: 'share' | 'update' = 'share'): Promise<boolean> {
     let q = this.db.selectFrom('users').select('disabled_at').where('id', '=', id).where('deleted_at', 'is', null);
-    if (this.dialect === 'postgres') q = q.forShare();
+    if (this.dialect === 'postgres') q = mode === 'share' ? q.forShare() : q.forNoKeyUpdate();
     const row = await q.executeTakeFirst();
     return row !== undefined && row.disabled_at === null;
   }

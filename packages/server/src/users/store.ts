@@ -40,7 +40,9 @@ export interface UserStore {
   /**
    * Whether the account exists and is not disabled, holding a share lock on its row (PostgreSQL) until the
    * surrounding transaction ends: a disable that commits meanwhile waits, so the credential this transaction
-   * issues is there for its revocation to find. SQLite's single writer gives the same order.
+   * issues is there for its revocation to find. SQLite's single writer gives the same order. `update` takes the
+   * row lock an update of the user needs anyway, for transactions that change the user later on: taking it first
+   * keeps the lock order (user, then what hangs off it) of every other writer, so they cannot deadlock.
    */
-  lockIfActive(id: UserId): Promise<boolean>;
+  lockIfActive(id: UserId, mode?: 'share' | 'update'): Promise<boolean>;
 }

@@ -40,8 +40,8 @@ describe('password reset links', () => {
 
   const member = () => t.createUser({ role: 'member', organizationId: admin.organizationId });
   const issue = (userId: string, token = admin.accessToken) => t.http.post<Issued>(`/api/v1/users/${userId}/password-reset`, undefined, { token });
-  const issued = async (user: TestUser) => {
-    const res = await issue(user.id);
+  const issued = async (user: TestUser, token = admin.accessToken) => {
+    const res = await issue(user.id, token);
     assert.equal(res.status, 201, res.text);
     return res.body;
   };
@@ -140,6 +140,34 @@ describe('password reset links', () => {
     refused(await redeem(doomed.reset_token), 400, 'invalid_grant', 'a link of a deleted account');
   });
 
+  it("a link dies with its maker's admin rights: made by an admin since demoted or disabled, it is refused", async () => {
+    for (const cutOff of ['demoted', 'disabled'] as const) {
+      const maker = await t.signIn({ role: 'admin', organizationId: admin.organizationId });
+      const user = await member();
+      const link = await issued(user, maker.accessToken);
+      const change =
+        cutOff === 'demoted'
+          ? await t.http.request(`/api/v1/users/${maker.id}`, { method: 'PATCH', body: { role: 'manager' }, token: admin.accessToken })
+          : await t.http.post(`/api/v1/users/${maker.id}/disable`, undefined, { token: admin.accessToken });
+      assert.equal(change.status, 200, change.text);
+      refused(await redeem(link.reset_token), 400, 'invalid_grant', `a link made by an admin since ${cutOff}`);
+      assert.equal((await audit(user.id)).find((e) => e.event === 'user.password_reset_failed')?.data.reason, 'issuer_not_admin');
+      assert.equal((await login(user.email, user.password)).status, 200, 'the password is unchanged');
+    }
+  });
+
+  it('a sign-in whose password was checked before a reset committed gets no session', async () => {
+    const user = await member();
+    const checked = await t.server.services.users.checkPassword(user.email, user.password);
+    assert.ok(checked.ok);
+    clock.advance(1); // the reset's password_changed_at is a later millisecond than the account's creation
+    assert.equal((await redeem((await issued(user)).reset_token)).status, 200);
+    await assert.rejects(
+      t.server.services.sessions.startFamily(checked.user, 'session', { name: null, scopes: [], maxAgeMs: 60_000 }, { ip: null, userAgent: null }),
+      (error: Error & { code?: string }) => error.code === 'invalid_credentials',
+    );
+  });
+
   it('a reset keeps the second factor: sign-in still asks for the TOTP code', async () => {
     const user = await member();
     const s = await login(user.email, user.password);
@@ -205,5 +233,48 @@ describe('password reset links', () => {
     assert.ok(stored.includes(link.user_id), 'the scan reads the data the store wrote');
     assert.ok(!stored.includes(secret), 'the SQLite file does not hold the secret');
     assert.ok(!t.logs.text().includes(secret), 'the logs do not hold the secret');
+  });
+});
+
+/** On PostgreSQL, where writers run side by side: races between a link and the account it is for. */
+describe('password reset links racing account changes (postgres)', () => {
+  let t: TestServer;
+  let admin: SignedIn;
+  before(async () => {
+    t = await startTestServer({ store: 'postgres', env: { AIM_TRUST_PROXY: '127.0.0.1' } });
+    admin = await t.signIn({ role: 'admin' });
+  });
+  after(() => t.close());
+
+  const member = () => t.createUser({ role: 'member', organizationId: admin.organizationId });
+  const issue = (userId: string) => t.http.post<Issued>(`/api/v1/users/${userId}/password-reset`, undefined, { token: admin.accessToken });
+  const redeem = (token: string) =>
+    t.http.post('/api/v1/public/password-reset', { token, new_password: NEW_PASSWORD }, { headers: { 'x-forwarded-for': freshAddress() } });
+  const disable = (userId: string) => t.http.post(`/api/v1/users/${userId}/disable`, undefined, { token: admin.accessToken });
+  const enable = (userId: string) => t.http.post(`/api/v1/users/${userId}/enable`, undefined, { token: admin.accessToken });
+
+  it('using a link while the account is disabled: never a 500, and the password the answers imply is the one that works', async () => {
+    for (let i = 0; i < 6; i++) {
+      const user = await member();
+      const link = await issue(user.id);
+      assert.equal(link.status, 201);
+      const [used, disabled] = await Promise.all([redeem(link.body.reset_token), disable(user.id)]);
+      assert.equal(disabled.status, 200, disabled.text);
+      assert.ok([200, 400].includes(used.status), `round ${i}: ${used.status} ${used.text}`);
+      assert.equal((await enable(user.id)).status, 200);
+      const login = await t.http.post('/api/v1/public/login', { email: user.email, password: used.status === 200 ? NEW_PASSWORD : user.password }, { headers: { 'x-forwarded-for': freshAddress() } });
+      assert.equal(login.status, 200, `round ${i}: the password the answers imply works`);
+    }
+  });
+
+  it('making a link while the account is disabled: the link never outlives the disable', async () => {
+    for (let i = 0; i < 6; i++) {
+      const user = await member();
+      const [made, disabled] = await Promise.all([issue(user.id), disable(user.id)]);
+      assert.equal(disabled.status, 200, disabled.text);
+      assert.ok([201, 409].includes(made.status), `round ${i}: ${made.status} ${made.text}`);
+      assert.equal((await enable(user.id)).status, 200);
+      if (made.status === 201) refused(await redeem(made.body.reset_token), 400, 'invalid_grant', `round ${i}: a link made during the disable`);
+    }
   });
 });
