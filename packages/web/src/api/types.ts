@@ -1,6 +1,9 @@
 // Wire types of the AIM API as the UI uses them (see CONTRACT.md and /api/v1/openapi.json). Times are Unix ms.
 import type { AuditCheckpoint as ChainHead, AuditRecord, ChainVerdict, VerificationEvidence } from '@aim/protocol';
 
+// Shapes the SDK already describes, used as they are (types only: nothing of the SDK is bundled).
+export type { IssuedPasswordReset, RevokedCredentials as Revoked, SessionView as SignedInSession } from '@aim/sdk';
+
 export type Role = 'admin' | 'manager' | 'member' | 'viewer';
 
 export interface User {
@@ -15,21 +18,6 @@ export interface User {
   status?: 'active' | 'disabled';
 }
 
-/** What disabling or deleting a user revoked. */
-export interface Revoked {
-  sessions: number;
-  api_keys: number;
-}
-
-/** `POST /users/{id}/password-reset`: the only answer that carries the link; shown once. */
-export interface IssuedPasswordReset {
-  user_id: string;
-  /** `pr_<id>.<secret>`, also inside `reset_url`'s fragment. */
-  reset_token: string;
-  reset_url: string;
-  expires_at: number;
-}
-
 /** `POST /public/password-reset`: whose password changed, and how many of their sessions ended. */
 export interface PasswordResetDone {
   email: string;
@@ -42,18 +30,6 @@ export interface SessionAnswer {
   expires_in: number;
   user: User;
   csrf_token?: string;
-}
-
-/** One of your signed-in sessions (GET /api/v1/auth/sessions); `current` is the one this page uses. */
-export interface SignedInSession {
-  id: string;
-  created_at: number;
-  last_used_at: number | null;
-  last_ip: string | null;
-  user_agent: string | null;
-  expires_at: number;
-  revoked_at: number | null;
-  current: boolean;
 }
 
 export interface Agent {
