@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { SessionView } from '@aim/sdk';
 import { DAY, MINUTE, ManualClock } from '../../src/core/clock.js';
 import type { OrgId } from '../../src/core/ids.js';
 import { STORE_KINDS } from '../support/databases.js';
 import type { HttpResult } from '../support/http.js';
 import { startTestServer, type TestServer, type TestUser } from '../support/server.js';
 
-interface SessionView {
-  id: string;
-  created_at: number;
-  last_used_at: number | null;
-  last_ip: string | null;
-  user_agent: string | null;
-  expires_at: number;
-  revoked_at: number | null;
-  current: boolean;
-}
 type Pair = { access_token: string; refresh_token: string };
 
 const VIEW_KEYS = ['created_at', 'current', 'expires_at', 'id', 'last_ip', 'last_used_at', 'revoked_at', 'user_agent'];

@@ -1,6 +1,5 @@
 import { Badge, Button, Code, Group, Paper, Skeleton, Table, Text } from '@mantine/core';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
 import { sdkTokens } from '../api/endpoints.js';
 import type { SdkToken } from '../api/types.js';
 import { ConfirmModal } from '../components/ConfirmModal.js';
@@ -9,22 +8,15 @@ import { ErrorNotice } from '../components/ErrorNotice.js';
 import { PageHeader } from '../components/PageHeader.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { formatDate, fromNow } from '../lib/format.js';
+import { useConfirmedRevoke } from '../lib/useConfirmedRevoke.js';
 import { useNarrow } from '../lib/useNarrow.js';
 
 export function SdkTokensPage() {
   const narrow = useNarrow();
-  const queryClient = useQueryClient();
   const list = useQuery({ queryKey: ['sdk-tokens'], queryFn: () => sdkTokens.list() });
-  const [pending, setPending] = useState<SdkToken | 'all' | null>(null);
-  const revoke = useMutation({
-    mutationFn: async (target: SdkToken | 'all') => {
-      if (target === 'all') await sdkTokens.revokeAll();
-      else await sdkTokens.revoke(target.id);
-    },
-    onSuccess: () => {
-      setPending(null);
-      void queryClient.invalidateQueries({ queryKey: ['sdk-tokens'] });
-    },
+  const { pending, ask, modal } = useConfirmedRevoke<SdkToken>(['sdk-tokens'], {
+    one: (t) => sdkTokens.revoke(t.id),
+    all: () => sdkTokens.revokeAll(),
   });
   const live = list.data?.sdk_tokens.filter((t) => t.status === 'active') ?? [];
 
@@ -39,7 +31,7 @@ export function SdkTokensPage() {
         }
         actions={
           live.length > 0 && (
-            <Button color="red" variant="light" onClick={() => setPending('all')}>
+            <Button color="red" variant="light" onClick={() => ask('all')}>
               Revoke all
             </Button>
           )
@@ -96,7 +88,7 @@ export function SdkTokensPage() {
                       <Table.Td visibleFrom="sm">{formatDate(t.expires_at)}</Table.Td>
                       <Table.Td>
                         {t.status === 'active' && (
-                          <Button size="compact-sm" color="red" variant="subtle" onClick={() => setPending(t)} aria-label={`Revoke ${t.name}`}>
+                          <Button size="compact-sm" color="red" variant="subtle" onClick={() => ask(t)} aria-label={`Revoke ${t.name}`}>
                             Revoke
                           </Button>
                         )}
@@ -110,16 +102,9 @@ export function SdkTokensPage() {
         )
       )}
       <ConfirmModal
-        opened={pending !== null}
+        {...modal}
         title={pending === 'all' ? 'Revoke every SDK token?' : 'Revoke this SDK token?'}
         confirmLabel="Revoke"
-        busy={revoke.isPending}
-        error={revoke.error}
-        onConfirm={() => pending && revoke.mutate(pending)}
-        onClose={() => {
-          setPending(null);
-          revoke.reset();
-        }}
       >
         {pending === 'all' ? 'Every SDK signed in with your account stops at once and must be given a new token.' : `${pending?.name ?? ''} stops at once. This cannot be undone.`}
       </ConfirmModal>

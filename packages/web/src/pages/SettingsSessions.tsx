@@ -1,29 +1,22 @@
 import { Badge, Button, Group, Paper, Skeleton, Stack, Table, Text, Title, VisuallyHidden } from '@mantine/core';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
 import { auth } from '../api/endpoints.js';
 import type { SignedInSession } from '../api/types.js';
 import { ConfirmModal } from '../components/ConfirmModal.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { formatDateTime, fromNow } from '../lib/format.js';
 import { describeUserAgent } from '../lib/user-agent.js';
+import { useConfirmedRevoke } from '../lib/useConfirmedRevoke.js';
 import { useNarrow } from '../lib/useNarrow.js';
 
 /** Where you are signed in (web UI and CLI logins), with a way to sign any other one out. */
 export function SessionsSection() {
   const narrow = useNarrow();
-  const queryClient = useQueryClient();
   const list = useQuery({ queryKey: ['sessions'], queryFn: () => auth.sessions() });
-  const [pending, setPending] = useState<SignedInSession | 'others' | null>(null);
-  const revoke = useMutation({
-    mutationFn: async (target: SignedInSession | 'others') => {
-      if (target === 'others') await auth.revokeOtherSessions();
-      else await auth.revokeSession(target.id);
-    },
-    onSuccess: () => {
-      setPending(null);
-      void queryClient.invalidateQueries({ queryKey: ['sessions'] });
-    },
+  // 'all' here means every other session: the current one is never revoked by it.
+  const { pending, ask, modal } = useConfirmedRevoke<SignedInSession>(['sessions'], {
+    one: (s) => auth.revokeSession(s.id),
+    all: () => auth.revokeOtherSessions(),
   });
   const sessions = list.data?.sessions ?? [];
   const others = sessions.filter((s) => !s.current).length;
@@ -79,7 +72,7 @@ export function SessionsSection() {
                       <Table.Td visibleFrom="sm">{fromNow(s.last_used_at)}</Table.Td>
                       <Table.Td ta="right">
                         {!s.current && (
-                          <Button size="compact-sm" color="red" variant="subtle" onClick={() => setPending(s)} aria-label={`Sign out ${label(s)}`}>
+                          <Button size="compact-sm" color="red" variant="subtle" onClick={() => ask(s)} aria-label={`Sign out ${label(s)}`}>
                             Sign out
                           </Button>
                         )}
@@ -93,25 +86,18 @@ export function SessionsSection() {
         )}
         {others > 0 && (
           <Group justify="flex-end">
-            <Button color="red" variant="light" onClick={() => setPending('others')}>
+            <Button color="red" variant="light" onClick={() => ask('all')}>
               Sign out all other sessions
             </Button>
           </Group>
         )}
       </Stack>
       <ConfirmModal
-        opened={pending !== null}
-        title={pending === 'others' ? 'Sign out all other sessions?' : 'Sign out this session?'}
+        {...modal}
+        title={pending === 'all' ? 'Sign out all other sessions?' : 'Sign out this session?'}
         confirmLabel="Sign out"
-        busy={revoke.isPending}
-        error={revoke.error}
-        onConfirm={() => pending && revoke.mutate(pending)}
-        onClose={() => {
-          setPending(null);
-          revoke.reset();
-        }}
       >
-        {pending === 'others'
+        {pending === 'all'
           ? `Every other browser and login of yours (${others}) is signed out at once; this one stays.`
           : pending && `${label(pending)} is signed out at once and must sign in again.`}
       </ConfirmModal>
