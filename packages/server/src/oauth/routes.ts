@@ -63,14 +63,14 @@ export function oauthHandlers(oauth: OAuthService, issuer: string) {
 
     revoke: open(
       {
-        summary: 'Token revocation (RFC 7009): answers 200 whether or not the token was known',
+        summary: 'Token revocation (RFC 7009): 200 whether or not the token was known; a client_id sent must be the token client',
         tags,
         consumes: [FORM],
         body: Form(['token', 'token_type_hint', 'client_id']),
         response: { 200: Type.Object({}) },
       },
       async ({ body, ip, userAgent }) => {
-        await oauth.revoke(body.token as string | undefined, body.token_type_hint as string | undefined, { ip, userAgent });
+        await oauth.revoke(body as Record<string, string | undefined>, { ip, userAgent });
         return {};
       },
     ),

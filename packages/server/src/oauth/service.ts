@@ -127,19 +127,27 @@ export class OAuthService {
 
   /**
    * RFC 7009: revokes a refresh token's family, or an access token (its family, or for agent tokens the token itself).
-   * Answers the same for unknown and invalid tokens (§2.2), so it reveals nothing.
+   * Answers the same for unknown and invalid tokens (§2.2), so it reveals nothing. Holding a token is enough to revoke
+   * it (its clients are public, or agents revoking their own token); a `client_id`, when sent, must be the client the
+   * token was issued to (§2.1), as a client naming itself may only revoke its own tokens.
    */
-  async revoke(token: string | undefined, hint: string | undefined, meta: RequestMeta): Promise<void> {
+  async revoke(form: TokenRequest, meta: RequestMeta): Promise<void> {
+    const { token, token_type_hint: hint, client_id: clientId } = form;
     if (!token) throw new AimError('invalid_request', 'token is required');
+    const checkClient = (owner: string) => {
+      if (clientId !== undefined && clientId !== owner) throw new AimError('invalid_request', `this token was not issued to client "${clientId}"`);
+    };
     const tryRefresh = async () => {
       const family = await this.sessions.familyOfToken(token);
       if (!family) return false;
+      checkClient(clientIdOf(family.kind, family.userId));
       await this.sessions.revoke(family.id, 'oauth_revoke', { type: 'user', id: family.userId }, meta);
       return true;
     };
     const tryAccess = async () => {
       const claims = await this.tokens.verify(token).catch(() => undefined);
       if (!claims) return false;
+      checkClient(claims.clientId);
       if (claims.sid) await this.sessions.revoke(claims.sid as FamilyId, 'oauth_revoke', { type: 'user', id: claims.sub }, meta);
       else await this.revocations.revoke(claims.jti, claims.exp * SECOND + 60 * SECOND);
       await this.audit.record({
@@ -183,9 +191,9 @@ export class OAuthService {
     const refresh = await this.sessions.liveRefreshToken(token);
     if (!refresh || refresh.family.organizationId !== principal.organizationId) return inactive;
     const { family } = refresh;
+    // No token_type: RFC 7662 takes it from RFC 6749 §7.1 (how an access token is presented); refresh tokens have none.
     return {
       active: true,
-      token_type: 'refresh_token',
       scope: family.scopes.join(' '),
       client_id: clientIdOf(family.kind, family.userId),
       sub: family.userId,

@@ -131,6 +131,42 @@ describe('OAuth 2.0 endpoints, RFC by RFC', () => {
     assert.equal(again.body.error, 'invalid_grant');
   });
 
+  it('RFC 7009 §2.1: a client naming itself may revoke only its own tokens; the token stays live when refused', async () => {
+    const refreshToken = await sdkToken();
+    const agent = await registerAgent(t.http, admin.accessToken);
+    const agentToken = await post('/oauth/token', {
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: await assertion(agent),
+    });
+    assert.equal(agentToken.status, 200);
+    const agentAccess = String(agentToken.body.access_token);
+    const auth = { authorization: `Bearer ${admin.accessToken}` };
+    const refused: Array<Record<string, string>> = [
+      { token: refreshToken, client_id: agent.id },
+      { token: refreshToken, client_id: 'aim-web' },
+      { token: admin.refreshToken, client_id: 'aim-sdk' },
+      { token: admin.accessToken, client_id: 'aim-sdk', token_type_hint: 'access_token' },
+      { token: agentAccess, client_id: 'aim-sdk', token_type_hint: 'access_token' },
+    ];
+    for (const params of refused) {
+      const res = await post('/oauth/revoke', params);
+      assert.equal(res.status, 400, JSON.stringify(params));
+      assert.equal(res.body.error, 'invalid_request');
+      assert.match(String(res.body.error_description), /not issued to client/);
+    }
+    assert.equal((await post('/oauth/introspect', { token: refreshToken }, auth)).body.active, true, 'the SDK token survived');
+    assert.equal((await post('/oauth/introspect', { token: agentAccess }, auth)).body.active, true, 'the agent token survived');
+    assert.equal((await t.http.get('/api/v1/auth/me', { token: admin.accessToken })).status, 200, 'the session survived');
+    // An unknown token is still 200 whatever the client_id: nothing is revealed about tokens one does not hold.
+    assert.equal((await post('/oauth/revoke', { token: 'rt_nope', client_id: 'aim-sdk' })).status, 200);
+    // The owner, by name or anonymously, revokes.
+    assert.equal((await post('/oauth/revoke', { token: refreshToken, client_id: 'aim-sdk' })).status, 200);
+    assert.equal((await post('/oauth/revoke', { token: agentAccess, client_id: agent.id })).status, 200);
+    assert.equal((await post('/oauth/introspect', { token: refreshToken }, auth)).body.active, false);
+    assert.equal((await post('/oauth/introspect', { token: agentAccess }, auth)).body.active, false);
+  });
+
   it('RFC 8414: the metadata names no authorization endpoint nor anything that would need one', async () => {
     const { body } = await t.http.get('/.well-known/oauth-authorization-server');
     for (const absent of ['authorization_endpoint', 'code_challenge_methods_supported', 'response_modes_supported']) assert.equal(body[absent], undefined, absent);
@@ -141,7 +177,7 @@ describe('OAuth 2.0 endpoints, RFC by RFC', () => {
     assert.equal(body.issuer, t.server.config.publicUrl);
   });
 
-  it('RFC 7662 §2.2: active answers carry scope, client_id, sub, exp, iat, token_type and iss', async () => {
+  it('RFC 7662 §2.2: active answers carry scope, client_id, sub, exp, iat and iss, and token_type for access tokens', async () => {
     const auth = { authorization: `Bearer ${admin.accessToken}` };
     const issuer = t.server.config.publicUrl;
     const access = await post('/oauth/introspect', { token: admin.accessToken }, auth);
@@ -153,7 +189,8 @@ describe('OAuth 2.0 endpoints, RFC by RFC', () => {
 
     const refresh = await post('/oauth/introspect', { token: admin.refreshToken }, auth);
     assert.equal(refresh.body.active, true);
-    for (const field of ['scope', 'client_id', 'sub', 'token_type']) assert.equal(typeof refresh.body[field], 'string', `refresh token: ${field}`);
+    for (const field of ['scope', 'client_id', 'sub']) assert.equal(typeof refresh.body[field], 'string', `refresh token: ${field}`);
+    assert.equal(refresh.body.token_type, undefined, 'a refresh token is not presented to resource servers: no token_type');
     assert.equal(refresh.body.iss, issuer);
     assert.equal(typeof refresh.body.iat, 'number');
     assert.ok(Number(refresh.body.iat) <= seconds());
