@@ -148,7 +148,11 @@ export class SessionService {
     if (!user || user.disabledAt !== null) throw new AimError('invalid_token', 'the account no longer exists');
     const keys = this.throttle ? await this.throttle.loginKeys(user.email, meta.ip ?? '') : [];
     await this.throttle?.check(keys, () => this.recordPasswordChangeFailure(user, 'throttled', meta.ip));
-    const changed = await this.users.changePassword(user.id, current, next, meta.ip);
+    // The other sessions end in the password's own transaction: a changed password always means they are gone.
+    const except = meta.familyId;
+    const changed = await this.users.changePassword(user.id, current, next, meta.ip, (s, locked) =>
+      this.revokeAllForUserIn(s, locked, 'password_changed', { kind: 'session', ...(except && { except }) }, meta),
+    );
     if (!changed) {
       await this.throttle?.failure(keys);
       await this.notifyFailure({ email: user.email, ip: meta.ip, reason: 'invalid_current_password', user });
@@ -156,8 +160,8 @@ export class SessionService {
       throw new AimError('invalid_credentials', 'current password is wrong');
     }
     await this.throttle?.success(keys);
-    const except = meta.familyId;
-    return this.revokeAllForUser(changed, 'password_changed', { kind: 'session', ...(except && { except }) }, meta);
+    await this.stopAccess(changed.alongside);
+    return changed.alongside.length;
   }
 
   private async notifyFailure(failure: LoginFailure): Promise<void> {

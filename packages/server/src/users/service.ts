@@ -1,11 +1,12 @@
 import type { Role } from '@aim/protocol';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../core/clock.js';
+import { constantTimeEqual } from '../core/hashing.js';
 import { AimError, notFound } from '../core/errors.js';
 import type { OrgId, UserId } from '../core/ids.js';
 import type { Random } from '../core/random.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, PasswordHasher } from './passwords.js';
-import type { StoreHub } from '../storage/stores.js';
+import type { StoreHub, Stores } from '../storage/stores.js';
 import type { UserChangeOutcome } from './store.js';
 import { normalizeEmail, type User, type UserWithSecret } from './types.js';
 
@@ -185,16 +186,33 @@ export class UserService {
   }
 
   /**
-   * Verifies the current password, then stores the new one; undefined when the current password is wrong (the caller
-   * throttles, audits and answers that). Revoking other sessions is the caller's next step.
+   * Verifies the current password, then stores the new one and runs `alongside` in the same transaction (the caller
+   * ends the user's other sessions there, so a changed password always means they are gone). Undefined when the
+   * current password is wrong, or was changed by someone else since it was checked; the caller throttles, audits
+   * and answers that. A user disabled meanwhile is `invalid_token`, as for a sign-in.
    */
-  async changePassword(id: UserId, current: string, next: string, ip: string | null): Promise<User | undefined> {
+  async changePassword<T>(
+    id: UserId,
+    current: string,
+    next: string,
+    ip: string | null,
+    alongside: (s: Stores, user: User) => Promise<T>,
+  ): Promise<{ user: User; alongside: T } | undefined> {
     const user = await this.hub.users.findById(id);
     if (!user || !(await this.hasher.verify(user.passwordHash, current))) return undefined;
     checkPasswordPolicy(next);
+    // Hashing stays outside the transaction: argon2 takes tens of milliseconds and must not hold a write lock.
     const passwordHash = await this.hasher.hash(next);
-    await this.hub.transaction(async (s) => {
-      await s.users.updatePassword(id, passwordHash, this.clock.now());
+    const { passwordHash: _hidden, ...visible } = user;
+    return this.hub.transaction(async (s) => {
+      // The user's row first, the lock order of disable, delete and reset, so none of them can deadlock with this.
+      if (!(await s.users.lockIfActive(id, 'update'))) throw new AimError('invalid_token', 'the account no longer exists');
+      // Two changes checked against the same old password: only the first to lock may write (argon2 salts every
+      // hash, so an unchanged hash means an unchanged password).
+      const locked = await s.users.findById(id);
+      if (!locked || !constantTimeEqual(locked.passwordHash, user.passwordHash)) return undefined;
+      const now = this.clock.now();
+      await s.users.updatePassword(id, passwordHash, now);
       // The owner knows their password again: a reset link made for them meanwhile is no longer needed.
       await s.passwordResets.deletePasswordResets(id);
       await this.audit.withStore(s.audit).record({
@@ -204,9 +222,8 @@ export class UserService {
         subject: { type: 'user', id },
         ip,
       });
+      return { user: { ...visible, passwordChangedAt: now }, alongside: await alongside(s, visible) };
     });
-    const { passwordHash: _hidden, ...visible } = user;
-    return visible;
   }
 }
 

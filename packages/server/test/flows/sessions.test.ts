@@ -106,6 +106,23 @@ for (const store of STORE_KINDS) {
       const old = await t.http.post('/api/v1/public/login', { email: user.email, password: user.password });
       assert.equal(old.status, 401);
     });
+
+    it('two password changes racing from the same current password: one wins, the other is refused and changes nothing', async () => {
+      const user = await t.createUser({ role: 'viewer' });
+      const login = async () => (await t.http.post<Pair>('/api/v1/public/login', { email: user.email, password: user.password })).body;
+      const [a, b, bystander] = [await login(), await login(), await login()];
+      const change = (session: Pair, next: string) =>
+        t.http.post('/api/v1/auth/password', { current_password: user.password, new_password: next }, { token: session.access_token });
+      const answers = await Promise.all([change(a, 'first racing new password'), change(b, 'second racing new password')]);
+      assert.deepEqual(answers.map((r) => r.status).sort(), [200, 401]);
+      const winner = answers[0]!.status === 200 ? 'first racing new password' : 'second racing new password';
+      const loser = winner.startsWith('first') ? 'second racing new password' : 'first racing new password';
+      assert.equal(answers.find((r) => r.status === 200)!.body.sessions_revoked, 2, 'the loser and the bystander');
+      assert.equal(answers.find((r) => r.status === 401)!.body.error, 'invalid_credentials');
+      assert.equal((await t.http.post('/api/v1/public/login', { email: user.email, password: winner })).status, 200);
+      assert.equal((await t.http.post('/api/v1/public/login', { email: user.email, password: loser })).status, 401);
+      assert.equal((await t.http.post('/api/v1/auth/refresh', { refresh_token: bystander.refresh_token })).status, 401);
+    });
   });
 }
 
