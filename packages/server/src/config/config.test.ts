@@ -33,6 +33,10 @@ describe('configuration', () => {
     ['AIM_DATABASE_URL', 'mysql://x'],
     ['AIM_REDIS_URL', 'not a url'],
     ['AIM_PUBLIC_URL', 'ftp://x'],
+    ['AIM_PUBLIC_URL', 'https://example.com/aim'],
+    ['AIM_PUBLIC_URL', 'https://example.com/?tenant=1'],
+    ['AIM_PUBLIC_URL', 'https://admin:secret@example.com'],
+    ['AIM_PUBLIC_URL', 'https://example.com/#top'],
     ['AIM_MASTER_KEY', 'short'],
     ['AIM_MASTER_KEY_PREVIOUS', 'short'],
     ['AIM_MASTER_KEY_PREVIOUS', `${'ab'.repeat(32)},not-a-key`],
@@ -64,6 +68,7 @@ describe('configuration', () => {
   it('unset, the public URL follows the port; set, it is kept as given', () => {
     assert.equal(loadConfig({ AIM_PORT: '9090' }).publicUrl, 'http://localhost:9090');
     assert.equal(loadConfig({ AIM_PORT: '9090', AIM_PUBLIC_URL: 'https://aim.example.com/' }).publicUrl, 'https://aim.example.com');
+    assert.equal(loadConfig({ AIM_PUBLIC_URL: 'HTTPS://Aim.Example.com:443' }).publicUrl, 'https://aim.example.com', 'the issuer is the normal form');
     assert.equal(loadConfig({ AIM_PORT: '0' }).publicUrl, 'http://localhost:8080', 'a port picked at bind time is not known yet');
   });
 

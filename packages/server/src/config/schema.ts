@@ -61,8 +61,12 @@ export const SETTINGS = {
   publicUrl: setting({
     env: 'AIM_PUBLIC_URL',
     default: 'http://localhost:8080',
-    doc: 'Issuer of tokens and base of links; unset, `http://localhost:<AIM_PORT>`. `https://` turns on Secure cookies and HSTS.',
-    schema: url(['http:', 'https:']).transform((v) => v.replace(/\/+$/, '')),
+    doc: 'Issuer of tokens and base of links, an origin with no path (AIM serves at the root of its host); unset, `http://localhost:<AIM_PORT>`. `https://` turns on Secure cookies and HSTS.',
+    // A path would name routes, cookie paths and discovery documents the server does not serve there.
+    schema: z
+      .string()
+      .refine(isPublicOrigin, 'must be an http or https origin (scheme://host[:port]) with no path, query or credentials')
+      .transform((v) => new URL(v).origin),
   }),
   environment: setting({
     env: 'AIM_ENVIRONMENT',
@@ -254,6 +258,13 @@ export function decodeKey(value: string): Buffer | undefined {
     return bytes.length === 32 ? bytes : undefined;
   }
   return undefined;
+}
+
+/** An http(s) URL that names only an origin, though perhaps not in its normal form (`HTTPS://Aim.Example.com/`). */
+function isPublicOrigin(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
 }
 
 /** An origin as browsers send it: scheme, host and optional port, nothing else. */
