@@ -5,14 +5,17 @@ import type {
   AgentView,
   ApiKeyView,
   AuditCheckpointView,
+  CompletedPasswordReset,
   IssuedApiKey,
   IssuedPasswordReset,
   IssuedSdkToken,
   Me,
   Page,
   RevokedCredentials,
+  RotatedApiKey,
   SdkTokenView,
   SessionView,
+  UserSummary,
   UserView,
   VerificationDay,
   VerifyDecision,
@@ -140,7 +143,7 @@ export class AIMClient {
       }),
     list: (page: { limit?: number; cursor?: string } = {}) => this.request<Page<'api_keys', ApiKeyView>>('GET', '/api/v1/api-keys', { query: page }),
     revoke: (id: string) => this.request<ApiKeyView>('DELETE', `/api/v1/api-keys/${encodeURIComponent(id)}`),
-    rotate: (id: string) => this.request<IssuedApiKey>('POST', `/api/v1/api-keys/${encodeURIComponent(id)}/rotate`),
+    rotate: (id: string) => this.request<RotatedApiKey>('POST', `/api/v1/api-keys/${encodeURIComponent(id)}/rotate`),
   };
 
   /**
@@ -199,10 +202,10 @@ export class AIMClient {
    */
   readonly users = {
     list: () => this.request<{ users: UserView[] }>('GET', '/api/v1/users'),
-    create: (input: { email: string; password: string; role: UserView['role'] }) => this.request<UserView>('POST', '/api/v1/users', { json: input }),
+    create: (input: { email: string; password: string; role: UserView['role'] }) => this.request<UserSummary>('POST', '/api/v1/users', { json: input }),
     /** A role that loses any scope also ends the person's sessions and SDK tokens and revokes their API keys. */
     setRole: (id: string, role: UserView['role']) =>
-      this.request<UserView & { revoked: RevokedCredentials }>('PATCH', `/api/v1/users/${encodeURIComponent(id)}`, { json: { role } }),
+      this.request<UserSummary & { revoked: RevokedCredentials }>('PATCH', `/api/v1/users/${encodeURIComponent(id)}`, { json: { role } }),
     disable: (id: string) => this.request<UserView & { revoked: RevokedCredentials }>('POST', `/api/v1/users/${encodeURIComponent(id)}/disable`),
     enable: (id: string) => this.request<UserView>('POST', `/api/v1/users/${encodeURIComponent(id)}/enable`),
     remove: (id: string) =>
@@ -260,8 +263,8 @@ export class AIMClient {
    * const { email } = await AIMClient.completePasswordReset({ baseUrl: 'https://aim.example.com' }, token, newPassword);
    * ```
    */
-  static async completePasswordReset(options: TransportOptions, token: string, newPassword: string): Promise<{ email: string; sessions_revoked: number }> {
-    const answer = await new Transport(options).send<{ email: string; sessions_revoked: number }>({
+  static async completePasswordReset(options: TransportOptions, token: string, newPassword: string): Promise<CompletedPasswordReset> {
+    const answer = await new Transport(options).send<CompletedPasswordReset>({
       method: 'POST',
       path: '/api/v1/public/password-reset',
       json: { token, new_password: newPassword },

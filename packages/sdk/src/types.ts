@@ -1,7 +1,7 @@
 /** Wire shapes, as the server sends them (snake_case, times in milliseconds since the epoch). */
 
-/** One page of a list: `{agents: [...], total, next_cursor}` and the like. */
-export type Page<K extends string, T> = { [key in K]: T[] } & { total?: number; next_cursor: string | null };
+/** One page of a list that counts its matches: `{agents: [...], total, next_cursor}`, `{api_keys: [...], total, next_cursor}`. */
+export type Page<K extends string, T> = { [key in K]: T[] } & { total: number; next_cursor: string | null };
 
 export interface AgentView {
   agent_id: string;
@@ -66,21 +66,47 @@ export interface VerifyDecision {
   rotation_due: boolean;
 }
 
+/** An API key as lists show it: never the key itself. */
 export interface ApiKeyView {
   id: string;
   name: string;
+  /** `ak_<environment>_` and the first 8 characters of the secret. */
   prefix: string;
   scopes: string[];
-  status: string;
-  expires_at: number;
+  environment: string;
+  /** `grace`: rotated, still accepted until `grace_until`. */
+  status: 'active' | 'grace' | 'rotated' | 'revoked' | 'expired';
   created_at: number;
+  created_by: string;
+  expires_at: number;
+  /** Active, and expires within 14 days. */
+  expiring_soon: boolean;
   last_used_at: number | null;
-  [field: string]: unknown;
+  last_used_ip: string | null;
+  rate_limit_per_minute: number | null;
+  revoked_at: number | null;
+  rotated_at: number | null;
+  grace_until: number | null;
+  replaced_by: string | null;
+  rotated_from: string | null;
 }
 
-/** A new API key: `key` appears in this answer only. */
-export interface IssuedApiKey extends ApiKeyView {
+/** A new API key (create or rotate): `key` appears in this answer only, which has none of a listed key's usage fields. */
+export interface IssuedApiKey {
+  id: string;
+  name: string;
   key: string;
+  prefix: string;
+  scopes: string[];
+  expires_at: number;
+  created_at: number;
+  rate_limit_per_minute: number | null;
+}
+
+/** A rotation's answer: the successor, and the key it replaces (still accepted until `previous.grace_until`). */
+export interface RotatedApiKey extends IssuedApiKey {
+  rotated_from: string;
+  previous: ApiKeyView;
 }
 
 /** A new SDK token: `refresh_token` appears in this answer only. */
@@ -132,12 +158,22 @@ export interface AuditCheckpointView {
   checkpoint: string;
 }
 
-/** A person of your organization, as admins see them (`GET /api/v1/users`). */
-export interface UserView {
+/**
+ * A person as most answers show them: `GET /api/v1/auth/me` (with `mfa_enabled`), a login's `user`, creating a user,
+ * changing their role.
+ */
+export interface UserSummary {
   id: string;
   email: string;
   role: 'admin' | 'manager' | 'member' | 'viewer';
   organization_id: string;
+  created_at?: number;
+  disabled_at?: number | null;
+  mfa_enabled?: boolean;
+}
+
+/** A person of your organization, as admins see them (`GET /api/v1/users`, and disabling, enabling, resetting 2FA). */
+export interface UserView extends UserSummary {
   created_at: number;
   disabled_at: number | null;
   status: 'active' | 'disabled';
@@ -158,6 +194,12 @@ export interface IssuedPasswordReset {
   /** The web UI's page, with the token in the URL fragment. */
   reset_url: string;
   expires_at: number;
+}
+
+/** A reset link used (`POST /api/v1/public/password-reset`): whose password changed, and how many of their sessions ended. */
+export interface CompletedPasswordReset {
+  email: string;
+  sessions_revoked: number;
 }
 
 /** One of your signed-in sessions (web UI or a password login): never a token. */

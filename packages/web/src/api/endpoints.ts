@@ -14,6 +14,7 @@ import type {
   PasswordResetDone,
   AuditVerification,
   CreatedApiKey,
+  ListedUser,
   RegisteredAgent,
   Revoked,
   Role,
@@ -90,13 +91,13 @@ export const alerts = {
 };
 
 export const users = {
-  list: () => request<{ users: User[] }>('GET', '/api/v1/users'),
+  list: () => request<{ users: ListedUser[] }>('GET', '/api/v1/users'),
   create: (body: { email: string; password: string; role: Role }) => request<User>('POST', '/api/v1/users', { body }),
   setRole: (userId: string, role: Role) => request<User>('PATCH', `/api/v1/users/${id(userId)}`, { body: { role } }),
-  disable: (userId: string) => request<User & { revoked: Revoked }>('POST', `/api/v1/users/${id(userId)}/disable`),
-  enable: (userId: string) => request<User>('POST', `/api/v1/users/${id(userId)}/enable`),
+  disable: (userId: string) => request<ListedUser & { revoked: Revoked }>('POST', `/api/v1/users/${id(userId)}/disable`),
+  enable: (userId: string) => request<ListedUser>('POST', `/api/v1/users/${id(userId)}/enable`),
   remove: (userId: string) => request<{ id: string; deleted: true; revoked: Revoked }>('DELETE', `/api/v1/users/${id(userId)}`),
-  resetMfa: (userId: string) => request<User>('POST', `/api/v1/users/${id(userId)}/mfa/reset`),
+  resetMfa: (userId: string) => request<ListedUser>('POST', `/api/v1/users/${id(userId)}/mfa/reset`),
   /** A one-time link replacing any earlier one; 409 for yourself or a disabled account. */
   resetPassword: (userId: string) => request<IssuedPasswordReset>('POST', `/api/v1/users/${id(userId)}/password-reset`),
 };
