@@ -219,9 +219,12 @@ export class AgentService {
     return this.keyView({ ...key, revokedAt: now }, now);
   }
 
-  /** An admin sets a new key (after a revocation or an expiry): every other live key retires now. */
+  /**
+   * An admin sets a new key (after a revocation or an expiry): every other live key retires now. Admins only: unlike
+   * a rotation, nothing proves the caller holds the current key, and whoever sets the key can sign as the agent.
+   */
   async replaceKey(principal: Principal, id: string, publicKeyInput: string): Promise<KeyView> {
-    requireScope(principal, 'agents:write');
+    requireScope(principal, 'admin');
     const agent = await this.find(principal.organizationId, id);
     if (agent.status === 'revoked') throw new AimError('conflict', 'a revoked agent cannot get new keys');
     const now = this.clock.now();
@@ -298,7 +301,7 @@ export class AgentService {
   }
 }
 
-function requireScope(principal: Principal, scope: 'agents:read' | 'agents:write'): void {
+function requireScope(principal: Principal, scope: 'agents:read' | 'agents:write' | 'admin'): void {
   if (!hasScope(principal, scope)) throw new AimError('insufficient_scope', `this needs the "${scope}" scope`);
 }
 

@@ -146,9 +146,14 @@ export class ApiKeyService {
     return this.stateOf(key, this.clock.now());
   }
 
-  /** Stops a key at once: on this node now, on others through the revocation list (and within CACHE_TTL at most). */
+  /**
+   * Stops a key at once: on this node now, on others through the revocation list (and within CACHE_TTL at most).
+   * As for rotation, the caller must be allowed to grant the key's scopes: a member cannot cut off an admin's
+   * automation.
+   */
   async revoke(principal: Principal, id: string, meta: RequestMeta): Promise<ApiKeyState> {
-    if (!isUuid(id)) throw notFound('API key');
+    const current = await this.get(principal.organizationId, id);
+    this.checkGrant(principal, await this.creatorOf(principal), current.scopes, 'revoke');
     const now = this.clock.now();
     const result = await this.hub.transaction(async (s) => {
       const revoked = await s.apiKeys.revokeApiKey(principal.organizationId, id as ApiKeyId, now);
@@ -389,11 +394,11 @@ export class ApiKeyService {
   }
 
   /** A key can never do more than its creator's role allows, nor more than the credential that asks for it. */
-  private checkGrant(principal: Principal, creator: User, scopes: readonly Scope[]): void {
+  private checkGrant(principal: Principal, creator: User, scopes: readonly Scope[], doing = 'grant'): void {
     const allowed = ROLE_SCOPES[creator.role];
     for (const scope of scopes) {
       if (!allowed.includes(scope) || !hasScope(principal, scope)) {
-        throw new AimError('insufficient_scope', `you cannot grant the "${scope}" scope`);
+        throw new AimError('insufficient_scope', doing === 'grant' ? `you cannot grant the "${scope}" scope` : `you cannot ${doing} a key with the "${scope}" scope`);
       }
     }
   }

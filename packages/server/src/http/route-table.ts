@@ -106,7 +106,8 @@ export function routeTable(h: Handlers): Route[] {
 
     // agent keys: rotation needs agents:write or the agent's own token, checked by the service
     { method: 'GET', url: '/api/v1/agents/:id/keys', access: { ...ANY, scope: 'agents:read' }, handler: h.agents.keys },
-    { method: 'POST', url: '/api/v1/agents/:id/keys', access: { ...ANY, scope: 'agents:write' }, handler: h.agents.replaceKey },
+    // Setting a key outright (no signature by the current one) lets the caller sign as the agent: admins only.
+    { method: 'POST', url: '/api/v1/agents/:id/keys', access: { ...ANY, scope: 'admin' }, handler: h.agents.replaceKey },
     { method: 'POST', url: '/api/v1/agents/:id/keys/rotate', access: ANY, handler: h.agents.rotateKey },
     { method: 'POST', url: '/api/v1/agents/:id/keys/:keyId/revoke', access: { ...ANY, scope: 'agents:write' }, handler: h.agents.revokeKey },
 

@@ -263,6 +263,30 @@ describe('agents and verify-action', () => {
     assert.equal(verifyRes.status, 403);
     assert.equal((await t.http.post('/api/v1/agents', { name: 'nope' }, { token: viewer.accessToken })).status, 403);
   });
+
+  it('only an admin sets an agent a new key: agents:write alone cannot take over an identity', async () => {
+    const agent = await registerAgent(t.http, admin.accessToken, { capabilities: ['payments:send'] });
+    const member = await t.signIn({ role: 'member', organizationId: admin.organizationId });
+    const manager = await t.signIn({ role: 'manager', organizationId: admin.organizationId });
+    const memberKey = await t.http.post('/api/v1/api-keys', { name: 'defaults' }, { token: member.accessToken });
+    assert.ok((memberKey.body.scopes as string[]).includes('agents:write'));
+    const thief = newKeyPair();
+    for (const [who, auth] of [
+      ['member', { token: member.accessToken }],
+      ['manager', { token: manager.accessToken }],
+      ['default API key', { apiKey: String(memberKey.body.key) }],
+    ] as const) {
+      const res = await t.http.post(`/api/v1/agents/${agent.id}/keys`, { public_key: thief.publicKey }, auth);
+      assert.equal(res.status, 403, who);
+      assert.equal(res.body.error, 'insufficient_scope', who);
+    }
+    const forged = await verifyAction(agent.id, signedAction(agent.id, thief.privateKey, 'payments:send', 'acct-1'));
+    assert.equal(forged.status, 401, 'the thief key was never registered');
+    assert.equal((await verifyAction(agent.id, signedAction(agent.id, agent.keys.privateKey, 'payments:send', 'acct-1'))).status, 200);
+    const fresh = newKeyPair();
+    assert.equal((await t.http.post(`/api/v1/agents/${agent.id}/keys`, { public_key: fresh.publicKey }, { token: admin.accessToken })).status, 201);
+    assert.equal((await verifyAction(agent.id, signedAction(agent.id, fresh.privateKey, 'payments:send', 'acct-1'))).status, 200);
+  });
 });
 
 for (const store of STORE_KINDS) {

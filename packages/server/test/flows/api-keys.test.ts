@@ -227,6 +227,12 @@ describe('API keys: refusals, scopes and organizations', () => {
     const memberKey = await createKey(t, { token: member.accessToken }, { name: 'member default' });
     assert.deepEqual(memberKey.scopes, ['agents:read', 'agents:write', 'verify']);
     assertRefused(await t.http.post(`/api/v1/api-keys/${adminKey.id}/rotate`, undefined, { token: member.accessToken }), 'insufficient_scope', 'member rotates an admin key');
+    assertRefused(await t.http.request(`/api/v1/api-keys/${adminKey.id}`, { method: 'DELETE', token: member.accessToken }), 'insufficient_scope', 'member revokes an admin key');
+    assert.equal((await t.http.get('/api/v1/api-keys', { apiKey: adminKey.key })).status, 200, 'the admin key still works');
+    // Within what one may grant, keys are anyone's to revoke, the member's own and a colleague's alike.
+    const colleague = await createKey(t, { token: admin.accessToken }, { name: 'colleague default' });
+    assert.equal((await t.http.request(`/api/v1/api-keys/${colleague.id}`, { method: 'DELETE', token: member.accessToken })).status, 200);
+    assert.equal((await t.http.request(`/api/v1/api-keys/${memberKey.id}`, { method: 'DELETE', token: member.accessToken })).status, 200);
 
     const viewer = await t.signIn({ role: 'viewer', organizationId: admin.organizationId });
     assertRefused(await t.http.post('/api/v1/api-keys', { name: 'x' }, { token: viewer.accessToken }), 'insufficient_scope', 'viewer creates a key');
