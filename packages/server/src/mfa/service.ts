@@ -83,8 +83,9 @@ export class MfaService implements SecondFactor {
     await this.throttle?.success(keys);
     const { shown: codes, records } = this.newRecoveryCodes();
     await this.hub.transaction(async (s) => {
-      if (!(await s.mfa.enableTotp(user.id, step, records, this.clock.now()))) {
-        throw new AimError('conflict', 'two-factor authentication was turned on by another request');
+      // The secret the code came from: a setup since then replaced it, and the code proves nothing about the new one.
+      if (!(await s.mfa.enableTotp(user.id, factor.secretSealed, step, records, this.clock.now()))) {
+        throw new AimError('conflict', 'two-factor authentication was turned on or set up again by another request; start over');
       }
       await this.audit.withStore(s.audit).record(ownFactorEvent(user, 'mfa.totp_enabled', meta, { recovery_codes: codes.length }));
     });

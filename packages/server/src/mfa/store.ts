@@ -10,9 +10,10 @@ export interface MfaStore {
   savePendingTotp(userId: UserId, secretSealed: string, now: number): Promise<boolean>;
   /**
    * Enables the pending factor with the time step of the code that proved it, and replaces the recovery codes.
-   * Of concurrent calls exactly one answers true (a conditional UPDATE on `enabled_at IS NULL`).
+   * Of concurrent calls exactly one answers true (a conditional UPDATE on `enabled_at IS NULL`); `secretSealed` is
+   * the pending secret the code was checked against, so a setup that replaced it meanwhile makes this answer false.
    */
-  enableTotp(userId: UserId, step: number, recoveryCodes: NewRecoveryCode[], now: number): Promise<boolean>;
+  enableTotp(userId: UserId, secretSealed: string, step: number, recoveryCodes: NewRecoveryCode[], now: number): Promise<boolean>;
   /**
    * Accepts a time step at most once: moves `last_used_step` forward only if `step` is newer (a conditional
    * UPDATE), so of concurrent calls with one code, on any node, exactly one answers true.

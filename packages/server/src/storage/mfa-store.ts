@@ -45,12 +45,13 @@ export class KyselyMfaStore extends KyselyStore implements MfaStore {
     return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
   }
 
-  async enableTotp(userId: UserId, step: number, recoveryCodes: NewRecoveryCode[], now: number): Promise<boolean> {
+  async enableTotp(userId: UserId, secretSealed: string, step: number, recoveryCodes: NewRecoveryCode[], now: number): Promise<boolean> {
     return this.atomically(async (trx) => {
       const enabled = await trx
         .updateTable('mfa_totp')
         .set({ enabled_at: now, last_used_step: step })
         .where('user_id', '=', userId)
+        .where('secret_sealed', '=', secretSealed)
         .where('enabled_at', 'is', null)
         .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', step)]))
         .executeTakeFirst();

@@ -32,7 +32,7 @@ for (const kind of STORE_KINDS) {
       const userId = await newUser();
       assert.equal(await fresh.stores.mfa.savePendingTotp(userId, 'sealed-1', clock.now()), true);
       const codes = Array.from({ length: 3 }, (_, i) => ({ id: uuid(), codeHash: sha(`${userId}:${i}`) }));
-      assert.equal(await fresh.stores.mfa.enableTotp(userId, step, codes, clock.now()), true);
+      assert.equal(await fresh.stores.mfa.enableTotp(userId, 'sealed-1', step, codes, clock.now()), true);
       return userId;
     }
 
@@ -51,12 +51,13 @@ for (const kind of STORE_KINDS) {
       assert.equal(await fresh.stores.mfa.useTotpStep(userId, 200), false);
     });
 
-    it('totp: a pending factor accepts no step; an enabled one is not replaced by a new setup', async () => {
+    it('totp: a pending factor accepts no step; enabling needs the secret still pending; an enabled one is not replaced by a new setup', async () => {
       const userId = await newUser();
       await fresh.stores.mfa.savePendingTotp(userId, 'pending', clock.now());
       assert.equal(await fresh.stores.mfa.useTotpStep(userId, 5), false);
       assert.equal(await fresh.stores.mfa.savePendingTotp(userId, 'pending-2', clock.now()), true, 'a pending secret may be replaced');
-      await fresh.stores.mfa.enableTotp(userId, 6, [], clock.now());
+      assert.equal(await fresh.stores.mfa.enableTotp(userId, 'pending', 6, [], clock.now()), false, 'a code from the replaced secret');
+      assert.equal(await fresh.stores.mfa.enableTotp(userId, 'pending-2', 6, [], clock.now()), true);
       assert.equal(await fresh.stores.mfa.savePendingTotp(userId, 'attacker', clock.now()), false);
       assert.equal((await fresh.stores.mfa.findTotp(userId))?.secretSealed, 'pending-2');
     });
@@ -65,7 +66,7 @@ for (const kind of STORE_KINDS) {
       const userId = await newUser();
       await fresh.stores.mfa.savePendingTotp(userId, 'sealed', clock.now());
       const attempts = Array.from({ length: 10 }, (_, i) => [{ id: uuid(), codeHash: sha(`attempt-${i}`) }]);
-      const outcomes = await Promise.all(attempts.map((codes) => fresh.stores.mfa.enableTotp(userId, 50, codes, clock.now())));
+      const outcomes = await Promise.all(attempts.map((codes) => fresh.stores.mfa.enableTotp(userId, 'sealed', 50, codes, clock.now())));
       assert.equal(outcomes.filter(Boolean).length, 1);
       const winner = outcomes.indexOf(true);
       assert.equal(await fresh.stores.mfa.countUnusedRecoveryCodes(userId), 1);

@@ -113,7 +113,7 @@ for (const kind of STORE_KINDS) {
         );
       }
       await fresh.stores.mfa.savePendingTotp(user, 'sealed', clock.now());
-      await fresh.stores.mfa.enableTotp(user, 1, [{ id: uuid(), codeHash: sha(`rc-${user}`) }], clock.now());
+      await fresh.stores.mfa.enableTotp(user, 'sealed', 1, [{ id: uuid(), codeHash: sha(`rc-${user}`) }], clock.now());
 
       await fresh.stores.transaction(async (s) => {
         assert.equal((await s.users.changeUser(org, user, { kind: 'delete', tombstoneEmail: `deleted:${user}` }, 9)).kind, 'changed');
@@ -181,7 +181,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(await fresh.stores.mfa.replaceRecoveryCodes(user, codes('none'), 1), false, 'no factor');
       await fresh.stores.mfa.savePendingTotp(user, 'sealed', 1);
       assert.equal(await fresh.stores.mfa.replaceRecoveryCodes(user, codes('pending'), 1), false, 'pending factor');
-      await fresh.stores.mfa.enableTotp(user, 1, codes('old'), 1);
+      await fresh.stores.mfa.enableTotp(user, 'sealed', 1, codes('old'), 1);
       assert.equal(await fresh.stores.mfa.consumeRecoveryCode(user, sha('old:0'), 2), true);
       assert.equal(await fresh.stores.mfa.replaceRecoveryCodes(user, codes('new'), 3), true);
       assert.equal(await fresh.stores.mfa.consumeRecoveryCode(user, sha('old:1'), 4), false, 'old codes stop');
