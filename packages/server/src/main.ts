@@ -108,6 +108,7 @@ export interface AimServer {
 }
 
 const USAGE_FLUSH_INTERVAL_MS = 5000;
+const REVOCATION_CATCH_UP_MS = 30_000;
 /** verify-action rejections that raise an alert when this many arrive for one agent within a minute. */
 const REJECTION_BURSTS = {
   invalid_signature: { type: 'invalid_signatures', threshold: 10 },
@@ -293,6 +294,10 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
 
     // API-key usage is counted in memory and written in batches: no row per request.
     const stopFlushing = apiKeys.startFlushing(USAGE_FLUSH_INTERVAL_MS, (error) => logger.warn({ err: error }, 'API key usage flush failed; will retry'));
+    // With several nodes, revocations one of them could not announce (Redis down) reach the others from the database.
+    const stopCatchingUp = redis
+      ? revocations.startCatchingUp(REVOCATION_CATCH_UP_MS, (error) => logger.warn({ err: error }, 'reading revocations from the database failed'))
+      : () => undefined;
 
     return {
       app,
@@ -309,6 +314,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         // After the last request: what it counted is written before the pool closes.
         stopFlushing();
         stopKeyExpiry();
+        stopCatchingUp();
         await apiKeys.flushUsage().catch((error: unknown) => logger.error({ err: error }, 'API key usage could not be written at shutdown'));
         await retention.stop();
         await webhook?.close();

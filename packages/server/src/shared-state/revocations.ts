@@ -32,9 +32,24 @@ export class DurableRevocationList implements RevocationList {
   ) {}
 
   async load(): Promise<void> {
-    const now = this.clock.now();
-    await this.store.pruneRevocations(now);
-    for (const { id, until } of await this.store.activeRevocations(now)) this.inner.remember(id, until);
+    await this.store.pruneRevocations(this.clock.now());
+    await this.catchUp();
+  }
+
+  /** Adds to memory every revocation in force that the database holds, including those no one announced here. */
+  async catchUp(): Promise<void> {
+    for (const { id, until } of await this.store.activeRevocations(this.clock.now())) this.inner.remember(id, until);
+  }
+
+  /**
+   * Catches up every `intervalMs` until the returned function is called. Nodes announce revocations through Redis;
+   * one that revoked while Redis was unreachable saved the revocation but could not announce it, and without this
+   * the other nodes would accept the credential until it expired on its own.
+   */
+  startCatchingUp(intervalMs: number, onError: (error: unknown) => void): () => void {
+    const timer = setInterval(() => void this.catchUp().catch(onError), intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   async revoke(id: string, until: number): Promise<void> {

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { STORE_KINDS } from '../../../test/support/databases.js';
 import { useFreshStores } from '../../../test/support/fresh-stores.js';
+import { ManualClock } from '../../core/clock.js';
+import { DurableRevocationList, MemoryRevocationList, type RevocationList } from '../../shared-state/revocations.js';
 
 const T = 1_800_000_000_000;
 
@@ -23,6 +25,21 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(active, ['family-a', 'jti-new']);
       assert.equal(await fresh.stores.revocations.pruneRevocations(T), 1);
       assert.equal(await fresh.stores.revocations.pruneRevocations(T), 0);
+    });
+
+    it('a node catches up from the database on revocations another node saved but could not announce', async () => {
+      const clock = new ManualClock(T);
+      const node = (announce: RevocationList) => new DurableRevocationList(announce, fresh.stores.revocations, clock);
+      // Two nodes whose announcements (Redis, down) reach no one: each has only its own memory.
+      const revoking = node(new MemoryRevocationList(clock));
+      const other = node(new MemoryRevocationList(clock));
+      await revoking.revoke('family-partitioned', T + 60_000);
+      assert.equal(revoking.isRevoked('family-partitioned'), true);
+      assert.equal(other.isRevoked('family-partitioned'), false, 'not announced');
+      await other.catchUp();
+      assert.equal(other.isRevoked('family-partitioned'), true);
+      clock.advance(60_000);
+      assert.equal(other.isRevoked('family-partitioned'), false, 'until its end, no longer');
     });
   });
 }
