@@ -33,6 +33,9 @@ const ApiKeyView = Type.Object({
   grace_until: NullableTimestamp,
   replaced_by: NullableString,
   rotated_from: NullableString,
+  minted_by: Type.Union([Type.String(), Type.Null()], {
+    description: 'the API key whose request created (or rotated into being) this key; null when a person did it',
+  }),
 });
 
 /** The one response shape that carries the key: create and rotate. */
@@ -45,6 +48,7 @@ const CreatedApiKey = Type.Object({
   expires_at: Timestamp,
   created_at: Timestamp,
   rate_limit_per_minute: Type.Union([Type.Integer(), Type.Null()]),
+  minted_by: NullableString,
 });
 
 function apiKeyView(key: ApiKeyState) {
@@ -67,6 +71,7 @@ function apiKeyView(key: ApiKeyState) {
     grace_until: key.graceUntil,
     replaced_by: key.replacedBy,
     rotated_from: key.rotatedFrom,
+    minted_by: key.mintedBy,
   };
 }
 
@@ -80,6 +85,7 @@ function createdView({ key, plaintext }: IssuedApiKey) {
     expires_at: key.expiresAt,
     created_at: key.createdAt,
     rate_limit_per_minute: key.rateLimitPerMinute,
+    minted_by: key.mintedBy,
   };
 }
 
@@ -140,8 +146,26 @@ export function apiKeyHandlers(keys: ApiKeyService) {
     ),
 
     revoke: authed(
-      { summary: 'Revoke an API key: it stops working at once', tags, params: IdParams, response: { 200: ApiKeyView } },
-      async ({ principal, params, ip, userAgent }) => apiKeyView(await keys.revoke(principal, params.id, { ip, userAgent })),
+      {
+        summary: 'Revoke an API key: it stops working at once',
+        tags,
+        params: IdParams,
+        querystring: Type.Object({
+          revoke_minted: Type.Optional(
+            Type.Boolean({ default: false, description: 'also revoke every key minted by this one, by those, and so on (see minted_by)' }),
+          ),
+        }),
+        response: {
+          200: Type.Object({
+            ...ApiKeyView.properties,
+            minted_revoked: Type.Integer({ description: 'keys minted from this one that this call revoked (0 without revoke_minted)' }),
+          }),
+        },
+      },
+      async ({ principal, params, query, ip, userAgent }) => {
+        const revoked = await keys.revoke(principal, params.id, { ip, userAgent }, { revokeMinted: query.revoke_minted ?? false });
+        return { ...apiKeyView(revoked), minted_revoked: revoked.mintedRevoked };
+      },
     ),
 
     rotate: authed(

@@ -22,6 +22,8 @@ export const EXPIRING_SOON = 14 * DAY;
 /** How long a verified key is trusted from memory. Revocation on this node is immediate regardless. */
 export const CACHE_TTL = 30 * SECOND;
 const CACHE_MAX_ENTRIES = 10_000;
+/** Bound parameters per cascade statement: well under SQLite's and PostgreSQL's limits. */
+const PARENTS_PER_STATEMENT = 500;
 
 export interface ApiKeyServiceOptions {
   /** AIM_ENVIRONMENT: keys are issued for it, and keys of the other one are refused. */
@@ -113,6 +115,7 @@ export class ApiKeyService {
       createdAt: now,
       expiresAt: now + days * DAY,
       rotatedFrom: null,
+      mintedBy: mintedBy(principal),
       keyHash: sha256Hex(plaintext),
     };
     const key = await this.hub.transaction(async (s) => {
@@ -149,16 +152,25 @@ export class ApiKeyService {
   /**
    * Stops a key at once: on this node now, on others through the revocation list (and within CACHE_TTL at most).
    * As for rotation, the caller must be allowed to grant the key's scopes: a member cannot cut off an admin's
-   * automation.
+   * automation. With `revokeMinted`, every key minted by it, by those, and so on, is revoked in the same
+   * transaction (each audited with reason `minted_by_revoked`); `mintedRevoked` counts them.
    */
-  async revoke(principal: Principal, id: string, meta: RequestMeta): Promise<ApiKeyState> {
+  async revoke(
+    principal: Principal,
+    id: string,
+    meta: RequestMeta,
+    options: { revokeMinted?: boolean } = {},
+  ): Promise<ApiKeyState & { mintedRevoked: number }> {
     const current = await this.get(principal.organizationId, id);
+    // Minted keys never hold more scopes than the key that minted them, so this check covers the whole tree.
     this.checkGrant(principal, await this.creatorOf(principal), current.scopes, 'revoke');
     const now = this.clock.now();
     const result = await this.hub.transaction(async (s) => {
       const revoked = await s.apiKeys.revokeApiKey(principal.organizationId, id as ApiKeyId, now);
-      if (revoked?.changed) {
-        await this.audit.withStore(s.audit).record({
+      if (!revoked) return undefined;
+      const audit = this.audit.withStore(s.audit);
+      if (revoked.changed) {
+        await audit.record({
           organizationId: principal.organizationId,
           event: 'api_key.revoked',
           actor: principal.actor,
@@ -167,12 +179,52 @@ export class ApiKeyService {
           data: { prefix: revoked.key.prefix },
         });
       }
-      return revoked;
+      const minted = options.revokeMinted ? await this.revokeMintedTree(s, principal, revoked.key.id, now, meta) : [];
+      return { key: revoked.key, minted };
     });
     if (!result) throw notFound('API key');
-    await this.revocations.revoke(id, result.key.expiresAt);
-    this.changed(id as ApiKeyId);
-    return this.stateOf(result.key, now);
+    for (const key of [result.key, ...result.minted]) {
+      await this.revocations.revoke(key.id, key.expiresAt);
+      this.changed(key.id);
+    }
+    return { ...this.stateOf(result.key, now), mintedRevoked: result.minted.length };
+  }
+
+  /**
+   * Walks the keys minted from `root` generation by generation, through already-revoked ones too (what they minted
+   * may still work), revoking and auditing each unrevoked one. Minting follows creation, so there is no cycle; the
+   * `seen` set stops the walk anyway.
+   */
+  private async revokeMintedTree(s: Stores, principal: Principal, root: ApiKeyId, now: number, meta: RequestMeta): Promise<ApiKey[]> {
+    const audit = this.audit.withStore(s.audit);
+    const revoked: ApiKey[] = [];
+    const seen = new Set<ApiKeyId>([root]);
+    let parents: ApiKeyId[] = [root];
+    while (parents.length > 0) {
+      const next: ApiKeyId[] = [];
+      for (let i = 0; i < parents.length; i += PARENTS_PER_STATEMENT) {
+        const generation = await s.apiKeys.revokeMintedBy(principal.organizationId, parents.slice(i, i + PARENTS_PER_STATEMENT), now);
+        for (const key of generation.revoked) {
+          await audit.record({
+            organizationId: principal.organizationId,
+            event: 'api_key.revoked',
+            actor: principal.actor,
+            subject: { type: 'api_key', id: key.id },
+            ip: meta.ip,
+            data: { prefix: key.prefix, reason: 'minted_by_revoked', minted_by: key.mintedBy },
+          });
+          revoked.push(key);
+        }
+        for (const child of generation.minted) {
+          if (!seen.has(child)) {
+            seen.add(child);
+            next.push(child);
+          }
+        }
+      }
+      parents = next;
+    }
+    return revoked;
   }
 
   /**
@@ -230,6 +282,7 @@ export class ApiKeyService {
       createdAt: now,
       expiresAt: now + lifetime,
       rotatedFrom: current.id,
+      mintedBy: mintedBy(principal),
       keyHash: sha256Hex(plaintext),
     };
     const graceUntil = now + this.options.rotationGraceSeconds * SECOND;
@@ -419,6 +472,11 @@ function normalizeScopes(scopes: readonly Scope[]): Scope[] {
     throw invalidRequest('"api_keys:manage" cannot be given to an API key; a key that manages keys needs "admin"');
   }
   return [...new Set(scopes)].sort();
+}
+
+/** The key whose request mints a key, recorded so a cascade can find what a stolen key made; null for people. */
+function mintedBy(principal: Principal): ApiKeyId | null {
+  return principal.method === 'api_key' ? (principal.actor.id as ApiKeyId) : null;
 }
 
 function notRotatable(status: ApiKeyStatus): AimError {

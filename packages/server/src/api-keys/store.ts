@@ -25,6 +25,12 @@ export interface ApiKeyStore {
    */
   revokeKeysCreatedBy(organizationId: OrgId, userId: UserId, now: number): Promise<ApiKey[]>;
   /**
+   * Revokes every unrevoked key of the organization minted by any of `parentIds`, in one UPDATE: `revoked` are the
+   * keys this call revoked (a concurrent call never answers the same key). `minted` names every key those ids
+   * minted, revoked before or now, so a caller walking the generations also reaches what an already-revoked key made.
+   */
+  revokeMintedBy(organizationId: OrgId, parentIds: readonly ApiKeyId[], now: number): Promise<{ revoked: ApiKey[]; minted: ApiKeyId[] }>;
+  /**
    * Adds batched request counts (upserts that add, never overwrite) and moves `last_used_at` forward only.
    * Concurrent flushes from any number of nodes add up exactly.
    */

@@ -26,6 +26,11 @@ export interface ApiKey {
   graceUntil: number | null;
   replacedBy: ApiKeyId | null;
   rotatedFrom: ApiKeyId | null;
+  /**
+   * The API key that authenticated the request creating (or rotating into being) this key; null when a person did
+   * it with a JWT. What a stolen `admin` key minted is found, and revoked, by this.
+   */
+  mintedBy: ApiKeyId | null;
 }
 
 /** What the verifier needs: the key, its stored hash, and whether its creator can still act. */

@@ -42,6 +42,7 @@ function toApiKey(row: VisibleRow): ApiKey {
     graceUntil: row.grace_until === null ? null : Number(row.grace_until),
     replacedBy: row.replaced_by as ApiKeyId | null,
     rotatedFrom: row.rotated_from as ApiKeyId | null,
+    mintedBy: row.minted_by as ApiKeyId | null,
   };
 }
 
@@ -64,6 +65,7 @@ const VISIBLE = [
   'grace_until',
   'replaced_by',
   'rotated_from',
+  'minted_by',
 ] as const;
 
 export class KyselyApiKeyStore extends KyselyStore implements ApiKeyStore {
@@ -199,6 +201,28 @@ export class KyselyApiKeyStore extends KyselyStore implements ApiKeyStore {
     return rows.map(toApiKey);
   }
 
+  async revokeMintedBy(organizationId: OrgId, parentIds: readonly ApiKeyId[], now: number): Promise<{ revoked: ApiKey[]; minted: ApiKeyId[] }> {
+    if (parentIds.length === 0) return { revoked: [], minted: [] };
+    return this.atomically(async (trx) => {
+      const rows = await trx
+        .updateTable('api_keys')
+        .set({ revoked_at: now })
+        .where('organization_id', '=', organizationId)
+        .where('minted_by', 'in', [...parentIds])
+        .where('revoked_at', 'is', null)
+        .returning(VISIBLE)
+        .execute();
+      const minted = await trx
+        .selectFrom('api_keys')
+        .select('id')
+        .where('organization_id', '=', organizationId)
+        .where('minted_by', 'in', [...parentIds])
+        .orderBy('id')
+        .execute();
+      return { revoked: rows.map(toApiKey), minted: minted.map((r) => r.id as ApiKeyId) };
+    });
+  }
+
   async addUsage(counts: readonly UsageCount[], lastUses: readonly LastUse[]): Promise<void> {
     if (counts.length === 0 && lastUses.length === 0) return;
     // Rows are touched in one fixed order, so two nodes flushing overlapping batches cannot deadlock.
@@ -284,6 +308,7 @@ async function insertKey(db: Kysely<Tables>, key: NewApiKey): Promise<void> {
       grace_until: null,
       replaced_by: null,
       rotated_from: key.rotatedFrom,
+      minted_by: key.mintedBy,
     })
     .execute();
 }

@@ -130,6 +130,8 @@ export interface Tables {
     grace_until: number | null;
     replaced_by: string | null;
     rotated_from: string | null;
+    /** The API key whose request created this one; NULL when a person did it with a JWT. */
+    minted_by: string | null;
   };
   api_key_usage: {
     key_id: string;

@@ -23,6 +23,7 @@ interface Created {
   expires_at: number;
   created_at: number;
   rate_limit_per_minute: number | null;
+  minted_by: string | null;
 }
 
 interface View {
@@ -38,6 +39,7 @@ interface View {
   replaced_by: string | null;
   rotated_from: string | null;
   grace_until: number | null;
+  minted_by: string | null;
 }
 
 interface Usage {
@@ -90,7 +92,7 @@ for (const store of STORE_KINDS) {
 
     it('admin creates a key, uses it on the API, revokes it; the next request is 401 invalid_api_key', async () => {
       const created = await createKey(t, { token: admin.accessToken }, { name: 'deploy bot', scopes: ['admin'] });
-      assert.deepEqual(Object.keys(created).sort(), ['created_at', 'expires_at', 'id', 'key', 'name', 'prefix', 'rate_limit_per_minute', 'scopes']);
+      assert.deepEqual(Object.keys(created).sort(), ['created_at', 'expires_at', 'id', 'key', 'minted_by', 'name', 'prefix', 'rate_limit_per_minute', 'scopes']);
       assert.match(created.key, new RegExp(`^${API_KEY_PATTERN.source}$`));
       assert.ok(created.key.startsWith('ak_live_'));
       assert.equal(created.prefix, created.key.slice(0, 16));
@@ -150,6 +152,127 @@ for (const store of STORE_KINDS) {
       }
       assert.equal(new RegExp(API_KEY_PATTERN.source).exec(stored), null);
       assert.equal(new RegExp(API_KEY_PATTERN.source).exec(logs), null);
+    });
+  });
+}
+
+for (const store of STORE_KINDS) {
+  describe(`API keys: what a key minted (${store})`, () => {
+    let t: TestServer;
+    let admin: SignedIn;
+    before(async () => {
+      t = await startTestServer({ store });
+      admin = await t.signIn({ role: 'admin' });
+    });
+    after(() => t.close());
+
+    type Revoked = View & { minted_revoked: number; [field: string]: unknown };
+    const revoke = (id: string, auth: { token?: string; apiKey?: string }, query = '') =>
+      t.http.request<Revoked>(`/api/v1/api-keys/${id}${query}`, { method: 'DELETE', ...auth });
+    const works = async (key: Created) => (await t.http.get('/api/v1/agents', { apiKey: key.key })).status === 200;
+    const viewOf = async (id: string) => (await t.http.get<{ api_keys: View[] }>('/api/v1/api-keys?limit=200', { token: admin.accessToken })).body.api_keys.find((k) => k.id === id);
+
+    /**
+     * A with the admin's JWT; with A: B (admin) and C' (a rotation of the admin's C); with B: D. E with the JWT.
+     * Every key is used once, so each is cached when it is revoked.
+     */
+    async function mintTree() {
+      const jwt = { token: admin.accessToken };
+      const a = await createKey(t, jwt, { name: 'A', scopes: ['admin'] });
+      const b = await createKey(t, { apiKey: a.key }, { name: 'B', scopes: ['admin'] });
+      const c = await createKey(t, jwt, { name: 'C', scopes: ['agents:read'] });
+      const rotated = await t.http.post<Created & { previous: View }>(`/api/v1/api-keys/${c.id}/rotate`, undefined, { apiKey: a.key });
+      assert.equal(rotated.status, 201, rotated.text);
+      const cNext = rotated.body;
+      const d = await createKey(t, { apiKey: b.key }, { name: 'D' });
+      const e = await createKey(t, jwt, { name: 'E', scopes: ['admin'] });
+      for (const key of [a, b, cNext, d, e]) assert.ok(await works(key), `${key.name} works`);
+      return { a, b, c, cNext, previousOfC: rotated.body.previous, d, e };
+    }
+
+    it('minted_by names the key whose request created or rotated a key, and is null for people', async () => {
+      const { a, b, cNext, previousOfC, d, e } = await mintTree();
+      assert.equal(a.minted_by, null);
+      assert.equal(e.minted_by, null);
+      assert.equal(b.minted_by, a.id);
+      assert.equal(cNext.minted_by, a.id, 'a rotation with a key mints the successor');
+      assert.equal(previousOfC.minted_by, null, 'the rotated key keeps its own origin');
+      assert.equal(d.minted_by, b.id);
+      assert.equal((await viewOf(b.id))?.minted_by, a.id);
+      assert.equal((await viewOf(cNext.id))?.minted_by, a.id);
+      assert.equal((await viewOf(d.id))?.minted_by, b.id);
+      assert.equal((await viewOf(a.id))?.minted_by, null);
+    });
+
+    it('without revoke_minted only the key is revoked; asking again later reaches what it minted, even through revoked keys', async () => {
+      const { a, b, cNext, d, e } = await mintTree();
+      const only = await revoke(a.id, { token: admin.accessToken });
+      assert.equal(only.status, 200, only.text);
+      assert.equal(only.body.status, 'revoked');
+      assert.equal(only.body.minted_revoked, 0);
+      assert.equal(only.body.minted_by, null);
+      assertRefused(await t.http.get('/api/v1/agents', { apiKey: a.key }), 'invalid_api_key', 'A');
+      for (const key of [b, cNext, d, e]) assert.ok(await works(key), `${key.name} still works`);
+      assert.equal((await revoke(a.id, { token: admin.accessToken }, '?revoke_minted=false')).body.minted_revoked, 0);
+      assert.ok(await works(b), 'false is the default');
+
+      // B alone, then the cascade from A: D, minted by the already-revoked B, is reached all the same.
+      assert.equal((await revoke(b.id, { token: admin.accessToken })).body.minted_revoked, 0);
+      assert.ok(await works(d));
+      const late = await revoke(a.id, { token: admin.accessToken }, '?revoke_minted=true');
+      assert.equal(late.status, 200, late.text);
+      assert.equal(late.body.minted_revoked, 2, "C' and D");
+      for (const key of [cNext, d]) assertRefused(await t.http.get('/api/v1/agents', { apiKey: key.key }), 'invalid_api_key', key.name);
+      assert.ok(await works(e));
+    });
+
+    it('revoke_minted=true revokes the key and everything minted from it in one call, each audited, and nothing else', async () => {
+      const { a, b, cNext, d, e } = await mintTree();
+      const res = await revoke(a.id, { token: admin.accessToken }, '?revoke_minted=true');
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.body.id, a.id);
+      assert.equal(res.body.status, 'revoked');
+      assert.equal(res.body.minted_revoked, 3);
+      for (const key of [a, b, cNext, d]) assertRefused(await t.http.get('/api/v1/agents', { apiKey: key.key }), 'invalid_api_key', key.name);
+      assert.ok(await works(e), 'E was made by a person');
+      for (const key of [b, cNext, d]) assert.equal((await viewOf(key.id))?.status, 'revoked');
+      // On the durable revocation list too, not only in the rows: what other nodes load.
+      const listed = new Set((await t.server.stores.revocations.activeRevocations(Date.now())).map((r) => r.id));
+      for (const key of [a, b, cNext, d]) assert.ok(listed.has(key.id), key.name);
+      assert.ok(!listed.has(e.id));
+
+      const audit = await t.server.stores.audit.list({ organizationId: admin.organizationId, event: 'api_key.revoked', limit: 50 });
+      const cascaded = new Map(audit.filter((x) => (x.data as { reason?: string }).reason === 'minted_by_revoked').map((x) => [x.subject_id, x]));
+      for (const [key, parent] of [[b, a], [cNext, a], [d, b]] as const) {
+        const entry = cascaded.get(key.id);
+        assert.deepEqual(entry?.data, { prefix: key.prefix, reason: 'minted_by_revoked', minted_by: parent.id }, key.name);
+        assert.equal(entry?.actor_type, 'user');
+        assert.equal(entry?.actor_id, admin.id);
+      }
+      assert.equal(audit.filter((x) => x.subject_id === a.id).length, 1);
+      assert.equal((await revoke(a.id, { token: admin.accessToken }, '?revoke_minted=true')).body.minted_revoked, 0, 'a second call finds nothing left');
+    });
+
+    it('bad revoke_minted values and unknown query parameters are 400 and revoke nothing', async () => {
+      const { a, b } = await mintTree();
+      for (const query of ['?revoke_minted=yes', '?revoke_minted=', '?revoke_minted=1x', '?revoke_minted=true&revoke_minted=true', '?revoke_mintd=true', '?cascade=true']) {
+        assertRefused(await revoke(a.id, { token: admin.accessToken }, query), 'invalid_request', query);
+      }
+      assert.ok((await works(a)) && (await works(b)));
+    });
+
+    it("the caller must be allowed to grant the key's scopes: a member cannot cut off an admin key's tree", async () => {
+      const { a, b, d } = await mintTree();
+      const member = await t.signIn({ role: 'member', organizationId: admin.organizationId });
+      assertRefused(await revoke(a.id, { token: member.accessToken }, '?revoke_minted=true'), 'insufficient_scope', 'member');
+      const memberKey = await createKey(t, { token: member.accessToken }, { name: 'member key' });
+      assertRefused(await revoke(a.id, { apiKey: memberKey.key }, '?revoke_minted=true'), 'insufficient_scope', 'key without admin');
+      for (const key of [a, b, d]) assert.ok(await works(key), `${key.name} still works`);
+      // A minted key may revoke its own parent's tree (it holds the same scopes): the thief's keys are no refuge.
+      const res = await revoke(a.id, { apiKey: b.key }, '?revoke_minted=true');
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.body.minted_revoked, 3);
+      assertRefused(await t.http.get('/api/v1/agents', { apiKey: b.key }), 'invalid_api_key', 'B revoked itself');
     });
   });
 }

@@ -49,6 +49,7 @@ for (const kind of STORE_KINDS) {
         createdAt: clock.now(),
         expiresAt: clock.now() + 90 * DAY,
         rotatedFrom: null,
+        mintedBy: null,
         keyHash: sha(`key-${id}`),
         ...overrides,
       };
@@ -166,6 +167,70 @@ for (const kind of STORE_KINDS) {
       assert.equal((await rotate(live.id, stranger.organizationId)).kind, 'not_found');
       assert.equal((await rotate(uuid() as ApiKeyId)).kind, 'not_found');
       assert.equal((await rotate(live.id)).kind, 'rotated');
+    });
+
+    it('minted_by round-trips through insert, rotation, lookups and lists', async () => {
+      const owner = await newUser();
+      const parent = newKey(owner);
+      await fresh.stores.apiKeys.insertApiKey(parent);
+      const child = newKey(owner, { mintedBy: parent.id });
+      assert.equal((await fresh.stores.apiKeys.insertApiKey(child)).mintedBy, parent.id);
+      const rotated = await fresh.stores.apiKeys.rotateApiKey({
+        organizationId: owner.organizationId,
+        id: child.id,
+        now: clock.now(),
+        graceUntil: clock.now() + DAY,
+        successor: newKey(owner, { rotatedFrom: child.id, mintedBy: child.id }),
+      });
+      assert.equal(rotated.kind === 'rotated' && rotated.successor.mintedBy, child.id);
+      assert.equal((await fresh.stores.apiKeys.findInOrganization(owner.organizationId, parent.id))?.mintedBy, null);
+      assert.equal((await fresh.stores.apiKeys.findInOrganization(owner.organizationId, child.id))?.mintedBy, parent.id);
+      assert.equal((await fresh.stores.apiKeys.findByHash(child.keyHash))?.mintedBy, parent.id);
+      const listed = (await fresh.stores.apiKeys.listByOrganization(owner.organizationId, { limit: 10 })).keys;
+      assert.equal(listed.find((k) => k.id === child.id)?.mintedBy, parent.id);
+    });
+
+    it('revokeMintedBy revokes exactly the unrevoked keys of the organization minted by the given ids, and answers them', async () => {
+      const owner = await newUser();
+      const stranger = await newUser();
+      const [p1, p2, other] = [newKey(owner), newKey(owner), newKey(owner)];
+      for (const k of [p1, p2, other]) await fresh.stores.apiKeys.insertApiKey(k);
+      const live1 = newKey(owner, { mintedBy: p1.id });
+      const live2 = newKey(owner, { mintedBy: p2.id });
+      const expired = newKey(owner, { mintedBy: p1.id, expiresAt: clock.now() - 1 });
+      const alreadyRevoked = newKey(owner, { mintedBy: p1.id });
+      const grandchild = newKey(owner, { mintedBy: live1.id });
+      const unrelated = newKey(owner, { mintedBy: other.id });
+      // Ids are unique, so this only happens through a bug elsewhere: the organization still bounds the update.
+      const foreign = newKey(stranger, { mintedBy: p1.id });
+      for (const k of [live1, live2, expired, alreadyRevoked, grandchild, unrelated, foreign]) await fresh.stores.apiKeys.insertApiKey(k);
+      await fresh.stores.apiKeys.revokeApiKey(owner.organizationId, alreadyRevoked.id, clock.now() - 5);
+
+      const result = await fresh.stores.apiKeys.revokeMintedBy(owner.organizationId, [p1.id, p2.id], clock.now());
+      assert.deepEqual(result.revoked.map((k) => k.id).sort(), [live1.id, live2.id, expired.id].sort());
+      assert.ok(result.revoked.every((k) => k.revokedAt === clock.now()));
+      assert.deepEqual([...result.minted].sort(), [live1.id, live2.id, expired.id, alreadyRevoked.id].sort(), 'every key they minted, for the next generation');
+      const revokedAt = async (org: OrgId, id: ApiKeyId) => (await fresh.stores.apiKeys.findInOrganization(org, id))?.revokedAt;
+      assert.equal(await revokedAt(owner.organizationId, alreadyRevoked.id), clock.now() - 5, 'an earlier revocation stays');
+      for (const k of [p1, p2, other, grandchild, unrelated]) assert.equal(await revokedAt(owner.organizationId, k.id), null, 'parents, other generations and other parents are left alone');
+      assert.equal(await revokedAt(stranger.organizationId, foreign.id), null, 'another organization is left alone');
+
+      const again = await fresh.stores.apiKeys.revokeMintedBy(owner.organizationId, [p1.id, p2.id], clock.now() + 1);
+      assert.deepEqual(again.revoked, [], 'nothing is revoked twice');
+      assert.deepEqual(await fresh.stores.apiKeys.revokeMintedBy(owner.organizationId, [], clock.now()), { revoked: [], minted: [] });
+    });
+
+    it('revokeMintedBy: of 5 concurrent calls for the same parent, each minted key is answered by exactly one', async () => {
+      const owner = await newUser();
+      const parent = newKey(owner);
+      await fresh.stores.apiKeys.insertApiKey(parent);
+      const children = Array.from({ length: 6 }, () => newKey(owner, { mintedBy: parent.id }));
+      for (const k of children) await fresh.stores.apiKeys.insertApiKey(k);
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () => fresh.stores.transaction((s) => s.apiKeys.revokeMintedBy(owner.organizationId, [parent.id], clock.now()))),
+      );
+      const answered = results.flatMap((r) => r.revoked.map((k) => k.id));
+      assert.deepEqual(answered.sort(), children.map((k) => k.id).sort());
     });
 
     it('usage: 20 concurrent flushes of overlapping batches add up exactly, and last use only moves forward', async () => {

@@ -103,7 +103,7 @@ for (const kind of STORE_KINDS) {
       const user = await newUser(org);
       const keyId = uuid() as ApiKeyId;
       await fresh.stores.apiKeys.insertApiKey({ id: keyId, organizationId: org, createdBy: user, name: 'ci', prefix: 'ak_live_abcdefgh', environment: 'live',
-        scopes: ['verify'], rateLimitPerMinute: null, createdAt: clock.now(), expiresAt: clock.now() + DAY, rotatedFrom: null, keyHash: sha(keyId) });
+        scopes: ['verify'], rateLimitPerMinute: null, createdAt: clock.now(), expiresAt: clock.now() + DAY, rotatedFrom: null, mintedBy: null, keyHash: sha(keyId) });
       await fresh.stores.apiKeys.addUsage([{ keyId, day: '2026-01-01', route: 'GET /x', requests: 1 }], []);
       for (const family of ['session', 'sdk'] as const) {
         await fresh.stores.refreshTokens.createFamily(
@@ -158,7 +158,7 @@ for (const kind of STORE_KINDS) {
       const key = (createdBy: UserId, expiresAt = clock.now() + DAY) => {
         const id = uuid() as ApiKeyId;
         return fresh.stores.apiKeys.insertApiKey({ id, organizationId: org, createdBy, name: 'k', prefix: 'ak_live_abcdefgh', environment: 'live',
-          scopes: ['verify'], rateLimitPerMinute: null, createdAt: clock.now(), expiresAt, rotatedFrom: null, keyHash: sha(id) });
+          scopes: ['verify'], rateLimitPerMinute: null, createdAt: clock.now(), expiresAt, rotatedFrom: null, mintedBy: null, keyHash: sha(id) });
       };
       const mine = [await key(user), await key(user), await key(user, clock.now() - 1)];
       const already = await key(user);

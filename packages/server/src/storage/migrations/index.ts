@@ -11,6 +11,7 @@ import * as refreshRetry from './0009_refresh_retry.js';
 import * as auditSubject from './0010_audit_subject.js';
 import * as auditHeadFunction from './0011_audit_head_function.js';
 import * as passwordResets from './0012_password_resets.js';
+import * as apiKeyMintedBy from './0013_api_key_minted_by.js';
 
 /** Every migration, in order. Names are permanent once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0010_audit_subject': auditSubject,
   '0011_audit_head_function': auditHeadFunction,
   '0012_password_resets': passwordResets,
+  '0013_api_key_minted_by': apiKeyMintedBy,
 };
