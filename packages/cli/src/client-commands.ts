@@ -126,9 +126,11 @@ export function registerClientCommands(program: Command, out: Output): void {
   apiKeys
     .command('revoke <id>')
     .description('revoke an API key at once')
-    .action(async (id: string) => {
-      const view = await (await personClient(out)).apiKeys.revoke(id);
-      out.result(view, `revoked ${view.name} (${view.prefix}…)`);
+    .option('--revoke-minted', 'also revoke every key minted with it, and what those minted (for a stolen admin key)')
+    .action(async (id: string, opts: { revokeMinted?: boolean }) => {
+      const view = await (await personClient(out)).apiKeys.revoke(id, { revokeMinted: opts.revokeMinted === true });
+      const minted = opts.revokeMinted ? `, and ${view.minted_revoked} key(s) minted from it` : '';
+      out.result(view, `revoked ${view.name} (${view.prefix}…)${minted}`);
     });
 
   // Offboarding through the running server (not the store), so every node stops the user's tokens at once.

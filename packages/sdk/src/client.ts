@@ -11,6 +11,7 @@ import type {
   IssuedSdkToken,
   Me,
   Page,
+  RevokedApiKey,
   RevokedCredentials,
   RotatedApiKey,
   SdkTokenView,
@@ -130,7 +131,16 @@ export class AIMClient {
     remove: (id: string) => this.request<AgentView>('DELETE', `/api/v1/agents/${encodeURIComponent(id)}`),
   };
 
-  /** API keys: the key itself is only in `create`'s (and `rotate`'s) answer. */
+  /**
+   * API keys: the key itself is only in `create`'s (and `rotate`'s) answer. A key minted with an `admin` key names
+   * it in `minted_by`; revoking with `revokeMinted` also revokes every key minted from it, transitively.
+   *
+   * @example
+   * ```ts
+   * const stolen = await aim.apiKeys.revoke(id, { revokeMinted: true });
+   * console.log(`revoked ${stolen.prefix}… and ${stolen.minted_revoked} key(s) minted with it`);
+   * ```
+   */
   readonly apiKeys = {
     create: (input: { name: string; scopes?: string[]; expiresInDays?: number; rateLimitPerMinute?: number }) =>
       this.request<IssuedApiKey>('POST', '/api/v1/api-keys', {
@@ -142,7 +152,10 @@ export class AIMClient {
         },
       }),
     list: (page: { limit?: number; cursor?: string } = {}) => this.request<Page<'api_keys', ApiKeyView>>('GET', '/api/v1/api-keys', { query: page }),
-    revoke: (id: string) => this.request<ApiKeyView>('DELETE', `/api/v1/api-keys/${encodeURIComponent(id)}`),
+    revoke: (id: string, options: { revokeMinted?: boolean } = {}) =>
+      this.request<RevokedApiKey>('DELETE', `/api/v1/api-keys/${encodeURIComponent(id)}`, {
+        ...(options.revokeMinted && { query: { revoke_minted: 'true' } }),
+      }),
     rotate: (id: string) => this.request<RotatedApiKey>('POST', `/api/v1/api-keys/${encodeURIComponent(id)}/rotate`),
   };
 

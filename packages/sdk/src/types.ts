@@ -89,6 +89,13 @@ export interface ApiKeyView {
   grace_until: number | null;
   replaced_by: string | null;
   rotated_from: string | null;
+  /** The API key whose request created (or rotated into being) this key; null when a person did it. */
+  minted_by: string | null;
+}
+
+/** A revocation's answer: the key, and how many keys minted from it were revoked too (`revokeMinted`). */
+export interface RevokedApiKey extends ApiKeyView {
+  minted_revoked: number;
 }
 
 /** A new API key (create or rotate): `key` appears in this answer only, which has none of a listed key's usage fields. */
@@ -101,6 +108,8 @@ export interface IssuedApiKey {
   expires_at: number;
   created_at: number;
   rate_limit_per_minute: number | null;
+  /** The API key that made this request; null when a person did. */
+  minted_by: string | null;
 }
 
 /** A rotation's answer: the successor, and the key it replaces (still accepted until `previous.grace_until`). */

@@ -214,6 +214,23 @@ describe('aim client commands: a whole journey', () => {
     assert.equal(JSON.parse(refused.stdout).error, 'invalid_api_key');
   });
 
+  it('api-keys revoke --revoke-minted also revokes the keys an admin key minted', async () => {
+    const root = json<{ id: string; key: string; minted_by: string | null }>(await aim(['api-keys', 'create', '--name', 'automation', '--scopes', 'admin', '--json']));
+    assert.equal(root.minted_by, null);
+    const ci = { AIM_API_KEY: root.key, AIM_URL: server.url, AIM_HOME: mkdtempSync(join(tmpdir(), 'aim-ci-')) };
+    const minted = json<{ id: string; key: string; minted_by: string | null }>(await aim(['api-keys', 'create', '--name', 'minted', '--json'], { env: ci }));
+    assert.equal(minted.minted_by, root.id);
+
+    const answer = json<{ id: string; status: string; minted_revoked: number }>(await aim(['api-keys', 'revoke', root.id, '--revoke-minted', '--json']));
+    assert.deepEqual(pick(answer, ['id', 'status', 'minted_revoked']), { id: root.id, status: 'revoked', minted_revoked: 1 });
+    const refused = await aim(['agents', 'list', '--json'], { env: { ...ci, AIM_API_KEY: minted.key } });
+    assert.equal(refused.code, EXIT.auth);
+    assert.equal(JSON.parse(refused.stdout).error, 'invalid_api_key');
+    const again = await aim(['api-keys', 'revoke', root.id, '--revoke-minted']);
+    assert.equal(again.code, EXIT.ok, again.stderr);
+    assert.match(again.stdout, /revoked automation \(ak_live_\w{8}…\), and 0 key\(s\) minted from it/);
+  });
+
   it('login with 2FA: mfa_required (exit 4) without --totp, signed in with it', async () => {
     const member = { email: 'cli-mfa@example.test', password: 'cli-mfa-correct-horse-battery' };
     const adminToken = (await server.http.post<{ access_token: string }>('/api/v1/public/login', admin)).body.access_token;
