@@ -36,6 +36,7 @@ describe('admin web UI in Chromium', () => {
   let admin: TestUser;
   let errors: string[];
   let totpSecret = '';
+  let recoveryCode = '';
   let apiKey = '';
   let agentId = '';
   let agentPrivateKeyPem = '';
@@ -137,6 +138,7 @@ describe('admin web UI in Chromium', () => {
     await page.getByRole('button', { name: 'Turn on 2FA' }).click();
     await page.getByTestId('recovery-codes').waitFor();
     assert.equal(await page.getByTestId('recovery-codes').locator('code').count(), 10);
+    recoveryCode = (await page.getByTestId('recovery-codes').locator('code').first().innerText()).trim();
     assert.equal(await page.getByTestId('mfa-status').textContent(), 'on');
     await screenshot(page, 'settings-recovery-codes');
     await assertAccessible(page, 'settings-recovery-codes');
@@ -364,6 +366,33 @@ describe('admin web UI in Chromium', () => {
     const refused = await t.http.get('/api/v1/agents', { apiKey });
     assert.equal(refused.status, 401);
     assert.equal(refused.body.error, 'invalid_api_key');
+  });
+
+  it('revokes a leaked automation key together with the key made with it', async () => {
+    // The admin (signing in elsewhere with a recovery code) makes an admin key, which makes another, as a thief
+    // holding it could.
+    const session = await t.http.post<{ access_token: string }>('/api/v1/public/login', { email: admin.email, password: admin.password, totp_code: recoveryCode });
+    assert.equal(session.status, 200, session.text);
+    const automation = await t.http.post<{ key: string }>('/api/v1/api-keys', { name: 'automation', scopes: ['admin'] }, { token: session.body.access_token });
+    assert.equal(automation.status, 201, automation.text);
+    const minted = await t.http.post<{ key: string; minted_by: string }>('/api/v1/api-keys', { name: 'made-by-automation' }, { apiKey: automation.body.key });
+    assert.equal(minted.status, 201, minted.text);
+    await page.reload();
+    await heading(page, 'API keys');
+    const row = page.getByTestId(`api-key-${automation.body.key.slice(0, 16)}`);
+    const child = page.getByTestId(`api-key-${minted.body.key.slice(0, 16)}`);
+    await child.getByText(`made with key ${automation.body.key.slice(0, 16)}…`).waitFor();
+    await row.getByRole('button', { name: /Actions for/ }).click();
+    await page.getByRole('menuitem', { name: 'Revoke' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Revoke this key?' });
+    await dialog.getByLabel('Also revoke the key made with it, and any made with those').check();
+    await page.getByRole('menu').waitFor({ state: 'detached' });
+    await assertAccessible(page, 'api-key-revoke-minted-confirm');
+    await screenshot(page, 'api-key-revoke-minted-confirm', { fullPage: false });
+    await dialog.getByRole('button', { name: 'Revoke' }).click();
+    await row.getByText('revoked').waitFor();
+    await child.getByText('revoked').waitFor();
+    for (const key of [automation.body.key, minted.body.key]) assert.equal((await t.http.get('/api/v1/agents', { apiKey: key })).status, 401);
   });
 
   it('lists SDK tokens and revokes one, which then cannot be traded', async () => {

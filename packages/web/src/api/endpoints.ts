@@ -66,7 +66,8 @@ export const apiKeys = {
   list: () => request<{ api_keys: ApiKey[]; total: number; next_cursor: string | null }>('GET', '/api/v1/api-keys', { query: { limit: 100 } }),
   create: (body: { name: string; scopes: string[]; expires_in_days?: number }) => request<CreatedApiKey>('POST', '/api/v1/api-keys', { body }),
   rotate: (keyId: string) => request<CreatedApiKey>('POST', `/api/v1/api-keys/${id(keyId)}/rotate`),
-  revoke: (keyId: string) => request<ApiKey>('DELETE', `/api/v1/api-keys/${id(keyId)}`),
+  revoke: (keyId: string, revokeMinted = false) =>
+    request<ApiKey & { minted_revoked: number }>('DELETE', `/api/v1/api-keys/${id(keyId)}`, { query: { revoke_minted: revokeMinted ? 'true' : undefined } }),
   usage: (keyId: string, days = 30) => request<ApiKeyUsage>('GET', `/api/v1/api-keys/${id(keyId)}/usage`, { query: { days } }),
 };
 

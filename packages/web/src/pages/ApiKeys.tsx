@@ -109,12 +109,19 @@ export function ApiKeysPage() {
   const [secret, setSecret] = useState<CreatedApiKey | null>(null);
   const [usageOf, setUsageOf] = useState<ApiKey | null>(null);
   const [pending, setPending] = useState<{ kind: 'rotate' | 'revoke'; key: ApiKey } | null>(null);
+  const [revokeMinted, setRevokeMinted] = useState(false);
   const refresh = () => void queryClient.invalidateQueries({ queryKey: ['api-keys'] });
+  const keys = list.data?.api_keys ?? [];
+  const prefixOf = (keyId: string) => keys.find((k) => k.id === keyId)?.prefix;
+  // Keys this page shows that the pending key made: the server follows the whole tree, this is only the hint.
+  const mintedFromPending = pending ? keys.filter((k) => k.minted_by === pending.key.id).length : 0;
 
   const act = useMutation({
-    mutationFn: async (p: { kind: 'rotate' | 'revoke'; key: ApiKey }) => (p.kind === 'rotate' ? apiKeys.rotate(p.key.id) : (await apiKeys.revoke(p.key.id), null)),
+    mutationFn: async (p: { kind: 'rotate' | 'revoke'; key: ApiKey }) =>
+      p.kind === 'rotate' ? apiKeys.rotate(p.key.id) : (await apiKeys.revoke(p.key.id, revokeMinted), null),
     onSuccess: (created) => {
       setPending(null);
+      setRevokeMinted(false);
       if (created) setSecret(created);
       refresh();
     },
@@ -163,6 +170,11 @@ export function ApiKeysPage() {
                         <Text size="xs" c="dimmed" ff="monospace" hiddenFrom="sm">
                           {k.prefix}…
                         </Text>
+                        {k.minted_by && (
+                          <Text size="xs" c="dimmed">
+                            made with key {prefixOf(k.minted_by) ? `${prefixOf(k.minted_by)}…` : 'not on this page'}
+                          </Text>
+                        )}
                       </Table.Td>
                       <Table.Td visibleFrom="sm">
                         <Text size="sm" ff="monospace">
@@ -247,6 +259,7 @@ export function ApiKeysPage() {
         onConfirm={() => pending && act.mutate(pending)}
         onClose={() => {
           setPending(null);
+          setRevokeMinted(false);
           act.reset();
         }}
       >
@@ -257,6 +270,15 @@ export function ApiKeysPage() {
         ) : (
           <>
             <b>{pending?.key.name}</b> ({pending?.key.prefix}…) stops working at once. This cannot be undone.
+            {mintedFromPending > 0 && (
+              <Checkbox
+                mt="md"
+                checked={revokeMinted}
+                onChange={(e) => setRevokeMinted(e.currentTarget.checked)}
+                label={`Also revoke the ${mintedFromPending === 1 ? 'key' : `${mintedFromPending} keys`} made with it, and any made with those`}
+                description="For a leaked key: whoever held it could have made keys that outlive it."
+              />
+            )}
           </>
         )}
       </ConfirmModal>
