@@ -70,6 +70,7 @@ const FILES = [
   'packages/sdk/test/client-helpers.test.ts',
   'packages/sdk/test/errors.test.ts',
   'packages/sdk/test/rate-limits.test.ts',
+  'packages/sdk/test/transport.test.ts',
   'packages/sdk/test/examples.test.ts',
   'packages/sdk/test/browser.test.ts',
   'packages/server/test/flows/cli-client.test.ts',

@@ -30,6 +30,8 @@ export interface OfflineVerdict extends ChainVerdict {
   anchor: AuditAnchor | null;
   /** Set when a line could not be read as an entry; the chain is then invalid. */
   malformed_line?: number;
+  /** Set when the input held nothing at all: an export always has its header, so a failed download is not a pass. */
+  empty?: true;
 }
 
 /**
@@ -61,7 +63,8 @@ export async function verifyExport(input: Readable, checkpoint?: AuditCheckpoint
   let checked = 0;
   try {
     first = await next();
-    if (first && isAuditExportHeader(first.value)) {
+    if (!first) return { valid: false, entries_checked: 0, anchor: null, empty: true };
+    if (isAuditExportHeader(first.value)) {
       anchor = first.value.anchor;
       first = undefined;
     }
@@ -120,8 +123,9 @@ export function registerAuditCommands(program: Command, out: Output): void {
         out.result(verdict, `valid: ${verdict.entries_checked} entries checked${from}${held}`);
         return;
       }
-      const human =
-        verdict.malformed_line !== undefined
+      const human = verdict.empty
+        ? 'INVALID: the input is empty (an export starts with its header line even when the log is empty)'
+        : verdict.malformed_line !== undefined
           ? `INVALID: line ${verdict.malformed_line} is not an audit entry (${verdict.entries_checked} entries checked before it)`
           : verdict.first_bad
             ? `INVALID: first bad entry seq ${verdict.first_bad.seq} (id ${verdict.first_bad.id}, ${bad?.event ?? '?'}): ` +

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { Agent, type AgentView, type AIMClient, type ApiKeyView, type UserView } from '@aim/sdk';
+import { Agent, AimError, InvalidTokenError, RefreshTokenReusedError, type AgentView, type AIMClient, type ApiKeyView, type UserView } from '@aim/sdk';
 import { identityFile } from '@aim/sdk/node';
 import { EXIT, fail, table, when, type Output } from './output.js';
-import { login, personClient, serverUrl, sessionFile } from './session.js';
+import { exitCodeFor } from './errors.js';
+import { login, personClient, requireIssuer, serverUrl, sessionClient, sessionFile } from './session.js';
 import { keysGroup, server, storeConfig } from './server-commands.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -35,10 +36,19 @@ export function registerClientCommands(program: Command, out: Output): void {
     .description('end the stored session on the server and delete it here')
     .action(async () => {
       const file = sessionFile();
-      const stored = await file.read();
-      if (stored) await (await personClient(out)).logout().catch(() => undefined);
-      const removed = await file.remove();
-      out.result({ signed_out: removed }, removed ? 'signed out' : 'not signed in');
+      if (!(await file.read())) return out.result({ signed_out: false }, 'not signed in');
+      try {
+        await (await sessionClient(out)).logout();
+      } catch (error) {
+        // A session the server no longer knows is over anyway; any other failure keeps the file, so a retry can end
+        // it (deleted here, a session still alive there would be out of reach until it expired).
+        if (!(error instanceof InvalidTokenError || error instanceof RefreshTokenReusedError)) {
+          const reason = error instanceof Error ? error.message : String(error);
+          fail(out, error instanceof AimError ? exitCodeFor(error) : EXIT.failure, `the server did not end the session (${reason}); ${file.path} is kept: run \`aim logout\` again`, 'logout_failed');
+        }
+      }
+      await file.remove();
+      out.result({ signed_out: true }, 'signed out');
     });
 
   const agents = program.command('agents').description('agents and MCP servers of your organization');
@@ -187,7 +197,8 @@ async function loadAgent(out: Output, name: string): Promise<Agent> {
   const file = identityFile(name);
   const identity = await file.read();
   if (!identity) fail(out, EXIT.notFound, `no identity for ${name} in ${file.path}: register it with \`aim agents register --name ${name}\``, 'not_found');
-  return Agent.connect(identity, { ...(process.env.AIM_URL && { baseUrl: process.env.AIM_URL }), store: { save: (next) => file.write(next) } });
+  if (process.env.AIM_URL) requireIssuer(out, process.env.AIM_URL, identity.base_url, `the identity ${name}`, `register an identity there`);
+  return Agent.connect(identity, { store: { save: (next) => file.write(next) } });
 }
 
 /** An agent id as given, or the one in the local identity file of that name. */

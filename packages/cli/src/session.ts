@@ -40,6 +40,18 @@ export function serverUrl(flag: string | undefined, stored?: StoredSession): str
   return flag || process.env.AIM_URL || stored?.base_url || DEFAULT_URL;
 }
 
+/**
+ * Stored credentials go only to the server that issued them: a `--url` or `$AIM_URL` naming another one (staging, a
+ * typo, a project's .env) would hand it the session's tokens or an agent's signed assertions, which it could replay
+ * at the real server. Exits with the auth code instead.
+ */
+export function requireIssuer(out: Output, requested: string, issuedBy: string, what: string, relogin: string): void {
+  const strip = (url: string) => url.replace(/\/+$/, '');
+  if (strip(requested) !== strip(issuedBy)) {
+    fail(out, EXIT.auth, `${what} belongs to ${strip(issuedBy)}, not ${strip(requested)}: unset AIM_URL or --url, or ${relogin}`, 'wrong_server');
+  }
+}
+
 export function storedSession(baseUrl: string, email: string, wire: WireSession, now = Date.now()): StoredSession {
   return {
     base_url: baseUrl,
@@ -70,10 +82,16 @@ export async function login(baseUrl: string, input: { email: string; password: s
 export async function personClient(out: Output, url?: string): Promise<AIMClient> {
   const apiKey = process.env.AIM_API_KEY;
   if (apiKey) return new AIMClient({ baseUrl: serverUrl(url), userAgent: USER_AGENT, auth: { apiKey } });
+  return sessionClient(out, url);
+}
+
+/** A client on the session `aim login` stored, whatever `$AIM_API_KEY` says (logout ends that session). */
+export async function sessionClient(out: Output, url?: string): Promise<AIMClient> {
   const file = sessionFile();
   const stored = await file.read();
   if (!stored) fail(out, EXIT.auth, 'not signed in: run `aim login` (or set AIM_API_KEY)', 'not_signed_in');
   const baseUrl = serverUrl(url, stored);
+  requireIssuer(out, baseUrl, stored.base_url, 'the stored session', `run \`aim login --url ${baseUrl}\` to sign in there`);
   let current: StoredSession | undefined;
   return new AIMClient({
     baseUrl,

@@ -1,4 +1,4 @@
-import { InvalidResponseError, NetworkError, RateLimitedError, errorFromResponse } from './errors.js';
+import { AimError, InvalidResponseError, NetworkError, RateLimitedError, errorFromResponse } from './errors.js';
 
 /** How hard the SDK tries again when the server says "slow down". */
 export interface RetryPolicy {
@@ -19,6 +19,11 @@ export interface TransportOptions {
   now?: () => number;
   /** Waits for rate limits; defaults to a timer. Tests give a fake clock's `advance`. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * How long one request may take, answer body included, in milliseconds; then it fails with a `NetworkError`
+   * (`timeout`). Default 30000. Requests that time out are not retried: the server may have acted on them.
+   */
+  timeoutMs?: number;
   /**
    * Sent as `User-Agent` (Node; browsers send their own). The server shows it in the session list, so people can
    * tell this client's sessions apart, e.g. `billing-sync/2.1`.
@@ -61,6 +66,7 @@ export class Transport {
   private readonly userAgent: string | undefined;
   private readonly maxRetries: number;
   private readonly maxWaitSeconds: number;
+  private readonly timeoutMs: number;
   /** The rate-limit state from the most recent answer, if the route was limited. */
   rateLimit: RateLimitState | undefined;
   /**
@@ -77,15 +83,17 @@ export class Transport {
     this.userAgent = options.userAgent;
     this.maxRetries = options.retry?.maxRetries ?? 2;
     this.maxWaitSeconds = options.retry?.maxWaitSeconds ?? 30;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
   async send<T>(spec: RequestSpec): Promise<Answer<T>> {
     const bucket = spec.headers && ('authorization' in spec.headers || 'x-api-key' in spec.headers) ? 'principal' : 'public';
     for (let attempt = 0; ; attempt += 1) {
       await this.waitForQuota(bucket, attempt);
-      const response = await this.fetchOnce(spec);
+      const signal = AbortSignal.timeout(this.timeoutMs);
+      const response = await this.network(() => this.fetchOnce(spec, signal));
       this.observe(bucket, response.headers);
-      const body = await readBody(response);
+      const body = await this.network(() => readBody(response));
       if (response.ok) return { status: response.status, headers: response.headers, body: body as T };
       const retryAfter = response.status === 429 ? retryAfterSeconds(response.headers) : undefined;
       const error = errorFromResponse(response.status, body, retryAfter);
@@ -108,6 +116,9 @@ export class Transport {
     const waitMs = state.observedAt + state.reset * 1000 - this.now();
     if (waitMs <= 0) return;
     if (attempt >= this.maxRetries || waitMs > this.maxWaitSeconds * 1000) {
+      // Said once, then forgotten: the next request asks the server, so one answer with an absurd reset (a proxy's,
+      // a broken one) cannot keep this client from its server.
+      this.buckets.delete(bucket);
       throw new RateLimitedError('rate_limited', 'no quota left until the rate-limit window resets (from RateLimit headers)', 429, {
         retryAfter: Math.ceil(waitMs / 1000),
       });
@@ -116,7 +127,7 @@ export class Transport {
     this.buckets.delete(bucket);
   }
 
-  private async fetchOnce(spec: RequestSpec): Promise<Response> {
+  private async fetchOnce(spec: RequestSpec, signal: AbortSignal): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json', ...(this.userAgent && { 'user-agent': this.userAgent }), ...spec.headers };
     let body: string | undefined;
     if (spec.form) {
@@ -126,9 +137,19 @@ export class Transport {
       body = JSON.stringify(spec.json);
       headers['content-type'] = 'application/json';
     }
+    // Redirects are errors: a 307 to another origin would carry X-API-Key and form bodies (refresh tokens) there.
+    return this.fetchImpl(this.baseUrl + spec.path, { method: spec.method, headers, redirect: 'error', signal, ...(body !== undefined && { body }) });
+  }
+
+  /** Runs a fetch step; a failure that is not an answer from the server becomes a `NetworkError`. */
+  private async network<T>(step: () => Promise<T>): Promise<T> {
     try {
-      return await this.fetchImpl(this.baseUrl + spec.path, { method: spec.method, headers, ...(body !== undefined && { body }) });
+      return await step();
     } catch (cause) {
+      if (cause instanceof AimError) throw cause;
+      if (cause instanceof Error && cause.name === 'TimeoutError') {
+        throw new NetworkError('timeout', `no answer from ${this.baseUrl} within ${this.timeoutMs} ms`, 0, { cause });
+      }
       throw new NetworkError('network_error', `cannot reach ${this.baseUrl}: ${cause instanceof Error ? cause.message : String(cause)}`, 0, { cause });
     }
   }

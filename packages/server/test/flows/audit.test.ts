@@ -168,6 +168,13 @@ for (const store of STORE_KINDS) {
       const human = await runCli(['audit', 'verify'], { stdin: exported.text });
       assert.equal(human.code, 0, 'reads standard input');
       assert.match(human.stdout, new RegExp(`valid: ${count} entries`));
+      // A download that failed leaves nothing, or blank lines: never a pass.
+      for (const nothing of ['', '\n\n']) {
+        const empty = await runCli(['audit', 'verify', '--json'], { stdin: nothing });
+        assert.equal(empty.code, 1, JSON.stringify(nothing));
+        assert.deepEqual(JSON.parse(empty.stdout), { valid: false, entries_checked: 0, anchor: null, empty: true });
+      }
+      assert.match((await runCli(['audit', 'verify'], { stdin: '' })).stdout, /INVALID: the input is empty/);
     });
 
     /** One row of a fresh organization's chain changed directly in the database; both verifiers must name it. */

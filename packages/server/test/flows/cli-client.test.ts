@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -98,6 +100,29 @@ describe('aim client commands: a whole journey', () => {
     assert.match(elsewhere.stdout, /^denied \(resource_not_allowed\): payments:send on acct-1 by bot; /);
     assert.equal((await aim(['verify', 'payments:send', 'acct-42', '--agent', 'bot'])).code, EXIT.ok);
     assert.equal((await aim(['verify', 'search', 'x', '--agent', 'nobody'])).code, EXIT.notFound);
+  });
+
+  it('stored credentials go only to their own server: another AIM_URL is refused (exit 4) before anything is sent', async () => {
+    // A listener standing in for the wrong server (staging, a typo): it records whatever reaches it.
+    const seen: string[] = [];
+    const decoy = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.writeHead(500).end();
+    });
+    await new Promise<void>((resolve) => decoy.listen(0, '127.0.0.1', resolve));
+    const elsewhere = `http://127.0.0.1:${(decoy.address() as AddressInfo).port}`;
+    try {
+      const list = await aim(['agents', 'list', '--json'], { env: { AIM_URL: elsewhere } });
+      assert.equal(list.code, EXIT.auth);
+      assert.equal(JSON.parse(list.stdout).error, 'wrong_server');
+      const verify = await aim(['verify', 'search', 'q', '--agent', 'bot', '--json'], { env: { AIM_URL: elsewhere } });
+      assert.equal(verify.code, EXIT.auth);
+      assert.equal(JSON.parse(verify.stdout).error, 'wrong_server');
+      assert.deepEqual(seen, [], 'neither the session nor the agent talked to it');
+      assert.equal((await aim(['agents', 'list'], { env: { AIM_URL: `${server.url}/` } })).code, EXIT.ok, 'its own server, named, is fine');
+    } finally {
+      decoy.close();
+    }
   });
 
   it('keys rotate: a new key, saved; verify keeps working with it', async () => {
@@ -385,9 +410,19 @@ describe('aim client commands: a whole journey', () => {
     assert.deepEqual(json<{ sessions: Array<{ id: string }> }>(await aim(['sessions', 'list', '--json'])).sessions.map((s) => s.id), [mine[0]!.id]);
   });
 
-  it('logout ends the session here and on the server', async () => {
-    const session = JSON.parse(readFileSync(join(home, 'session.json'), 'utf8')) as { refresh_token: string };
-    assert.equal((await aim(['logout'])).code, EXIT.ok);
+  it('logout ends the session here and on the server, or keeps the file when the server could not end it', async () => {
+    const path = join(home, 'session.json');
+    const saved = readFileSync(path, 'utf8');
+    const session = JSON.parse(saved) as { refresh_token: string; base_url: string; access_expires_at: number };
+    // The server unreachable (nothing listens on port 9) and the access token due: nothing ended, nothing deleted.
+    writeFileSync(path, JSON.stringify({ ...session, base_url: 'http://127.0.0.1:9', access_expires_at: 0 }), { mode: 0o600 });
+    const unreachable = await aim(['logout', '--json']);
+    assert.equal(unreachable.code, 7);
+    assert.equal(JSON.parse(unreachable.stdout).error, 'logout_failed');
+    assert.ok(statSync(path).isFile(), 'the session file is kept for a retry');
+    writeFileSync(path, saved, { mode: 0o600 });
+    // With AIM_API_KEY set (CI), logout still ends the stored session, not the key's nothing.
+    assert.equal((await aim(['logout'], { env: { AIM_API_KEY: 'ak_live_not_the_session' } })).code, EXIT.ok);
     assert.equal((await aim(['agents', 'list'])).code, EXIT.auth);
     const refreshed = await server.http.post('/api/v1/auth/refresh', { refresh_token: session.refresh_token });
     assert.equal(refreshed.status, 401);
