@@ -126,18 +126,26 @@ async function doRenew(): Promise<boolean> {
   }
 }
 
-/** Ends the session on the server (refresh token and its access tokens) and clears both cookies. */
+/**
+ * Ends the session on the server (refresh token and its access tokens) and clears both cookies. When the server
+ * cannot be reached or refuses, this throws and the person stays signed in: the HttpOnly cookie, which only the
+ * server can clear, would otherwise sign them back in on the next load while they believe they are out.
+ */
 export async function logout(): Promise<void> {
   const csrf = csrfCookie();
-  const headers: Record<string, string> = { ...WEB_CLIENT };
-  if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
-  if (csrf) headers['X-CSRF-Token'] = csrf;
-  try {
-    await fetch('/api/v1/auth/logout', { method: 'POST', headers, credentials: 'same-origin' });
-  } finally {
-    signedOutOnPurpose = true;
-    clear();
-  }
+  const send = (withBearer: boolean) => {
+    const headers: Record<string, string> = { ...WEB_CLIENT };
+    if (withBearer && accessToken) headers.Authorization = `Bearer ${accessToken}`;
+    if (csrf) headers['X-CSRF-Token'] = csrf;
+    return fetch('/api/v1/auth/logout', { method: 'POST', headers, credentials: 'same-origin' });
+  };
+  let response = await send(true);
+  // An access token that ran out meanwhile: the cookie alone names the session.
+  if (response.status === 401 && accessToken) response = await send(false);
+  // 401 again: the server knows no such session any more, so it is over either way.
+  if (!response.ok && response.status !== 401) throw await toApiError(response);
+  signedOutOnPurpose = true;
+  clear();
 }
 
 /** True after the person pressed "Sign out" (not when the session expired): the next sign-in starts afresh. */

@@ -1,9 +1,10 @@
 import { AppShell, Badge, Burger, Button, Group, NavLink, ScrollArea, Skeleton, Text, UnstyledButton } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { Suspense } from 'react';
+import { Suspense, useState } from 'react';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
 import type { Scope } from '@aim/protocol';
 import { useAuth } from '../auth/AuthProvider.js';
+import { ErrorNotice } from './ErrorNotice.js';
 
 interface NavItem {
   to: string;
@@ -28,6 +29,7 @@ export function Layout() {
   const { user, logout, can } = useAuth();
   const location = useLocation();
   const navigate = useNavigate();
+  const [signOutError, setSignOutError] = useState<unknown>(null);
   const items = NAV.filter((item) => !item.anyOf || item.anyOf.some((scope) => can(scope)));
   const isActive = (to: string) => (to === '/' ? location.pathname === '/' : location.pathname.startsWith(to));
 
@@ -66,7 +68,8 @@ export function Layout() {
               variant="default"
               size="xs"
               onClick={() => {
-                void logout().then(() => navigate('/login', { replace: true }));
+                setSignOutError(null);
+                logout().then(() => navigate('/login', { replace: true }), setSignOutError);
               }}
             >
               Sign out
@@ -91,6 +94,11 @@ export function Layout() {
         </ScrollArea>
       </AppShell.Navbar>
       <AppShell.Main id="content" tabIndex={-1} style={{ outline: 'none' }}>
+        {signOutError !== null && (
+          <div style={{ marginBottom: 16 }}>
+            <ErrorNotice error={signOutError} title="Could not sign out: you are still signed in" />
+          </div>
+        )}
         {/* Pages other than the dashboard load on first visit (App.tsx); the skeleton holds their place meanwhile. */}
         <Suspense fallback={<Skeleton h={240} aria-label="Loading" />}>
           <Outlet />
