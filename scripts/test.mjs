@@ -73,6 +73,8 @@ const FILES = [
   'packages/sdk/test/transport.test.ts',
   'packages/sdk/test/examples.test.ts',
   'packages/sdk/test/browser.test.ts',
+  'packages/sdk/test/redaction.test.ts',
+  'packages/sdk/test/shared-identity.test.ts',
   'packages/server/test/flows/cli-client.test.ts',
   'packages/server/test/flows/seed-examples.test.ts',
   'packages/server/test/flows/web-ui.test.ts',

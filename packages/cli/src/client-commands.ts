@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { Agent, AimError, InvalidTokenError, RefreshTokenReusedError, type AgentView, type AIMClient, type ApiKeyView, type UserView } from '@aim/sdk';
-import { identityFile } from '@aim/sdk/node';
+import { Agent, AimError, Ed25519KeyPair, InvalidTokenError, RefreshTokenReusedError, type AgentView, type AIMClient, type ApiKeyView, type UserView } from '@aim/sdk';
+import { identityFile, identityStore } from '@aim/sdk/node';
 import { EXIT, fail, table, when, type Output } from './output.js';
 import { exitCodeFor } from './errors.js';
 import { login, personClient, requireIssuer, serverUrl, sessionClient, sessionFile } from './session.js';
@@ -71,12 +71,15 @@ export function registerClientCommands(program: Command, out: Output): void {
     .option('--description <text>', 'what it is for')
     .action(async (opts: { name: string; capabilities: string[]; type: string; description?: string }) => {
       const file = identityFile(opts.name);
-      if (await file.read()) fail(out, EXIT.failure, `an identity for ${opts.name} already exists in ${file.path}`, 'conflict');
+      const existing = await file.read();
+      if (existing && !existing.pending_registration) fail(out, EXIT.failure, `an identity for ${opts.name} already exists in ${file.path}`, 'conflict');
       const client = await personClient(out);
+      // A registration that never heard back is finished with the key it saved, adopting the agent if it was made.
+      const keys = existing && (await Ed25519KeyPair.fromPem(existing.private_key));
       const agent = await Agent.register(
         client,
-        { name: opts.name, type: opts.type, capabilities: opts.capabilities, ...(opts.description && { description: opts.description }) },
-        { store: { save: (identity) => file.write(identity) } },
+        { name: opts.name, type: opts.type, capabilities: opts.capabilities, ...(opts.description && { description: opts.description }), ...(keys && { keys }) },
+        { store: identityStore(file) },
       );
       out.result(
         { agent_id: agent.id, name: opts.name, public_key: agent.publicKey, identity_file: file.path },
@@ -105,7 +108,10 @@ export function registerClientCommands(program: Command, out: Output): void {
     .action(async (opts: { agent: string }) => {
       const agent = await loadAgent(out, opts.agent);
       const key = await agent.rotateKey();
-      out.result({ agent_id: agent.id, key_id: key.key_id, public_key: key.public_key }, `rotated ${opts.agent}: new key ${key.key_id}; the old one verifies during its grace period`);
+      const held = { agent_id: agent.id, key_id: key?.key_id ?? agent.identity.key_id, public_key: agent.publicKey };
+      // null: another process sharing the identity file had just rotated it, and that key is the agent's now.
+      const human = key ? `rotated ${opts.agent}: new key ${key.key_id}; the old one verifies during its grace period` : `${opts.agent} was just rotated by another process: using its new key`;
+      out.result(held, human);
     });
 
   const apiKeys = program.command('api-keys').description('API keys for SDKs, CI and scripts');
@@ -198,7 +204,7 @@ async function loadAgent(out: Output, name: string): Promise<Agent> {
   const identity = await file.read();
   if (!identity) fail(out, EXIT.notFound, `no identity for ${name} in ${file.path}: register it with \`aim agents register --name ${name}\``, 'not_found');
   if (process.env.AIM_URL) requireIssuer(out, process.env.AIM_URL, identity.base_url, `the identity ${name}`, `register an identity there`);
-  return Agent.connect(identity, { store: { save: (next) => file.write(next) } });
+  return Agent.connect(identity, { store: identityStore(file) });
 }
 
 /** An agent id as given, or the one in the local identity file of that name. */

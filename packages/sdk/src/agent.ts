@@ -1,9 +1,10 @@
 import { AIMClient } from './client.js';
 import type { AgentCredentials } from './auth.js';
 import { Ed25519KeyPair, randomNonce, toBase64 } from './crypto.js';
-import { AimError, ActionDeniedError, InvalidClientError, NetworkError } from './errors.js';
+import { AimError, ActionDeniedError, ConflictError, InvalidClientError, NetworkError } from './errors.js';
+import { INSPECT, REDACTED, inspectAs, type Inspect } from './redact.js';
 import type { TransportOptions } from './transport.js';
-import type { AgentKeyView, RegisteredAgent, VerifyDecision } from './types.js';
+import type { AgentKeyView, AgentView, RegisteredAgent, VerifyDecision } from './types.js';
 
 /**
  * Everything an agent needs to act, as persisted (`@aim/sdk/node` keeps it in `~/.aim/credentials/<name>.json`, 0600).
@@ -18,11 +19,25 @@ export interface AgentIdentity {
   private_key: string;
   key_id: string | null;
   pending_private_key?: string;
+  /**
+   * A registration not confirmed yet: the key pair is saved before the server is asked, so an answer lost on its way
+   * back cannot leave an agent whose key nobody holds. `agent_id` is empty until then; `secure()` finishes it.
+   */
+  pending_registration?: true;
 }
 
-/** Keeps an agent's identity after it changes (a key rotation). Must replace the stored copy atomically. */
+/**
+ * Keeps an agent's identity when it changes (registration, key rotation). `save` must replace the stored copy
+ * atomically. A store several processes share needs `exclusive`, or their rotations overwrite each other.
+ */
 export interface IdentityStore {
   save(identity: AgentIdentity): Promise<void>;
+  /**
+   * Runs `task` holding a lock every sharer of the store takes, with the identity as stored now. Key rotations run
+   * in it, so they start from the stored identity (adopting a key another process rotated to) and nobody writes in
+   * between. `secure()`'s file store has one (`<name>.json.lock`). Not reentrant.
+   */
+  exclusive?<T>(task: (stored: AgentIdentity | undefined) => Promise<T>): Promise<T>;
 }
 
 export interface AgentOptions extends Partial<TransportOptions> {
@@ -31,7 +46,7 @@ export interface AgentOptions extends Partial<TransportOptions> {
    * (OAuth client_credentials with a private_key_jwt signed by its key), which needs nothing else.
    */
   client?: AIMClient;
-  /** Where the identity goes after a key rotation. */
+  /** Where the identity goes when it changes: at registration (first as pending, before the server is asked) and rotations. */
   store?: IdentityStore;
   /** Rotate the key as soon as the server says rotation is due (default true). */
   autoRotate?: boolean;
@@ -49,6 +64,11 @@ export interface RegisterAgentInput {
    */
   capabilities?: string[];
   description?: string;
+  /**
+   * The key pair to register; default a new one generated here. Give the one an earlier attempt saved when its
+   * answer was lost: if the server did register it, that agent is adopted.
+   */
+  keys?: Ed25519KeyPair;
 }
 
 /** A signed verify-action body. */
@@ -61,7 +81,8 @@ export interface SignedAction {
 }
 
 /**
- * An agent identity that signs its actions with Ed25519 and asks AIM to verify them.
+ * An agent identity that signs its actions with Ed25519 and asks AIM to verify them. Logging it shows its id and
+ * public key, never the private key.
  *
  * @example
  * ```ts
@@ -76,45 +97,62 @@ export interface SignedAction {
  * ```
  */
 export class Agent {
-  private rotation: Promise<AgentKeyView> | undefined;
+  // #private: the private key never shows in util.inspect or JSON output (see toJSON).
+  #current: AgentIdentity;
+  #keys: Ed25519KeyPair;
+  readonly #client: AIMClient;
+  readonly #ownCredentials: AgentCredentials | undefined;
+  readonly #options: AgentOptions;
+  #rotation: Promise<AgentKeyView | null> | undefined;
   /** How many times this object rotated its key. */
   rotations = 0;
 
-  private constructor(
-    private current: AgentIdentity,
-    private keys: Ed25519KeyPair,
-    private readonly client: AIMClient,
-    private readonly ownCredentials: AgentCredentials | undefined,
-    private readonly options: AgentOptions,
-  ) {}
+  private constructor(current: AgentIdentity, keys: Ed25519KeyPair, client: AIMClient, ownCredentials: AgentCredentials | undefined, options: AgentOptions) {
+    this.#current = current;
+    this.#keys = keys;
+    this.#client = client;
+    this.#ownCredentials = ownCredentials;
+    this.#options = options;
+  }
 
   /** The agent's id (a UUID). */
   get id(): string {
-    return this.current.agent_id;
+    return this.#current.agent_id;
   }
 
   /** A copy of the identity as it should be persisted now (it holds the private key). */
   get identity(): AgentIdentity {
-    return { ...this.current };
+    return { ...this.#current };
   }
 
   /** The current public key, raw base64. */
   get publicKey(): string {
-    return this.keys.publicKey;
+    return this.#keys.publicKey;
   }
 
-  /** Registers a new agent through `client` with a key pair generated here; only the public key is sent. */
+  /**
+   * Registers a new agent through `client` with a key pair generated here; only the public key is sent. With a
+   * `store`, the key pair is saved (as `pending_registration`) before the server is asked. A 409 for the name is
+   * checked: if the agent holding it has this key, an earlier attempt registered it and lost the answer, and it is
+   * adopted; otherwise `ConflictError` names the agent that has the name.
+   */
   static async register(client: AIMClient, input: RegisterAgentInput, options: AgentOptions = {}): Promise<Agent> {
-    const keys = await Ed25519KeyPair.generate();
-    const registered = await client.request<RegisteredAgent>('POST', '/api/v1/agents', {
-      json: {
-        name: input.name,
-        type: input.type ?? 'agent',
-        capabilities: input.capabilities ?? [],
-        ...(input.description !== undefined && { description: input.description }),
-        public_key: keys.publicKey,
-      },
-    });
+    const keys = input.keys ?? (await Ed25519KeyPair.generate());
+    await options.store?.save({ agent_id: '', name: input.name, base_url: client.baseUrl, private_key: keys.privateKeyPem, key_id: null, pending_registration: true });
+    const registered = await client
+      .request<RegisteredAgent>('POST', '/api/v1/agents', {
+        json: {
+          name: input.name,
+          type: input.type ?? 'agent',
+          capabilities: input.capabilities ?? [],
+          ...(input.description !== undefined && { description: input.description }),
+          public_key: keys.publicKey,
+        },
+      })
+      .catch((error: unknown) => {
+        if (error instanceof ConflictError) return registeredEarlier(client, input.name, keys.publicKey, error);
+        throw error;
+      });
     const identity: AgentIdentity = { agent_id: registered.agent_id, name: registered.name, base_url: client.baseUrl, private_key: keys.privateKeyPem, key_id: registered.key_id };
     await options.store?.save(identity);
     return Agent.connect(identity, { ...pickTransport(client.options), ...options });
@@ -122,12 +160,14 @@ export class Agent {
 
   /** An agent from a stored identity. A rotation left half-done (a `pending_private_key`) is finished first. */
   static async connect(identity: AgentIdentity, options: AgentOptions = {}): Promise<Agent> {
+    if (identity.pending_registration) {
+      throw new Error(`the registration of ${identity.name} was never confirmed: finish it with secure(), or Agent.register() with its keys`);
+    }
     const keys = await Ed25519KeyPair.fromPem(identity.private_key);
     const own: AgentCredentials | undefined = options.client ? undefined : { agentId: identity.agent_id, key: keys };
     const client = options.client ?? new AIMClient({ ...pickTransport(options), baseUrl: options.baseUrl ?? identity.base_url, auth: own! });
-    const { pending_private_key: _pending, ...settled } = identity;
-    const agent = new Agent(settled, keys, client, own, options);
-    if (identity.pending_private_key) await agent.settlePendingRotation(identity.pending_private_key);
+    const agent = new Agent(withoutPendingKey(identity), keys, client, own, options);
+    if (identity.pending_private_key) await agent.#locked((stored) => agent.#catchUp(stored ?? identity));
     return agent;
   }
 
@@ -135,9 +175,9 @@ export class Agent {
    * Signs `{agent_id}:{action}:{resource}:{timestamp}:{nonce}` with the agent's key. Resources must not contain `:`.
    */
   async signAction(action: string, resource: string, options: { timestamp?: number; nonce?: string } = {}): Promise<SignedAction> {
-    const timestamp = options.timestamp ?? Math.floor(this.client.transport.now() / 1000);
+    const timestamp = options.timestamp ?? Math.floor(this.#client.transport.now() / 1000);
     const nonce = options.nonce ?? randomNonce();
-    const signature = toBase64(await this.keys.sign(`${this.id}:${action}:${resource}:${timestamp}:${nonce}`));
+    const signature = toBase64(await this.#keys.sign(`${this.id}:${action}:${resource}:${timestamp}:${nonce}`));
     return { action, resource, signature, timestamp, nonce };
   }
 
@@ -153,11 +193,11 @@ export class Agent {
    * ```
    */
   async verifyAction(action: string, resource: string, options: { throwOnDeny?: boolean } = {}): Promise<VerifyDecision> {
-    const decision = await this.client.verifySigned(this.id, await this.signAction(action, resource));
+    const decision = await this.#client.verifySigned(this.id, await this.signAction(action, resource));
     // Only for the key we still hold: an answer about a key already rotated away from needs nothing more.
-    const aboutCurrentKey = this.current.key_id === null || decision.key_id === this.current.key_id;
-    if (decision.rotation_due && aboutCurrentKey && this.options.autoRotate !== false) {
-      await this.rotateKey().catch((error: unknown) => this.options.onRotationError?.(error));
+    const aboutCurrentKey = this.#current.key_id === null || decision.key_id === this.#current.key_id;
+    if (decision.rotation_due && aboutCurrentKey && this.#options.autoRotate !== false) {
+      await this.rotateKey().catch((error: unknown) => this.#options.onRotationError?.(error));
     }
     if (!decision.allowed && options.throwOnDeny !== false) throw new ActionDeniedError(decision);
     return decision;
@@ -165,56 +205,88 @@ export class Agent {
 
   /**
    * Rotates to a new key pair generated here, signed by the current key over
-   * `rotate:{agent_id}:{public_key}:{timestamp}:{nonce}`. Concurrent calls share one rotation. The new key is saved
-   * (as pending) before the server is asked, then promoted, so no crash can lose it.
+   * `rotate:{agent_id}:{public_key}:{timestamp}:{nonce}`, and answers the server's view of the new key. Concurrent
+   * calls share one rotation. The new key is saved (as pending) before the server is asked, then promoted, so no
+   * crash can lose it. With a shared store (`exclusive`, as `secure()` has) it all runs under the store's lock, from
+   * the identity as stored: when another process rotated first, its key is adopted and this answers `null`.
+   *
+   * @example
+   * ```ts
+   * const key = await agent.rotateKey();
+   * console.log(key ? `rotated to ${key.key_id}` : 'another process had rotated; using its key', agent.publicKey);
+   * ```
    */
-  rotateKey(): Promise<AgentKeyView> {
-    this.rotation ??= this.rotateOnce().finally(() => {
-      this.rotation = undefined;
+  rotateKey(): Promise<AgentKeyView | null> {
+    this.#rotation ??= this.#locked(async (stored) => {
+      const held = this.#keys;
+      const base = stored ? await this.#catchUp(stored) : this.#current;
+      // Rotated elsewhere: that key is the agent's now, and the one we held can no longer sign a rotation.
+      if (this.#keys !== held) return null;
+      return this.#rotateFrom(base);
+    }).finally(() => {
+      this.#rotation = undefined;
     });
-    return this.rotation;
+    return this.#rotation;
   }
 
-  private async rotateOnce(): Promise<AgentKeyView> {
+  /** One rotation, starting from `base`: the identity as stored (as this object holds it, for a store without a lock). */
+  async #rotateFrom(base: AgentIdentity): Promise<AgentKeyView> {
+    const store = this.#options.store;
     const next = await Ed25519KeyPair.generate();
-    await this.options.store?.save({ ...this.current, pending_private_key: next.privateKeyPem });
-    const timestamp = Math.floor(this.client.transport.now() / 1000);
+    await store?.save({ ...base, pending_private_key: next.privateKeyPem });
+    const timestamp = Math.floor(this.#client.transport.now() / 1000);
     const nonce = randomNonce();
-    const signature = toBase64(await this.keys.sign(`rotate:${this.id}:${next.publicKey}:${timestamp}:${nonce}`));
+    const signature = toBase64(await this.#keys.sign(`rotate:${this.id}:${next.publicKey}:${timestamp}:${nonce}`));
     let answer: { key: AgentKeyView; previous: AgentKeyView };
     try {
-      answer = await this.client.request('POST', `/api/v1/agents/${encodeURIComponent(this.id)}/keys/rotate`, {
+      answer = await this.#client.request('POST', `/api/v1/agents/${encodeURIComponent(this.id)}/keys/rotate`, {
         json: { public_key: next.publicKey, timestamp, nonce, signature },
       });
     } catch (error) {
-      // A clear refusal means the old key stays; without an answer the outcome is unknown, so the pending key stays.
-      if (error instanceof AimError && !(error instanceof NetworkError) && error.status < 500) await this.options.store?.save(this.current);
+      // A clear refusal: the server kept the old key, so take back our pending key, restoring the file as read under
+      // the lock. Without a lock there is no such read (the next load settles the pending key); without an answer
+      // the outcome is unknown, so the pending key stays.
+      const refused = error instanceof AimError && !(error instanceof NetworkError) && error.status < 500;
+      if (refused && store?.exclusive) await store.save(base);
       throw error;
     }
-    this.adopt(next, answer.key.key_id);
-    await this.options.store?.save(this.current);
+    this.#adopt(next, answer.key.key_id);
+    await store?.save(this.#current);
     this.rotations += 1;
     return answer.key;
   }
 
-  private adopt(keys: Ed25519KeyPair, keyId: string | null): void {
-    this.keys = keys;
-    this.current = { agent_id: this.current.agent_id, name: this.current.name, base_url: this.current.base_url, private_key: keys.privateKeyPem, key_id: keyId };
-    if (this.ownCredentials) this.ownCredentials.key = keys;
-  }
-
   /**
-   * A rotation was interrupted: if the server took the new key, the pending key now authenticates the agent
-   * (a client assertion signed with it is accepted), so adopt it; otherwise the rotation never happened.
+   * Brings this object up to the identity as stored: settles a rotation a crashed process left pending (the server
+   * holds the pending key if it authenticates the agent), and adopts a key another process rotated to. Answers what
+   * is stored afterwards.
    */
-  private async settlePendingRotation(pendingPem: string): Promise<void> {
-    const pending = await Ed25519KeyPair.fromPem(pendingPem);
-    if (await this.authenticates(pending)) this.adopt(pending, null);
-    await this.options.store?.save(this.current);
+  async #catchUp(stored: AgentIdentity): Promise<AgentIdentity> {
+    if (stored.agent_id !== this.id) throw new Error(`the stored identity is agent ${stored.agent_id || stored.name}, not ${this.id}`);
+    let settled = withoutPendingKey(stored);
+    if (stored.pending_private_key) {
+      const pending = await Ed25519KeyPair.fromPem(stored.pending_private_key);
+      if (await this.#authenticates(pending)) settled = { ...settled, private_key: pending.privateKeyPem, key_id: null };
+      await this.#options.store?.save(settled);
+    }
+    if (settled.private_key !== this.#current.private_key) this.#adopt(await Ed25519KeyPair.fromPem(settled.private_key), settled.key_id);
+    return settled;
   }
 
-  private async authenticates(keys: Ed25519KeyPair): Promise<boolean> {
-    const probe = new AIMClient({ ...pickTransport(this.client.options), baseUrl: this.client.baseUrl, auth: { agentId: this.id, key: keys } });
+  /** `task` with the identity as stored, under the store's lock; for a store without one, `task(undefined)`. */
+  #locked<T>(task: (stored: AgentIdentity | undefined) => Promise<T>): Promise<T> {
+    const store = this.#options.store;
+    return store?.exclusive ? store.exclusive(task) : task(undefined);
+  }
+
+  #adopt(keys: Ed25519KeyPair, keyId: string | null): void {
+    this.#keys = keys;
+    this.#current = { agent_id: this.#current.agent_id, name: this.#current.name, base_url: this.#current.base_url, private_key: keys.privateKeyPem, key_id: keyId };
+    if (this.#ownCredentials) this.#ownCredentials.key = keys;
+  }
+
+  async #authenticates(keys: Ed25519KeyPair): Promise<boolean> {
+    const probe = new AIMClient({ ...pickTransport(this.#client.options), baseUrl: this.#client.baseUrl, auth: { agentId: this.id, key: keys } });
     try {
       await probe.authenticate();
       return true;
@@ -223,6 +295,44 @@ export class Agent {
       throw error;
     }
   }
+
+  /** What logging shows: who the agent is and its public key; the private key as `[redacted]`. */
+  toJSON(): Record<string, unknown> {
+    const { agent_id, name, base_url, key_id } = this.#current;
+    return { agent_id, name, base_url, key_id, public_key: this.publicKey, private_key: REDACTED, rotations: this.rotations };
+  }
+
+  [INSPECT](_depth: number, options: unknown, inspect?: Inspect): string | object {
+    return inspectAs('Agent', this.toJSON(), options, inspect);
+  }
+}
+
+/**
+ * The name is taken (409). If the agent holding it has this very key, an earlier attempt registered it and its
+ * answer was lost: it is ours. Otherwise the conflict stands, naming that agent.
+ */
+async function registeredEarlier(client: AIMClient, name: string, publicKey: string, conflict: ConflictError): Promise<Pick<AgentView, 'agent_id' | 'name' | 'key_id'>> {
+  const holder = await agentNamed(client, name).catch(() => undefined);
+  if (holder?.public_key === publicKey) return holder;
+  if (!holder) throw conflict;
+  throw new ConflictError('conflict', `the name ${JSON.stringify(name)} belongs to agent ${holder.agent_id}, which holds another key: choose another name`, 409, { cause: conflict });
+}
+
+/** The agent named exactly `name` (the list's `q` matches any part of a name, in any case). */
+async function agentNamed(client: AIMClient, name: string): Promise<AgentView | undefined> {
+  let cursor: string | undefined;
+  do {
+    const page = await client.agents.list({ q: name, limit: 200, ...(cursor && { cursor }) });
+    const found = page.agents.find((agent) => agent.name === name);
+    if (found) return found;
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  return undefined;
+}
+
+function withoutPendingKey(identity: AgentIdentity): AgentIdentity {
+  const { pending_private_key: _pending, ...settled } = identity;
+  return settled;
 }
 
 function pickTransport(options: Partial<TransportOptions>): Partial<TransportOptions> {
@@ -231,5 +341,7 @@ function pickTransport(options: Partial<TransportOptions>): Partial<TransportOpt
     ...(options.now && { now: options.now }),
     ...(options.sleep && { sleep: options.sleep }),
     ...(options.retry && { retry: options.retry }),
+    ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+    ...(options.userAgent && { userAgent: options.userAgent }),
   };
 }

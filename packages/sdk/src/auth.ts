@@ -1,5 +1,6 @@
 import { Ed25519KeyPair, signJwt, toBase64Url } from './crypto.js';
 import { InvalidGrantError, InvalidTokenError, MfaRequiredError, RefreshTokenReusedError } from './errors.js';
+import { INSPECT, REDACTED, inspectAs, type Inspect } from './redact.js';
 import type { Transport } from './transport.js';
 
 /** The SDK's OAuth client id at the token endpoint (a public client, RFC 6749 §2.1). */
@@ -79,8 +80,9 @@ interface WireTokens {
  * exactly once (presenting it twice would trip the server's reuse detection and revoke the session).
  */
 export class TokenManager {
-  private current: TokenSet | undefined;
-  private inFlight: Promise<TokenSet> | undefined;
+  // #private: the tokens never show in util.inspect or JSON output.
+  #current: TokenSet | undefined;
+  #inFlight: Promise<TokenSet> | undefined;
   /** How many times a token was fetched; tests and metrics read it. */
   renewals = 0;
 
@@ -91,28 +93,36 @@ export class TokenManager {
 
   /** A valid access token, renewed first when it expires within a minute (or a tenth of its lifetime). */
   async accessToken(): Promise<string> {
-    const current = this.current;
+    const current = this.#current;
     if (current && this.now() < current.expiresAt - Math.min(60_000, current.lifetimeMs / 10)) return current.accessToken;
     return (await this.renew()).accessToken;
   }
 
   /** The server refused `token` as invalid: renew unless another call already did. */
   async replace(token: string): Promise<string> {
-    if (this.current && this.current.accessToken !== token) return this.current.accessToken;
+    if (this.#current && this.#current.accessToken !== token) return this.#current.accessToken;
     return (await this.renew()).accessToken;
   }
 
   private renew(): Promise<TokenSet> {
-    this.inFlight ??= this.grant()
+    this.#inFlight ??= this.grant()
       .then((set) => {
-        this.current = set;
+        this.#current = set;
         this.renewals += 1;
         return set;
       })
       .finally(() => {
-        this.inFlight = undefined;
+        this.#inFlight = undefined;
       });
-    return this.inFlight;
+    return this.#inFlight;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { renewals: this.renewals, accessToken: this.#current ? REDACTED : null, expiresAt: this.#current?.expiresAt ?? null };
+  }
+
+  [INSPECT](_depth: number, options: unknown, inspect?: Inspect): string | object {
+    return inspectAs('TokenManager', this.toJSON(), options, inspect);
   }
 }
 

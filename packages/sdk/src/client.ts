@@ -1,5 +1,6 @@
 import { TokenManager, grantFor, type BearerCredentials, type Credentials } from './auth.js';
 import { InvalidTokenError } from './errors.js';
+import { INSPECT, inspectAs, redactCredentials, type Inspect } from './redact.js';
 import { Transport, type RateLimitState, type TransportOptions } from './transport.js';
 import type {
   AgentView,
@@ -47,15 +48,35 @@ type Query = Record<string, string | number | undefined>;
  */
 export class AIMClient {
   readonly transport: Transport;
-  readonly credentials: Credentials;
   /** Present for credentials the SDK renews (all but API keys and bearer tokens you manage). */
   readonly tokens: TokenManager | undefined;
+  // #private: the credential never shows in util.inspect or JSON output (see toJSON).
+  readonly #options: AIMClientOptions;
 
-  constructor(readonly options: AIMClientOptions) {
+  constructor(options: AIMClientOptions) {
+    this.#options = options;
     this.transport = new Transport(options);
-    this.credentials = options.auth;
     const auth = options.auth;
     this.tokens = 'apiKey' in auth || 'accessToken' in auth ? undefined : new TokenManager(this.transport.now, grantFor(auth, this.transport));
+  }
+
+  /** The options this client was made with, credential included. */
+  get options(): AIMClientOptions {
+    return this.#options;
+  }
+
+  /** The credential (`options.auth`). */
+  get credentials(): Credentials {
+    return this.#options.auth;
+  }
+
+  /** What logging shows: the server and the kind of credential, its secrets as `[redacted]`. */
+  toJSON(): Record<string, unknown> {
+    return { baseUrl: this.baseUrl, auth: redactCredentials(this.credentials), tokens: this.tokens };
+  }
+
+  [INSPECT](_depth: number, options: unknown, inspect?: Inspect): string | object {
+    return inspectAs('AIMClient', this.toJSON(), options, inspect);
   }
 
   /** The server's base URL, without a trailing slash. */

@@ -2,6 +2,8 @@
  * Ed25519 through WebCrypto (`globalThis.crypto.subtle`): the same code runs in Node 20 and in browsers that
  * support Ed25519. No node: imports here, so the browser entry stays free of them.
  */
+import { INSPECT, REDACTED, inspectAs, type Inspect } from './redact.js';
+
 const ED25519 = { name: 'Ed25519' } as const;
 const encoder = new TextEncoder();
 
@@ -47,15 +49,28 @@ export function pemDecode(pem: string, label: string): Uint8Array<ArrayBuffer> {
 // SPKI for Ed25519 is a fixed 12-byte prefix followed by the raw 32-byte key (RFC 8410 §4).
 const SPKI_PREFIX = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
 
-/** An Ed25519 key pair held by an agent: the private key as PKCS#8 PEM (what is persisted) and the raw public key. */
+/**
+ * An Ed25519 key pair held by an agent: the private key as PKCS#8 PEM (what is persisted) and the raw public key.
+ * Logging it shows the public key only.
+ */
 export class Ed25519KeyPair {
+  readonly #privateKey: CryptoKey;
+  readonly #privateKeyPem: string;
+
   private constructor(
-    private readonly privateKey: CryptoKey,
-    /** PKCS#8 PEM of the private key: what `secure()` stores, 0600. Never sent anywhere. */
-    readonly privateKeyPem: string,
+    privateKey: CryptoKey,
+    privateKeyPem: string,
     /** The raw 32-byte public key, base64: what the server registers. */
     readonly publicKey: string,
-  ) {}
+  ) {
+    this.#privateKey = privateKey;
+    this.#privateKeyPem = privateKeyPem;
+  }
+
+  /** PKCS#8 PEM of the private key: what `secure()` stores, 0600. Never sent anywhere, never in inspect or JSON output. */
+  get privateKeyPem(): string {
+    return this.#privateKeyPem;
+  }
 
   /** A fresh key pair, generated locally. */
   static async generate(): Promise<Ed25519KeyPair> {
@@ -90,7 +105,15 @@ export class Ed25519KeyPair {
 
   /** Signs the UTF-8 bytes of `text`; the signature is 64 bytes. */
   async sign(text: string): Promise<Uint8Array> {
-    return new Uint8Array(await subtle().sign(ED25519, this.privateKey, encoder.encode(text)));
+    return new Uint8Array(await subtle().sign(ED25519, this.#privateKey, encoder.encode(text)));
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { publicKey: this.publicKey, privateKey: REDACTED };
+  }
+
+  [INSPECT](_depth: number, options: unknown, inspect?: Inspect): string | object {
+    return inspectAs('Ed25519KeyPair', this.toJSON(), options, inspect);
   }
 }
 

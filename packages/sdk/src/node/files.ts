@@ -92,7 +92,11 @@ export class CredentialFile<T extends object> {
 
   private serial<R>(task: () => Promise<R>): Promise<R> {
     const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
+    // Settles to nothing: the queue must not keep the last value written (a secret) where util.inspect shows it.
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 }

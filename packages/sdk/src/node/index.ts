@@ -5,4 +5,4 @@
 export * from '../index.js';
 export { aimHome, credentialsDir, CredentialFile, refreshTokenFile, writeFileAtomic } from './files.js';
 export { withFileLock, type FileLockOptions } from './lock.js';
-export { identityFile, secure, type SecureOptions } from './secure.js';
+export { identityFile, identityStore, secure, type SecureOptions } from './secure.js';
