@@ -91,7 +91,8 @@ describe('browser sessions (cookie refresh token, CSRF)', () => {
     const attempts: Array<[string, Record<string, string>]> = [
       ['no header', { cookie: cookieHeader({ aim_rt: s.rt, aim_csrf: s.csrf }) }],
       ['no csrf cookie', { cookie: cookieHeader({ aim_rt: s.rt }), 'x-csrf-token': s.csrf }],
-      ['header differs from cookie', { cookie: cookieHeader({ aim_rt: s.rt, aim_csrf: s.csrf }), 'x-csrf-token': `${s.csrf.slice(0, -1)}A` }],
+      // One character changed, to one it surely is not (a fixed 'A' left a token ending in 'A' unchanged).
+      ['header differs from cookie', { cookie: cookieHeader({ aim_rt: s.rt, aim_csrf: s.csrf }), 'x-csrf-token': `${s.csrf[0] === 'A' ? 'B' : 'A'}${s.csrf.slice(1)}` }],
       // A matching pair the attacker made up (planted from a sibling domain): not bound to this refresh token.
       ['planted pair', { cookie: cookieHeader({ aim_rt: s.rt, aim_csrf: 'attacker-chosen' }), 'x-csrf-token': 'attacker-chosen' }],
     ];
