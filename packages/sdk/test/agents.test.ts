@@ -63,6 +63,18 @@ describe('SDK agents against a live server', () => {
     await assert.rejects(secure(name, { dir }), /readable by others/);
   });
 
+  it('secure() refuses a credentials directory others can write to, for reading and for writing', async () => {
+    const { chmodSync, mkdtempSync } = await import('node:fs');
+    const shared = mkdtempSync(join(dir, 'shared-'));
+    const name = `shared-${Date.now()}`;
+    await secure(name, { dir: shared, baseUrl: aim.url, registerWith: { apiKey } });
+    chmodSync(shared, 0o777);
+    await assert.rejects(secure(name, { dir: shared }), /writable by others/, 'an identity there could have been swapped');
+    await assert.rejects(secure(`${name}-new`, { dir: shared, baseUrl: aim.url, registerWith: { apiKey } }), /writable by others/);
+    chmodSync(shared, 0o1777);
+    assert.equal((await secure(name, { dir: shared })).id.length > 0, true, 'sticky, like /tmp: no one else can swap the file');
+  });
+
   it('secure() reads AIM_URL and AIM_API_KEY from the environment the first time', async () => {
     const saved = { url: process.env.AIM_URL, key: process.env.AIM_API_KEY };
     process.env.AIM_URL = aim.url;

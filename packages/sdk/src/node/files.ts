@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
@@ -21,9 +21,12 @@ export function credentialsDir(env: Record<string, string | undefined> = process
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  await refuseSharedDirectory(dir);
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(temp, 'wx', 0o600);
   try {
+    // Exactly 0600 whatever the umask, set on the open file: nothing is looked up by name that could be swapped.
+    await handle.chmod(0o600);
     await handle.writeFile(data, 'utf8');
     await handle.sync();
   } catch (error) {
@@ -38,8 +41,23 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
     await unlink(temp).catch(() => undefined);
     throw error;
   }
-  // An umask or an older file cannot leave it wider than 0600.
-  await chmod(path, 0o600);
+}
+
+/**
+ * Refuses a directory others may write to (like ssh's StrictModes): whoever can write there can replace a
+ * credential file with their own, pointing this client at their server, or swap it between a write and a read.
+ * A sticky directory (/tmp) is allowed: there, only a file's owner may rename or delete it.
+ */
+async function refuseSharedDirectory(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  let mode: number;
+  try {
+    mode = (await stat(dir)).mode;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0) throw new Error(`${dir} is writable by others (mode ${(mode & 0o777).toString(8)}); run chmod 700 on it`);
 }
 
 /** A JSON file holding secrets: read only when nobody else can read it, replaced atomically, updates serialized. */
@@ -51,6 +69,7 @@ export class CredentialFile<T extends object> {
   /** The contents, or undefined when the file does not exist. Refuses a file others can read (like ssh does). */
   async read(): Promise<T | undefined> {
     let text: string;
+    await refuseSharedDirectory(dirname(this.path));
     try {
       const info = await stat(this.path);
       if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
