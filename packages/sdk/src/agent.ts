@@ -1,7 +1,7 @@
 import { AIMClient } from './client.js';
 import type { AgentCredentials } from './auth.js';
 import { Ed25519KeyPair, randomNonce, toBase64 } from './crypto.js';
-import { AimError, ActionDeniedError, ConflictError, InvalidClientError, NetworkError } from './errors.js';
+import { AimError, ActionDeniedError, ConflictError, InvalidClientError, InvalidSignatureError, KeyExpiredError, NetworkError } from './errors.js';
 import { INSPECT, REDACTED, inspectAs, type Inspect } from './redact.js';
 import type { TransportOptions } from './transport.js';
 import type { AgentKeyView, AgentView, RegisteredAgent, VerifyDecision } from './types.js';
@@ -193,7 +193,7 @@ export class Agent {
    * ```
    */
   async verifyAction(action: string, resource: string, options: { throwOnDeny?: boolean } = {}): Promise<VerifyDecision> {
-    const decision = await this.#client.verifySigned(this.id, await this.signAction(action, resource));
+    const decision = await this.#verifyWithCurrentKey(action, resource);
     // Only for the key we still hold: an answer about a key already rotated away from needs nothing more.
     const aboutCurrentKey = this.#current.key_id === null || decision.key_id === this.#current.key_id;
     if (decision.rotation_due && aboutCurrentKey && this.#options.autoRotate !== false) {
@@ -201,6 +201,24 @@ export class Agent {
     }
     if (!decision.allowed && options.throwOnDeny !== false) throw new ActionDeniedError(decision);
     return decision;
+  }
+
+  /**
+   * Signs and sends once. When the key is refused and the shared store holds another one (a process sharing the
+   * identity file rotated, and the key this object held has since retired or been revoked), adopts it and tries once
+   * more: a long-running process keeps working across another's rotation.
+   */
+  async #verifyWithCurrentKey(action: string, resource: string): Promise<VerifyDecision> {
+    try {
+      return await this.#client.verifySigned(this.id, await this.signAction(action, resource));
+    } catch (error) {
+      const keyRefused = error instanceof InvalidSignatureError || error instanceof KeyExpiredError || error instanceof InvalidClientError;
+      if (!keyRefused || !this.#options.store?.exclusive) throw error;
+      const held = this.#keys;
+      await this.#locked(async (stored) => (stored ? this.#catchUp(stored) : undefined));
+      if (this.#keys === held) throw error;
+      return this.#client.verifySigned(this.id, await this.signAction(action, resource));
+    }
   }
 
   /**

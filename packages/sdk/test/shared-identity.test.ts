@@ -74,6 +74,21 @@ describe('an identity file shared by several agent objects (processes)', () => {
     assert.equal((await (await secure(name, { dir })).verifyAction('search', 'next process')).key_id, active.key_id);
   });
 
+  it('an object still holding a key another one rotated away from picks up the new key once its own is refused', async () => {
+    const name = `picks-up-${Date.now()}`;
+    const a = await secure(name, { dir, baseUrl: aim.url, registerWith: { apiKey }, capabilities: ['search'] });
+    const b = await secure(name, { dir });
+    await b.verifyAction('search', 'before');
+    const old = await activeKey(a.id);
+    assert.notEqual(await a.rotateKey(), null);
+    // The old key stops at once (an admin revokes it rather than waiting out the grace period).
+    await aim.adminClient.request('POST', `/api/v1/agents/${a.id}/keys/${old.key_id}/revoke`);
+    const decision = await b.verifyAction('search', 'after');
+    assert.equal(decision.key_id, (await activeKey(a.id)).key_id);
+    assert.equal(b.publicKey, a.publicKey);
+    assert.equal((await keysOf(a.id)).length, 2, 'no rotation of its own');
+  });
+
   it('two objects rotating at once: one rotation, the other adopts it, both sign with the key in the file', async () => {
     const name = `concurrent-rotation-${Date.now()}`;
     const a = await secure(name, { dir, baseUrl: aim.url, registerWith: { apiKey }, capabilities: ['search'] });
