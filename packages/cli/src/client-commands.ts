@@ -146,7 +146,8 @@ export function registerClientCommands(program: Command, out: Output): void {
     .action(async (id: string, opts: { revokeMinted?: boolean }) => {
       const view = await (await personClient(out)).apiKeys.revoke(id, { revokeMinted: opts.revokeMinted === true });
       const minted = opts.revokeMinted ? `, and ${view.minted_revoked} key(s) minted from it` : '';
-      out.result(view, `revoked ${view.name} (${view.prefix}…)${minted}`);
+      const replaced = view.grace_ended > 0 ? `; ${view.grace_ended} key(s) it replaced stopped with it` : '';
+      out.result(view, `revoked ${view.name} (${view.prefix}…)${minted}${replaced}`);
     });
 
   // Offboarding through the running server (not the store), so every node stops the user's tokens at once.

@@ -93,9 +93,13 @@ export interface ApiKeyView {
   minted_by: string | null;
 }
 
-/** A revocation's answer: the key, and how many keys minted from it were revoked too (`revokeMinted`). */
+/**
+ * A revocation's answer: the key, how many keys minted from it were revoked too (`revokeMinted`), and how many keys
+ * those replaced by rotation, still in their grace, stopped with them.
+ */
 export interface RevokedApiKey extends ApiKeyView {
   minted_revoked: number;
+  grace_ended: number;
 }
 
 /** A new API key (create or rotate): `key` appears in this answer only, which has none of a listed key's usage fields. */

@@ -16,12 +16,24 @@ export function ensureBuilt(): void {
 }
 
 /** Debian's Chromium, headless, with nothing phoning home. */
-export function launchChromium(): Promise<Browser> {
+export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (.ci/run does)`);
   return chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+}
+
+/**
+ * Starts a server and the browser side by side. If either fails, the other is closed before the error is thrown,
+ * so a missing browser fails the suite at once instead of leaving a server that keeps the run alive.
+ */
+export async function startWithBrowser<T extends { close(): Promise<void> }>(start: () => Promise<T>): Promise<[T, Browser]> {
+  const [server, browser] = await Promise.allSettled([start(), launchChromium()]);
+  if (server.status === 'fulfilled' && browser.status === 'fulfilled') return [server.value, browser.value];
+  if (server.status === 'fulfilled') await server.value.close();
+  if (browser.status === 'fulfilled') await browser.value.close();
+  throw server.status === 'rejected' ? server.reason : (browser as PromiseRejectedResult).reason;
 }
 
 /** Console errors and page errors, CSP violations included: a page that works under the CSP logs none. */

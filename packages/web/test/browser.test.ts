@@ -6,7 +6,7 @@ import * as OTPAuth from 'otpauth';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { signedAction } from '../../server/test/support/agents.js';
 import { startTestServer, type TestServer, type TestUser } from '../../server/test/support/server.js';
-import { assertAccessible, ensureBuilt, focused, launchChromium, screenshot, watchErrors, WEB_DIR, WIDTHS } from './browser-support.js';
+import { assertAccessible, ensureBuilt, focused, screenshot, startWithBrowser, watchErrors, WEB_DIR, WIDTHS } from './browser-support.js';
 
 /** A code for the next 30-second step: the step that enabled 2FA is spent, and the server accepts ±1 step. */
 function nextTotp(secret: string): string {
@@ -44,7 +44,7 @@ describe('admin web UI in Chromium', () => {
 
   before(async () => {
     ensureBuilt();
-    [t, browser] = await Promise.all([startTestServer({ webDir: WEB_DIR }), launchChromium()]);
+    [t, browser] = await startWithBrowser(() => startTestServer({ webDir: WEB_DIR }));
     admin = await t.createUser({ role: 'admin' });
     context = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
     page = await context.newPage();
@@ -405,6 +405,44 @@ describe('admin web UI in Chromium', () => {
     for (const key of [automation.body.key, minted.body.key]) assert.equal((await t.http.get('/api/v1/agents', { apiKey: key })).status, 401);
   });
 
+  it("offers a member no Rotate or Revoke on a key whose scopes their role cannot grant, and says why", async () => {
+    // Another admin of the organization (without 2FA, unlike the one signed in above) makes an admin key.
+    const otherAdmin = await t.signIn({ role: 'admin', organizationId: admin.organizationId });
+    const adminKey = await t.http.post<{ key: string }>('/api/v1/api-keys', { name: 'admin-automation', scopes: ['admin'] }, { token: otherAdmin.accessToken });
+    assert.equal(adminKey.status, 201, adminKey.text);
+    const member = await t.createUser({ role: 'member', organizationId: admin.organizationId });
+    const memberSession = await t.http.post<{ access_token: string }>('/api/v1/public/login', { email: member.email, password: member.password });
+    const memberKey = await t.http.post<{ key: string }>('/api/v1/api-keys', { name: 'member-ci' }, { token: memberSession.body.access_token });
+    assert.equal(memberKey.status, 201, memberKey.text);
+
+    const other = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    try {
+      const memberPage = await other.newPage();
+      const memberErrors = watchErrors(memberPage);
+      await memberPage.goto(`${t.url}/login`);
+      await memberPage.getByLabel('Email').fill(member.email);
+      await memberPage.getByRole('textbox', { name: 'Password' }).fill(member.password);
+      await memberPage.getByRole('button', { name: 'Sign in' }).click();
+      await heading(memberPage, 'Dashboard');
+      await memberPage.getByRole('link', { name: 'API keys' }).click();
+      await heading(memberPage, 'API keys');
+
+      await memberPage.getByTestId(`api-key-${adminKey.body.key.slice(0, 16)}`).getByRole('button', { name: /Actions for/ }).click();
+      for (const item of ['Rotate', 'Revoke']) assert.equal(await memberPage.getByRole('menuitem', { name: item }).isDisabled(), true, item);
+      await memberPage.getByText("Your role cannot grant this key's scopes, so it cannot rotate or revoke it.").waitFor();
+      await memberPage.keyboard.press('Escape');
+      await memberPage.getByRole('menu').waitFor({ state: 'detached' });
+
+      await memberPage.getByTestId(`api-key-${memberKey.body.key.slice(0, 16)}`).getByRole('button', { name: /Actions for/ }).click();
+      for (const item of ['Rotate', 'Revoke']) assert.equal(await memberPage.getByRole('menuitem', { name: item }).isDisabled(), false, item);
+      assert.equal(await memberPage.getByText("Your role cannot grant this key's scopes").count(), 0);
+      assert.deepEqual(memberErrors, []);
+    } finally {
+      await other.close();
+    }
+    assert.equal((await t.http.get('/api/v1/agents', { apiKey: adminKey.body.key })).status, 200);
+  });
+
   it('lists SDK tokens and revokes one, which then cannot be traded', async () => {
     await page.getByRole('link', { name: 'SDK tokens' }).click();
     await heading(page, 'SDK tokens');
@@ -506,7 +544,7 @@ describe('silent renewal', () => {
   let browser: Browser;
   before(async () => {
     ensureBuilt();
-    [t, browser] = await Promise.all([startTestServer({ webDir: WEB_DIR }), launchChromium()]);
+    [t, browser] = await startWithBrowser(() => startTestServer({ webDir: WEB_DIR }));
   });
   after(async () => {
     await browser?.close();

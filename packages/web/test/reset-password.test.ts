@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { startTestServer, type TestServer, type TestUser } from '../../server/test/support/server.js';
-import { assertAccessible, ensureBuilt, launchChromium, screenshot, watchErrors, WEB_DIR } from './browser-support.js';
+import { assertAccessible, ensureBuilt, screenshot, startWithBrowser, watchErrors, WEB_DIR } from './browser-support.js';
 
 const NEW_PASSWORD = 'a brand new long passphrase';
 
@@ -40,7 +40,7 @@ describe('password reset link in Chromium', () => {
 
   before(async () => {
     ensureBuilt();
-    [t, browser] = await Promise.all([startTestServer({ webDir: WEB_DIR }), launchChromium()]);
+    [t, browser] = await startWithBrowser(() => startTestServer({ webDir: WEB_DIR }));
     admin = await t.createUser({ role: 'admin' });
     member = await t.createUser({ role: 'member', organizationId: admin.organizationId });
     adminContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });

@@ -159,12 +159,13 @@ export function apiKeyHandlers(keys: ApiKeyService) {
           200: Type.Object({
             ...ApiKeyView.properties,
             minted_revoked: Type.Integer({ description: 'keys minted from this one that this call revoked (0 without revoke_minted)' }),
+            grace_ended: Type.Integer({ description: 'keys replaced by a key this call revoked, still in their rotation grace, that this call revoked' }),
           }),
         },
       },
       async ({ principal, params, query, ip, userAgent }) => {
         const revoked = await keys.revoke(principal, params.id, { ip, userAgent }, { revokeMinted: query.revoke_minted ?? false });
-        return { ...apiKeyView(revoked), minted_revoked: revoked.mintedRevoked };
+        return { ...apiKeyView(revoked), minted_revoked: revoked.mintedRevoked, grace_ended: revoked.graceEnded };
       },
     ),
 

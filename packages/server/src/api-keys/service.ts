@@ -153,14 +153,16 @@ export class ApiKeyService {
    * Stops a key at once: on this node now, on others through the revocation list (and within CACHE_TTL at most).
    * As for rotation, the caller must be allowed to grant the key's scopes: a member cannot cut off an admin's
    * automation. With `revokeMinted`, every key minted by it, by those, and so on, is revoked in the same
-   * transaction (each audited with reason `minted_by_revoked`); `mintedRevoked` counts them.
+   * transaction (each audited with reason `minted_by_revoked`); `mintedRevoked` counts them. Every key this revokes
+   * also ends the grace of the keys it replaced (audited with reason `successor_revoked`; `graceEnded` counts them):
+   * whoever rotated a stolen key cannot go on using the old one for the rest of its grace.
    */
   async revoke(
     principal: Principal,
     id: string,
     meta: RequestMeta,
     options: { revokeMinted?: boolean } = {},
-  ): Promise<ApiKeyState & { mintedRevoked: number }> {
+  ): Promise<ApiKeyState & { mintedRevoked: number; graceEnded: number }> {
     const current = await this.get(principal.organizationId, id);
     // Minted keys never hold more scopes than the key that minted them, so this check covers the whole tree.
     this.checkGrant(principal, await this.creatorOf(principal), current.scopes, 'revoke');
@@ -180,14 +182,29 @@ export class ApiKeyService {
         });
       }
       const minted = options.revokeMinted ? await this.revokeMintedTree(s, principal, revoked.key.id, now, meta) : [];
-      return { key: revoked.key, minted };
+      const graceEnded: ApiKey[] = [];
+      for (const key of [revoked.key, ...minted]) {
+        if (key.rotatedFrom === null) continue;
+        for (const previous of await s.apiKeys.revokeRotatedInGrace(principal.organizationId, key.rotatedFrom, now)) {
+          await audit.record({
+            organizationId: principal.organizationId,
+            event: 'api_key.revoked',
+            actor: principal.actor,
+            subject: { type: 'api_key', id: previous.id },
+            ip: meta.ip,
+            data: { prefix: previous.prefix, reason: 'successor_revoked', replaced_by: previous.replacedBy },
+          });
+          graceEnded.push(previous);
+        }
+      }
+      return { key: revoked.key, minted, graceEnded };
     });
     if (!result) throw notFound('API key');
-    for (const key of [result.key, ...result.minted]) {
+    for (const key of [result.key, ...result.minted, ...result.graceEnded]) {
       await this.revocations.revoke(key.id, key.expiresAt);
       this.changed(key.id);
     }
-    return { ...this.stateOf(result.key, now), mintedRevoked: result.minted.length };
+    return { ...this.stateOf(result.key, now), mintedRevoked: result.minted.length, graceEnded: result.graceEnded.length };
   }
 
   /**

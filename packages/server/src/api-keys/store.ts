@@ -20,6 +20,11 @@ export interface ApiKeyStore {
   /** Revokes a key of the organization; `changed` is false when it already was revoked. */
   revokeApiKey(organizationId: OrgId, id: ApiKeyId, now: number): Promise<{ key: ApiKey; changed: boolean } | undefined>;
   /**
+   * Ends the grace of the key `from` and of the keys it replaced in turn, walking back through the rotation line
+   * while each still has grace left (through revoked ones too): revokes those not yet revoked and answers them.
+   */
+  revokeRotatedInGrace(organizationId: OrgId, from: ApiKeyId, now: number): Promise<ApiKey[]>;
+  /**
    * Revokes every unrevoked key (active, in grace, expired) a user created in the organization, in one UPDATE;
    * answers the keys this call revoked.
    */

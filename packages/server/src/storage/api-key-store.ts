@@ -189,6 +189,32 @@ export class KyselyApiKeyStore extends KyselyStore implements ApiKeyStore {
     });
   }
 
+  async revokeRotatedInGrace(organizationId: OrgId, from: ApiKeyId, now: number): Promise<ApiKey[]> {
+    return this.atomically(async (trx) => {
+      const revoked: ApiKey[] = [];
+      const seen = new Set<string>();
+      let next: string | null = from;
+      while (next !== null && !seen.has(next)) {
+        seen.add(next);
+        const row = await trx
+          .selectFrom('api_keys')
+          .select(VISIBLE)
+          .where('id', '=', next)
+          .where('organization_id', '=', organizationId)
+          .where('grace_until', '>', now)
+          .executeTakeFirst();
+        if (!row) break;
+        if (row.revoked_at === null) {
+          const result = await trx.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', row.id).where('revoked_at', 'is', null).executeTakeFirst();
+          // A concurrent revoke that got there first answers the key itself.
+          if (result.numUpdatedRows > 0n) revoked.push({ ...toApiKey(row), revokedAt: now });
+        }
+        next = row.rotated_from;
+      }
+      return revoked;
+    });
+  }
+
   async revokeKeysCreatedBy(organizationId: OrgId, userId: UserId, now: number): Promise<ApiKey[]> {
     const rows = await this.db
       .updateTable('api_keys')

@@ -166,7 +166,7 @@ for (const store of STORE_KINDS) {
     });
     after(() => t.close());
 
-    type Revoked = View & { minted_revoked: number; [field: string]: unknown };
+    type Revoked = View & { minted_revoked: number; grace_ended: number; [field: string]: unknown };
     const revoke = (id: string, auth: { token?: string; apiKey?: string }, query = '') =>
       t.http.request<Revoked>(`/api/v1/api-keys/${id}${query}`, { method: 'DELETE', ...auth });
     const works = async (key: Created) => (await t.http.get('/api/v1/agents', { apiKey: key.key })).status === 200;
@@ -210,6 +210,7 @@ for (const store of STORE_KINDS) {
       assert.equal(only.status, 200, only.text);
       assert.equal(only.body.status, 'revoked');
       assert.equal(only.body.minted_revoked, 0);
+      assert.equal(only.body.grace_ended, 0);
       assert.equal(only.body.minted_by, null);
       assertRefused(await t.http.get('/api/v1/agents', { apiKey: a.key }), 'invalid_api_key', 'A');
       for (const key of [b, cNext, d, e]) assert.ok(await works(key), `${key.name} still works`);
@@ -226,19 +227,21 @@ for (const store of STORE_KINDS) {
       assert.ok(await works(e));
     });
 
-    it('revoke_minted=true revokes the key and everything minted from it in one call, each audited, and nothing else', async () => {
-      const { a, b, cNext, d, e } = await mintTree();
+    it('revoke_minted=true revokes the key, everything minted from it and the keys those replaced in grace, in one call, each audited, and nothing else', async () => {
+      const { a, b, c, cNext, d, e } = await mintTree();
+      assert.ok(await works(c), 'C, rotated by A, is in its grace');
       const res = await revoke(a.id, { token: admin.accessToken }, '?revoke_minted=true');
       assert.equal(res.status, 200, res.text);
       assert.equal(res.body.id, a.id);
       assert.equal(res.body.status, 'revoked');
       assert.equal(res.body.minted_revoked, 3);
-      for (const key of [a, b, cNext, d]) assertRefused(await t.http.get('/api/v1/agents', { apiKey: key.key }), 'invalid_api_key', key.name);
+      assert.equal(res.body.grace_ended, 1, "C, which the revoked C' replaced");
+      for (const key of [a, b, c, cNext, d]) assertRefused(await t.http.get('/api/v1/agents', { apiKey: key.key }), 'invalid_api_key', key.name);
       assert.ok(await works(e), 'E was made by a person');
       for (const key of [b, cNext, d]) assert.equal((await viewOf(key.id))?.status, 'revoked');
       // On the durable revocation list too, not only in the rows: what other nodes load.
       const listed = new Set((await t.server.stores.revocations.activeRevocations(Date.now())).map((r) => r.id));
-      for (const key of [a, b, cNext, d]) assert.ok(listed.has(key.id), key.name);
+      for (const key of [a, b, c, cNext, d]) assert.ok(listed.has(key.id), key.name);
       assert.ok(!listed.has(e.id));
 
       const audit = await t.server.stores.audit.list({ organizationId: admin.organizationId, event: 'api_key.revoked', limit: 50 });
@@ -554,6 +557,53 @@ describe('API keys: expiry, rotation grace and usage (injected clock)', () => {
     const again = await t.http.request<View>(`/api/v1/api-keys/${old.id}`, { method: 'DELETE', ...(await jwt()) });
     assert.equal(again.status, 200, 'revoking twice is harmless');
     assert.equal(again.body.status, 'revoked');
+  });
+
+  it("revoking a key ends the grace of the keys it replaced: a thief who rotated a stolen key keeps neither", async () => {
+    type Revoked = View & { grace_ended: number };
+    const stolen = await createKey(t, await jwt(), { name: 'stolen', scopes: ['admin'] });
+    // The thief rotates twice with the stolen key, so the owner only sees the newest key as active.
+    const first = await t.http.post<Created>(`/api/v1/api-keys/${stolen.id}/rotate`, undefined, { apiKey: stolen.key });
+    const second = await t.http.post<Created>(`/api/v1/api-keys/${first.body.id}/rotate`, undefined, { apiKey: first.body.key });
+    assert.equal(second.status, 201, second.text);
+    for (const key of [stolen.key, first.body.key, second.body.key]) assert.equal((await t.http.get('/api/v1/api-keys', { apiKey: key })).status, 200);
+
+    const res = await t.http.request<Revoked>(`/api/v1/api-keys/${second.body.id}`, { method: 'DELETE', ...(await jwt()) });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.grace_ended, 2);
+    for (const [name, key] of [['stolen', stolen.key], ['first', first.body.key], ['second', second.body.key]] as const) {
+      assertRefused(await t.http.get('/api/v1/api-keys', { apiKey: key }), 'invalid_api_key', name);
+    }
+    assert.equal((await view(stolen.id)).status, 'revoked');
+    const audit = await t.server.stores.audit.list({ organizationId: admin.organizationId, event: 'api_key.revoked', limit: 10 });
+    const ended = audit.filter((x) => (x.data as { reason?: string }).reason === 'successor_revoked');
+    assert.deepEqual(
+      ended.map((x) => x.data).sort((a, b) => String((a as { prefix: string }).prefix).localeCompare((b as { prefix: string }).prefix)),
+      [
+        { prefix: stolen.prefix, reason: 'successor_revoked', replaced_by: first.body.id },
+        { prefix: first.body.prefix, reason: 'successor_revoked', replaced_by: second.body.id },
+      ].sort((a, b) => a.prefix.localeCompare(b.prefix)),
+    );
+    const listed = new Set((await t.server.stores.revocations.activeRevocations(clock.now())).map((r) => r.id));
+    assert.ok(listed.has(stolen.id) && listed.has(first.body.id), 'on the durable revocation list other nodes load');
+    const again = await t.http.request<Revoked>(`/api/v1/api-keys/${second.body.id}`, { method: 'DELETE', ...(await jwt()) });
+    assert.equal(again.body.grace_ended, 0, 'nothing left to end');
+  });
+
+  it('revoking a key in grace leaves its successor alone, and a predecessor past its grace is not counted', async () => {
+    type Revoked = View & { grace_ended: number };
+    const old = await createKey(t, await jwt(), { name: 'handed over', scopes: ['admin'] });
+    const next = await t.http.post<Created>(`/api/v1/api-keys/${old.id}/rotate`, undefined, await jwt());
+    const res = await t.http.request<Revoked>(`/api/v1/api-keys/${old.id}`, { method: 'DELETE', ...(await jwt()) });
+    assert.equal(res.body.grace_ended, 0);
+    assert.equal((await t.http.get('/api/v1/api-keys', { apiKey: next.body.key })).status, 200, 'the successor works');
+
+    const older = await createKey(t, await jwt(), { name: 'retired', scopes: ['admin'] });
+    const newer = await t.http.post<Created>(`/api/v1/api-keys/${older.id}/rotate`, undefined, await jwt());
+    clock.advance(3601 * SECOND);
+    const late = await t.http.request<Revoked>(`/api/v1/api-keys/${newer.body.id}`, { method: 'DELETE', ...(await jwt()) });
+    assert.equal(late.body.grace_ended, 0);
+    assert.equal((await view(older.id)).status, 'rotated', 'past its grace, left as it was');
   });
 
   it('keys expire after AIM_API_KEY_MAX_AGE_DAYS or sooner, and are flagged 14 days before', async () => {

@@ -1,3 +1,4 @@
+import { isScope } from '@aim/protocol';
 import { Badge, Button, Checkbox, Group, Menu, Modal, NumberInput, Paper, SimpleGrid, Skeleton, Stack, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
@@ -103,6 +104,9 @@ function Usage({ apiKey, onClose }: { apiKey: ApiKey | null; onClose: () => void
 
 export function ApiKeysPage() {
   const narrow = useNarrow();
+  const { can } = useAuth();
+  // The server refuses to rotate or revoke a key whose scopes the caller's role could not grant; say so up front.
+  const mayManage = (k: ApiKey) => k.scopes.every((scope) => isScope(scope) && can(scope));
   const queryClient = useQueryClient();
   const list = useQuery({ queryKey: ['api-keys'], queryFn: () => apiKeys.list() });
   const [creating, setCreating] = useState(false);
@@ -115,6 +119,7 @@ export function ApiKeysPage() {
   const prefixOf = (keyId: string) => keys.find((k) => k.id === keyId)?.prefix;
   // Keys this page shows that the pending key made: the server follows the whole tree, this is only the hint.
   const mintedFromPending = pending ? keys.filter((k) => k.minted_by === pending.key.id).length : 0;
+  const replacedInGrace = pending?.key.rotated_from ? keys.find((k) => k.id === pending.key.rotated_from && k.status === 'grace') : undefined;
 
   const act = useMutation({
     mutationFn: async (p: { kind: 'rotate' | 'revoke'; key: ApiKey }) =>
@@ -211,12 +216,21 @@ export function ApiKeysPage() {
                           </Menu.Target>
                           <Menu.Dropdown>
                             <Menu.Item onClick={() => setUsageOf(k)}>Usage</Menu.Item>
-                            <Menu.Item disabled={k.status !== 'active'} onClick={() => setPending({ kind: 'rotate', key: k })}>
+                            <Menu.Item disabled={k.status !== 'active' || !mayManage(k)} onClick={() => setPending({ kind: 'rotate', key: k })}>
                               Rotate
                             </Menu.Item>
-                            <Menu.Item color="red" disabled={k.status === 'revoked' || k.status === 'expired'} onClick={() => setPending({ kind: 'revoke', key: k })}>
+                            <Menu.Item
+                              color="red"
+                              disabled={k.status === 'revoked' || k.status === 'expired' || !mayManage(k)}
+                              onClick={() => setPending({ kind: 'revoke', key: k })}
+                            >
                               Revoke
                             </Menu.Item>
+                            {!mayManage(k) && (
+                              <Menu.Label maw={220} style={{ whiteSpace: 'normal' }}>
+                                Your role cannot grant this key&apos;s scopes, so it cannot rotate or revoke it.
+                              </Menu.Label>
+                            )}
                           </Menu.Dropdown>
                         </Menu>
                       </Table.Td>
@@ -270,6 +284,7 @@ export function ApiKeysPage() {
         ) : (
           <>
             <b>{pending?.key.name}</b> ({pending?.key.prefix}…) stops working at once. This cannot be undone.
+            {replacedInGrace && <> The key it replaced ({replacedInGrace.prefix}…), still in its grace period, stops with it.</>}
             {mintedFromPending > 0 && (
               <Checkbox
                 mt="md"
