@@ -171,32 +171,10 @@ export class ApiKeyService {
       const revoked = await s.apiKeys.revokeApiKey(principal.organizationId, id as ApiKeyId, now);
       if (!revoked) return undefined;
       const audit = this.audit.withStore(s.audit);
-      if (revoked.changed) {
-        await audit.record({
-          organizationId: principal.organizationId,
-          event: 'api_key.revoked',
-          actor: principal.actor,
-          subject: { type: 'api_key', id },
-          ip: meta.ip,
-          data: { prefix: revoked.key.prefix },
-        });
-      }
-      const minted = options.revokeMinted ? await this.revokeMintedTree(s, principal, revoked.key.id, now, meta) : [];
-      const graceEnded: ApiKey[] = [];
-      for (const key of [revoked.key, ...minted]) {
-        if (key.rotatedFrom === null) continue;
-        for (const previous of await s.apiKeys.revokeRotatedInGrace(principal.organizationId, key.rotatedFrom, now)) {
-          await audit.record({
-            organizationId: principal.organizationId,
-            event: 'api_key.revoked',
-            actor: principal.actor,
-            subject: { type: 'api_key', id: previous.id },
-            ip: meta.ip,
-            data: { prefix: previous.prefix, reason: 'successor_revoked', replaced_by: previous.replacedBy },
-          });
-          graceEnded.push(previous);
-        }
-      }
+      const record = (key: ApiKey, data: Record<string, unknown> = {}) => recordRevoked(audit, principal.actor, meta, key, data);
+      if (revoked.changed) await record(revoked.key);
+      const minted = options.revokeMinted ? await this.revokeMintedTree(s, principal.organizationId, revoked.key.id, now, record) : [];
+      const graceEnded = await endGraceOfReplaced(s, principal.organizationId, [revoked.key, ...minted], now, record);
       return { key: revoked.key, minted, graceEnded };
     });
     if (!result) throw notFound('API key');
@@ -212,24 +190,16 @@ export class ApiKeyService {
    * may still work), revoking and auditing each unrevoked one. Minting follows creation, so there is no cycle; the
    * `seen` set stops the walk anyway.
    */
-  private async revokeMintedTree(s: Stores, principal: Principal, root: ApiKeyId, now: number, meta: RequestMeta): Promise<ApiKey[]> {
-    const audit = this.audit.withStore(s.audit);
+  private async revokeMintedTree(s: Stores, organizationId: OrgId, root: ApiKeyId, now: number, record: RecordRevoked): Promise<ApiKey[]> {
     const revoked: ApiKey[] = [];
     const seen = new Set<ApiKeyId>([root]);
     let parents: ApiKeyId[] = [root];
     while (parents.length > 0) {
       const next: ApiKeyId[] = [];
       for (let i = 0; i < parents.length; i += PARENTS_PER_STATEMENT) {
-        const generation = await s.apiKeys.revokeMintedBy(principal.organizationId, parents.slice(i, i + PARENTS_PER_STATEMENT), now);
+        const generation = await s.apiKeys.revokeMintedBy(organizationId, parents.slice(i, i + PARENTS_PER_STATEMENT), now);
         for (const key of generation.revoked) {
-          await audit.record({
-            organizationId: principal.organizationId,
-            event: 'api_key.revoked',
-            actor: principal.actor,
-            subject: { type: 'api_key', id: key.id },
-            ip: meta.ip,
-            data: { prefix: key.prefix, reason: 'minted_by_revoked', minted_by: key.mintedBy },
-          });
+          await record(key, { reason: 'minted_by_revoked', minted_by: key.mintedBy });
           revoked.push(key);
         }
         for (const child of generation.minted) {
@@ -246,30 +216,23 @@ export class ApiKeyService {
 
   /**
    * Offboarding: revokes every key a user created, at once on every node (revocation list, cache invalidation),
-   * each audited as `api_key.revoked` with the reason. Answers how many keys this call revoked.
+   * each audited as `api_key.revoked` with the reason. As with a single revocation, the keys those replaced by
+   * rotation lose their grace. Answers how many of the user's keys this call revoked.
    */
   async revokeAllCreatedBy(user: User, reason: string, actor: Principal['actor'], meta: RequestMeta): Promise<number> {
     const now = this.clock.now();
-    const revoked = await this.hub.transaction(async (s) => {
-      const keys = await s.apiKeys.revokeKeysCreatedBy(user.organizationId, user.id, now);
+    const { keys, graceEnded } = await this.hub.transaction(async (s) => {
       const audit = this.audit.withStore(s.audit);
-      for (const key of keys) {
-        await audit.record({
-          organizationId: user.organizationId,
-          event: 'api_key.revoked',
-          actor,
-          subject: { type: 'api_key', id: key.id },
-          ip: meta.ip,
-          data: { prefix: key.prefix, reason, created_by: user.id },
-        });
-      }
-      return keys;
+      const record = (key: ApiKey, data: Record<string, unknown> = {}) => recordRevoked(audit, actor, meta, key, data);
+      const keys = await s.apiKeys.revokeKeysCreatedBy(user.organizationId, user.id, now);
+      for (const key of keys) await record(key, { reason, created_by: user.id });
+      return { keys, graceEnded: await endGraceOfReplaced(s, user.organizationId, keys, now, record) };
     });
-    for (const key of revoked) {
+    for (const key of [...keys, ...graceEnded]) {
       await this.revocations.revoke(key.id, key.expiresAt);
       this.changed(key.id);
     }
-    return revoked.length;
+    return keys.length;
   }
 
   /**
@@ -478,6 +441,36 @@ export class ApiKeyService {
     // A key in its grace period is already replaced: only keys still in service are flagged.
     return { ...key, status, expiringSoon: status === 'active' && key.expiresAt - now <= EXPIRING_SOON };
   }
+}
+
+/** Audits one revoked key; `data` says why when it was not the key the caller named. */
+type RecordRevoked = (key: ApiKey, data?: Record<string, unknown>) => Promise<void>;
+
+async function recordRevoked(audit: AuditLog, actor: Principal['actor'], meta: RequestMeta, key: ApiKey, data: Record<string, unknown>): Promise<void> {
+  await audit.record({
+    organizationId: key.organizationId,
+    event: 'api_key.revoked',
+    actor,
+    subject: { type: 'api_key', id: key.id },
+    ip: meta.ip,
+    data: { prefix: key.prefix, ...data },
+  });
+}
+
+/**
+ * Revoking a key also ends the grace of the keys it replaced by rotation: whoever rotated a stolen key must not
+ * keep the old one working for the rest of its grace.
+ */
+async function endGraceOfReplaced(s: Stores, organizationId: OrgId, revoked: readonly ApiKey[], now: number, record: RecordRevoked): Promise<ApiKey[]> {
+  const ended: ApiKey[] = [];
+  for (const key of revoked) {
+    if (key.rotatedFrom === null) continue;
+    for (const previous of await s.apiKeys.revokeRotatedInGrace(organizationId, key.rotatedFrom, now)) {
+      await record(previous, { reason: 'successor_revoked', replaced_by: previous.replacedBy });
+      ended.push(previous);
+    }
+  }
+  return ended;
 }
 
 /**

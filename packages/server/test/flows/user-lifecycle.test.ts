@@ -143,6 +143,28 @@ describe('user lifecycle', () => {
     assert.equal(keyState.body.api_keys.find((k) => k.id === c.apiKey.id)?.status, 'revoked');
   });
 
+  it('disable: a key the user made by rotating someone else\'s stops, and so does the key it replaced, though in grace', async () => {
+    const owner = await member();
+    const rotator = await member();
+    const ownerSession = await signIn(owner);
+    const original = await t.http.post<{ id: string; key: string }>('/api/v1/api-keys', { name: 'shared ci', scopes: ['agents:read'] }, { token: ownerSession.accessToken });
+    assert.equal(original.status, 201, original.text);
+    const rotated = await t.http.post<{ id: string; key: string }>(`/api/v1/api-keys/${original.body.id}/rotate`, undefined, { token: (await signIn(rotator)).accessToken });
+    assert.equal(rotated.status, 201, rotated.text);
+    assert.equal((await t.http.get('/api/v1/agents', { apiKey: original.body.key })).status, 200, 'the replaced key is in its grace');
+
+    const res = await t.http.post<{ revoked: { api_keys: number } }>(`/api/v1/users/${rotator.id}/disable`, undefined, auth());
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.revoked.api_keys, 1, 'counts the keys the user made');
+    refused(await t.http.get('/api/v1/agents', { apiKey: rotated.body.key }), 401, 'invalid_api_key', 'successor');
+    refused(await t.http.get('/api/v1/agents', { apiKey: original.body.key }), 401, 'invalid_api_key', 'replaced key in grace');
+    const ended = (await t.server.stores.audit.list({ organizationId: admin.organizationId as OrgId, limit: 1000 })).find(
+      (e) => e.subject_id === original.body.id && e.event === 'api_key.revoked',
+    );
+    const { reason, replaced_by } = ended?.data as Record<string, unknown>;
+    assert.deepEqual({ reason, replaced_by }, { reason: 'successor_revoked', replaced_by: rotated.body.id });
+  });
+
   it('a role that loses scopes ends every credential issued under the old one; a promotion ends nothing', async () => {
     const user = await member('manager');
     const c = await credentialsOf(user);
