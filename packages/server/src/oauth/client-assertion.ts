@@ -79,7 +79,8 @@ export class ClientAssertionVerifier {
     const jti = String(payload.jti);
     if (jti.length === 0 || jti.length > 256) throw invalidClient('client_assertion jti is not valid');
     // RFC 7523 §3 item 7: a jti is accepted once; kept until the assertion could no longer be valid anyway.
-    if (!(await this.nonces.consumeNonce(loaded.agent.id, `jti:${jti}`, (exp + 10) * SECOND))) {
+    // Whole milliseconds: exp may have a fraction (RFC 7519 §2 NumericDate), which a bigint column or PX refuses.
+    if (!(await this.nonces.consumeNonce(loaded.agent.id, `jti:${jti}`, Math.ceil((exp + 10) * SECOND)))) {
       throw invalidClient('client_assertion was already used');
     }
     // Only an authenticated client learns its own status (RFC 6749 §5.2: unauthorized_client is for authenticated clients).
