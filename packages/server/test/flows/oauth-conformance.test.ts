@@ -250,6 +250,22 @@ describe('RFC 7523 client assertions on PostgreSQL and Redis', () => {
         assert.equal(replay.status, 401, replay.text);
         assert.equal(replay.body.error, 'invalid_client');
       });
+
+      it('a jti the store cannot keep (a NUL character) is invalid_client, not a 500', async () => {
+        const agent = await registerAgent(t.http, admin.accessToken);
+        const now = Math.floor(Date.now() / 1000);
+        const jwt = await new SignJWT({ iss: agent.id, sub: agent.id, aud: `${t.server.config.publicUrl}/oauth/token`, iat: now, exp: now + 60, jti: 'a\u0000b' })
+          .setProtectedHeader({ alg: 'EdDSA' })
+          .sign(agent.keys.privateKey);
+        const form = { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: jwt };
+        const res = await t.http.request('/oauth/token', {
+          method: 'POST',
+          raw: new URLSearchParams(form).toString(),
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        });
+        assert.equal(res.status, 401, res.text);
+        assert.equal(res.body.error, 'invalid_client');
+      });
     });
   }
 });
