@@ -20,6 +20,8 @@ const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
 
 /** RFC 6750 §3: a 401 for a bearer-protected resource says how to authenticate. */
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="aim"' };
+/** RFC 6750 §3.1: a token that was presented and refused (forged, expired, revoked) says so in the challenge too. */
+const INVALID_TOKEN_CHALLENGE = { 'www-authenticate': 'Bearer realm="aim", error="invalid_token"' };
 
 /**
  * Authenticates a request in two steps: `identify` turns the credential into a principal, then `authorize` checks it
@@ -57,7 +59,15 @@ export async function identify(request: FastifyRequest, access: GuardedAccess, v
     // Our tokens are under 2 KB; refusing giant ones early keeps hostile input away from the JWT parser.
     const match = authorization.length <= 8192 ? BEARER.exec(authorization) : null;
     if (!match?.[1]) throw new AimError('invalid_token', 'Authorization must be "Bearer <token>"', { headers: CHALLENGE });
-    principal = await verifiers.bearer(match[1]);
+    try {
+      principal = await verifiers.bearer(match[1]);
+    } catch (error) {
+      // RFC 9110 §15.5.2: every 401 carries a challenge, the refusal of a presented token included.
+      if (error instanceof AimError && error.status === 401 && !('www-authenticate' in error.headers)) {
+        throw new AimError(error.code, error.message, { cause: error, headers: { ...error.headers, ...INVALID_TOKEN_CHALLENGE } });
+      }
+      throw error;
+    }
   } else if (typeof apiKey === 'string') {
     principal = await verifiers.apiKey(apiKey, request);
   } else if (apiKey !== undefined) {
@@ -79,7 +89,9 @@ export async function authorize(
 ): Promise<Principal> {
   if (!access.auth.includes(principal.method)) {
     const code = principal.method === 'api_key' ? 'invalid_api_key' : 'invalid_token';
-    throw new AimError(code, `this route does not accept ${principal.method.replace('_', ' ')} credentials`);
+    throw new AimError(code, `this route does not accept ${principal.method.replace('_', ' ')} credentials`, {
+      ...(code === 'invalid_token' && { headers: INVALID_TOKEN_CHALLENGE }),
+    });
   }
   const needed = typeof access.scope === 'string' ? [access.scope] : access.scope;
   if (needed && !needed.some((scope) => hasScope(principal, scope))) {

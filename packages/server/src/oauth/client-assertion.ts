@@ -76,10 +76,15 @@ export class ClientAssertionVerifier {
     if (exp - issuedAt > MAX_LIFETIME_SECONDS || exp - now / 1000 > MAX_LIFETIME_SECONDS) {
       throw invalidClient(`client_assertion must expire within ${MAX_LIFETIME_SECONDS} seconds`);
     }
-    const jti = String(payload.jti);
-    if (jti.length === 0 || jti.length > 256) throw invalidClient('client_assertion jti is not valid');
+    // RFC 7519 §4.1.7: a string (String() would make every object the same "[object Object]"). Control characters
+    // have no place in an identifier, and PostgreSQL cannot store U+0000 (a 500, not a refusal).
+    const jti = payload.jti;
+    if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256 || /[\u0000-\u001f\u007f]/.test(jti)) {
+      throw invalidClient('client_assertion jti is not valid');
+    }
     // RFC 7523 §3 item 7: a jti is accepted once; kept until the assertion could no longer be valid anyway.
-    if (!(await this.nonces.consumeNonce(loaded.agent.id, `jti:${jti}`, (exp + 10) * SECOND))) {
+    // Whole milliseconds: exp may have a fraction (RFC 7519 §2 NumericDate), which a bigint column or PX refuses.
+    if (!(await this.nonces.consumeNonce(loaded.agent.id, `jti:${jti}`, Math.ceil((exp + 10) * SECOND)))) {
       throw invalidClient('client_assertion was already used');
     }
     // Only an authenticated client learns its own status (RFC 6749 §5.2: unauthorized_client is for authenticated clients).

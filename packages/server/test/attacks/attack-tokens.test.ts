@@ -33,6 +33,8 @@ describe('attack catalogue: bearer tokens', () => {
     assertCatalogued(res, label);
     assert.equal(res.status, 401, `${label}: ${res.text}`);
     assert.equal(res.body.error, 'invalid_token', label);
+    // RFC 6750 §3 / RFC 9110 §15.5.2: a 401 always carries the Bearer challenge.
+    assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer realm="aim"/, label);
   }
 
   /** Signs with the server's real key: the attack is in the claims or the header, not the signature. */
@@ -104,6 +106,20 @@ describe('attack catalogue: bearer tokens', () => {
     await refused(await signReal({ ...base, iat: now(), exp: '9999999999' }), 'exp as a string');
     const { exp: _exp, ...noExp } = base;
     await refused(await signReal(noExp), 'no exp');
+  });
+
+  it('RFC 6750 §3.1: a presented token that is refused answers a challenge with error="invalid_token"; no token, a bare challenge', async () => {
+    const challenge = async (token: string | undefined) => {
+      const res = await t.http.get('/api/v1/auth/me', token === undefined ? {} : { token });
+      assert.equal(res.status, 401, res.text);
+      return res.headers.get('www-authenticate');
+    };
+    assert.equal(await challenge(undefined), 'Bearer realm="aim"');
+    const expired = await signReal({ ...claims, jti: randomUUID(), iat: now() - 7200, exp: now() - 3600 });
+    assert.equal(await challenge(expired), 'Bearer realm="aim", error="invalid_token"');
+    const ended = await t.signIn({ organizationId: admin.organizationId });
+    assert.equal((await t.http.post('/api/v1/auth/logout', undefined, { token: ended.accessToken })).status, 200);
+    assert.equal(await challenge(ended.accessToken), 'Bearer realm="aim", error="invalid_token"', 'a revoked session');
   });
 
   it('wrong issuer or audience, signed with the real key', async () => {

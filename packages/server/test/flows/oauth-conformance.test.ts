@@ -4,6 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT, type JWTPayload } from 'jose';
 import { ManualClock, SECOND } from '../../src/core/clock.js';
 import { registerAgent } from '../support/agents.js';
+import { REDIS_TEST_URL } from '../support/databases.js';
+import { dropRedisPrefix, uniqueRedisPrefix } from '../support/redis.js';
 import { startTestServer, type SignedIn, type TestServer } from '../support/server.js';
 
 // The RFC details a strict client or a conformance suite checks, beyond the flows in oauth.test.ts.
@@ -215,4 +217,55 @@ describe('OAuth 2.0 endpoints, RFC by RFC', () => {
       assert.deepEqual(res.body, { active: false }, name);
     }
   });
+});
+
+// The assertion's times reach the stores that keep its jti: they must hold on PostgreSQL and Redis as on SQLite.
+describe('RFC 7523 client assertions on PostgreSQL and Redis', () => {
+  for (const backend of ['postgres', 'redis'] as const) {
+    describe(backend, () => {
+      const prefix = uniqueRedisPrefix('assertion');
+      let t: TestServer;
+      let admin: SignedIn;
+      before(async () => {
+        t = await startTestServer({ store: 'postgres', ...(backend === 'redis' && { env: { AIM_REDIS_URL: REDIS_TEST_URL, AIM_REDIS_PREFIX: prefix } }) });
+        admin = await t.signIn({ role: 'admin' });
+      });
+      after(async () => {
+        await t.close();
+        if (backend === 'redis') await dropRedisPrefix(prefix);
+      });
+
+      it('RFC 7519 §2: a NumericDate may have a fraction; such an exp is accepted, and its jti still used once', async () => {
+        const agent = await registerAgent(t.http, admin.accessToken);
+        const now = Date.now() / 1000;
+        const jwt = await new SignJWT({ iss: agent.id, sub: agent.id, aud: `${t.server.config.publicUrl}/oauth/token`, iat: now, exp: now + 60.123456, jti: randomUUID() })
+          .setProtectedHeader({ alg: 'EdDSA' })
+          .sign(agent.keys.privateKey);
+        const form = { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: jwt };
+        const post = () =>
+          t.http.request('/oauth/token', { method: 'POST', raw: new URLSearchParams(form).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+        const first = await post();
+        assert.equal(first.status, 200, first.text);
+        const replay = await post();
+        assert.equal(replay.status, 401, replay.text);
+        assert.equal(replay.body.error, 'invalid_client');
+      });
+
+      it('a jti the store cannot keep (a NUL character) is invalid_client, not a 500', async () => {
+        const agent = await registerAgent(t.http, admin.accessToken);
+        const now = Math.floor(Date.now() / 1000);
+        const jwt = await new SignJWT({ iss: agent.id, sub: agent.id, aud: `${t.server.config.publicUrl}/oauth/token`, iat: now, exp: now + 60, jti: 'a\u0000b' })
+          .setProtectedHeader({ alg: 'EdDSA' })
+          .sign(agent.keys.privateKey);
+        const form = { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: jwt };
+        const res = await t.http.request('/oauth/token', {
+          method: 'POST',
+          raw: new URLSearchParams(form).toString(),
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        });
+        assert.equal(res.status, 401, res.text);
+        assert.equal(res.body.error, 'invalid_client');
+      });
+    });
+  }
 });

@@ -122,6 +122,14 @@ describe('OAuth 2.0 with a client nobody here wrote (oauth4webapi) and jose', ()
       }
     });
 
+    it('RFC 7519 §4.1.7: a jti that is not a string is refused (an object would pass as "[object Object]")', async () => {
+      for (const jti of [{ a: 1 }, 123, ['x'], true, '']) {
+        const res = await grant(await assertion({ jti } as never));
+        assert.equal(res.status, 401, JSON.stringify(jti));
+        assert.equal(res.body.error, 'invalid_client', JSON.stringify(jti));
+      }
+    });
+
     it('the algorithm is not EdDSA', async () => {
       const { privateKey: ec } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const es256 = await assertion({}, ec, 'ES256');

@@ -140,7 +140,9 @@ for (const store of STORE_KINDS) {
       ];
       for (const [method, path] of routes) {
         assertRefused(await t.http.request(path, { method, apiKey: key.body.key }), 401, 'invalid_api_key', `${method} ${path} with an API key`);
-        assertRefused(await t.http.request(path, { method, token: grant.body.access_token }), 401, 'invalid_token', `${method} ${path} with an SDK token`);
+        const bySdk = await t.http.request(path, { method, token: grant.body.access_token });
+        assertRefused(bySdk, 401, 'invalid_token', `${method} ${path} with an SDK token`);
+        assert.equal(bySdk.headers.get('www-authenticate'), 'Bearer realm="aim", error="invalid_token"', `${method} ${path}: RFC 6750 §3.1`);
         assertRefused(await t.http.request(path, { method }), 401, 'invalid_token', `${method} ${path} anonymously`);
         assertRefused(await t.http.request(`${path}?all=true`, { method, token: admin.accessToken }), 400, 'invalid_request', `${method} ${path}?all=true`);
       }
