@@ -3,7 +3,7 @@ import { generateKeyPairSync, randomUUID, webcrypto, type KeyObject } from 'node
 import { after, before, describe, it } from 'node:test';
 import * as oauth from 'oauth4webapi';
 import { SignJWT, createRemoteJWKSet, jwtVerify } from 'jose';
-import { registerAgent, signedAction } from '../support/agents.js';
+import { newKeyPair, nonce, registerAgent, signText, signedAction } from '../support/agents.js';
 import { STORE_KINDS } from '../support/databases.js';
 import { startTestServer, type SignedIn, type TestServer } from '../support/server.js';
 
@@ -128,6 +128,27 @@ describe('OAuth 2.0 with a client nobody here wrote (oauth4webapi) and jose', ()
         assert.equal(res.status, 401, JSON.stringify(jti));
         assert.equal(res.body.error, 'invalid_client', JSON.stringify(jti));
       }
+    });
+
+    it('signed by the key a rotation replaced: accepted during its grace, refused once that key is revoked', async () => {
+      const rotated = await registerAgent(t.http, admin.accessToken);
+      const next = newKeyPair();
+      const timestamp = Math.floor(Date.now() / 1000);
+      const n = nonce();
+      const signature = signText(rotated.keys.privateKey, `rotate:${rotated.id}:${next.publicKey}:${timestamp}:${n}`);
+      const res = await t.http.post<{ previous: { key_id: string } }>(
+        `/api/v1/agents/${rotated.id}/keys/rotate`,
+        { public_key: next.publicKey, timestamp, nonce: n, signature },
+        { token: admin.accessToken },
+      );
+      assert.equal(res.status, 200, res.text);
+      const byOldKey = async () => grant(await assertion({ iss: rotated.id, sub: rotated.id }, rotated.keys.privateKey));
+      assert.equal((await byOldKey()).status, 200, 'a copy of the agent that still holds the old key keeps working');
+      const revoked = await t.http.post(`/api/v1/agents/${rotated.id}/keys/${res.body.previous.key_id}/revoke`, undefined, { token: admin.accessToken });
+      assert.equal(revoked.status, 200, revoked.text);
+      const refused = await byOldKey();
+      assert.equal(refused.status, 401);
+      assert.equal(refused.body.error, 'invalid_client');
     });
 
     it('the algorithm is not EdDSA', async () => {
