@@ -95,7 +95,7 @@ export class Transport {
       this.observe(bucket, response.headers);
       const body = await this.network(() => readBody(response));
       if (response.ok) return { status: response.status, headers: response.headers, body: body as T };
-      const retryAfter = response.status === 429 ? retryAfterSeconds(response.headers) : undefined;
+      const retryAfter = response.status === 429 ? retryAfterSeconds(response.headers, this.now()) : undefined;
       const error = errorFromResponse(response.status, body, retryAfter);
       // RFC 6585 §4 / RFC 9110 §10.2.3: wait what the server asks, within our bounds, then try again.
       if (error instanceof RateLimitedError && attempt < this.maxRetries && error.retryAfter <= this.maxWaitSeconds) {
@@ -182,13 +182,13 @@ function intHeader(headers: Headers, name: string): number | undefined {
   return Number(value);
 }
 
-/** `Retry-After` in seconds (delta-seconds or an HTTP date), falling back to `RateLimit-Reset`. */
-function retryAfterSeconds(headers: Headers): number {
+/** `Retry-After` in seconds (delta-seconds or an HTTP date, read against `now`), falling back to `RateLimit-Reset`. */
+function retryAfterSeconds(headers: Headers, now: number): number {
   const value = headers.get('retry-after');
   if (value !== null) {
     if (/^\d+$/.test(value.trim())) return Number(value);
     const date = Date.parse(value);
-    if (!Number.isNaN(date)) return Math.max(0, Math.ceil((date - Date.now()) / 1000));
+    if (!Number.isNaN(date)) return Math.max(0, Math.ceil((date - now) / 1000));
   }
   return intHeader(headers, 'ratelimit-reset') ?? 1;
 }

@@ -53,6 +53,27 @@ describe('SDK transport: hostile or broken answers', () => {
     }
   });
 
+  it('a Retry-After given as an HTTP date (a proxy\'s) is read against the client\'s clock, not the machine\'s', async () => {
+    // The client's clock runs an hour behind the machine's; the proxy asks for 20 seconds by that clock.
+    const now = Date.now() - 3_600_000;
+    const until = new Date(now + 20_000).toUTCString();
+    let served = 0;
+    const proxy = await listen((_req, res) => {
+      served += 1;
+      if (served === 1) res.writeHead(429, { 'content-type': 'application/json', 'retry-after': until }).end('{"error":"rate_limited"}');
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[],"total":0,"next_cursor":null}');
+    });
+    try {
+      const waits: number[] = [];
+      const client = new AIMClient({ baseUrl: proxy.url, auth: { apiKey: 'ak_live_x' }, now: () => now, sleep: async (ms) => void waits.push(ms) });
+      await client.agents.list();
+      assert.equal(served, 2);
+      assert.ok(waits.length === 1 && waits[0]! >= 19_000 && waits[0]! <= 20_000, `waited ${waits.join()} ms`);
+    } finally {
+      proxy.server.close();
+    }
+  });
+
   it('a server that never answers fails the call after timeoutMs', async () => {
     const silent = await listen(() => undefined);
     try {
