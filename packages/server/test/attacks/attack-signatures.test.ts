@@ -68,6 +68,29 @@ describe('attack catalogue: signed requests', () => {
     assert.equal((await verify(alice.id, { action: 'files:read', resource: 'x', timestamp: ts, nonce: n, signature })).status, 200);
   });
 
+  it('unpaired surrogates are refused: they reach the signed bytes as U+FFFD, so two resources would share a signature', async () => {
+    const ts = Math.floor(Date.now() / 1000);
+    const n = nonce();
+    // Signed over U+FFFD, presented with a lone surrogate: the UTF-8 encoder makes the same bytes of both.
+    const signature = signText(alice.keys.privateKey, `${alice.id}:files:read:/x\ufffd:${ts}:${n}`);
+    const raw = JSON.stringify({ action: 'files:read', resource: '/x\ud800', timestamp: ts, nonce: n, signature });
+    assert.ok(raw.includes('\\ud800'), 'JSON.stringify escapes the lone surrogate');
+    const res = await t.http.request(`/api/v1/agents/${alice.id}/verify-action`, { method: 'POST', raw, headers: { 'content-type': 'application/json' }, token: admin.accessToken });
+    assert.equal(res.status, 400, res.text);
+    assert.equal(res.body.error, 'invalid_request');
+    // Anywhere else too: a name would be stored as replacement characters.
+    const named = await t.http.request('/api/v1/agents', {
+      method: 'POST',
+      raw: JSON.stringify({ name: 'half \udc00 a pair', public_key: newKeyPair().publicKey }),
+      headers: { 'content-type': 'application/json' },
+      token: admin.accessToken,
+    });
+    assert.equal(named.status, 400, named.text);
+    // A well-formed pair (an emoji) is fine, and the signature over the real resource verifies.
+    assert.equal((await verify(alice.id, signedAction(alice.id, alice.keys.privateKey, 'files:read', '/x\u{1F600}'))).status, 200);
+    assert.equal((await verify(alice.id, { action: 'files:read', resource: '/x\ufffd', timestamp: ts, nonce: n, signature })).status, 200);
+  });
+
   it('a stale or future timestamp is signature_expired even when correctly signed', async () => {
     const now = Math.floor(Date.now() / 1000);
     for (const timestamp of [now - 3600, now + 3600]) {
