@@ -5,6 +5,11 @@ import { DAY, HOUR, ManualClock } from '../../src/core/clock.js';
 import { keyPairFromPem, newKeyPair, nonce, registerAgent, signText, signedAction } from '../support/agents.js';
 import { STORE_KINDS } from '../support/databases.js';
 import { startTestServer, type SignedIn, type TestServer } from '../support/server.js';
+import { HttpClient } from '../support/http.js';
+import { LogCapture } from '../support/logs.js';
+import { within } from '../support/within.js';
+import { createServer, type AimServer } from '../../src/main.js';
+import { createLogger } from '../../src/core/logger.js';
 
 const L = (1n << 252n) + 27742317777372353535851937790883648493n;
 
@@ -305,6 +310,46 @@ for (const store of STORE_KINDS) {
       const results = await Promise.all(Array.from({ length: 20 }, () => t.http.post(`/api/v1/agents/${agent.id}/verify-action`, body, { token: admin.accessToken })));
       assert.equal(results.filter((r) => r.status === 200).length, 1);
       assert.equal(results.filter((r) => r.status === 409 && r.body.error === 'nonce_reused').length, 19);
+    });
+  });
+}
+
+for (const store of STORE_KINDS) {
+  describe(`used nonces are pruned once their timestamp is out of the window (${store}, injected clock)`, () => {
+    it('the maintenance job deletes expired nonces and keeps live ones, which are still refused', async () => {
+      const clock = new ManualClock(Date.now());
+      const t = await startTestServer({ store, clock });
+      try {
+        const admin = await t.signIn();
+        const agent = await registerAgent(t.http, admin.accessToken);
+        const at = () => ({ timestamp: Math.floor(clock.now() / 1000) });
+        const verify = (http: HttpClient, body: unknown) => http.post(`/api/v1/agents/${agent.id}/verify-action`, body, { token: admin.accessToken });
+        for (let i = 0; i < 3; i++) assert.equal((await verify(t.http, signedAction(agent.id, agent.keys.privateKey, 'search', 'x', at()))).status, 200);
+        clock.advance(11 * 60_000); // past timestamp + 2 × the 300 s window
+        const live = signedAction(agent.id, agent.keys.privateKey, 'search', 'x', at());
+        assert.equal((await verify(t.http, live)).status, 200);
+        const usedNonces = async (server: AimServer) =>
+          Number((await server.database.db.selectFrom('nonces').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+        assert.equal(await usedNonces(t.server), 4);
+        await t.server.close();
+
+        // The job runs at start (then every 10 minutes): a restarted node finds the table pruned.
+        const again = await createServer(t.server.config, { clock, logger: createLogger('info', new LogCapture()) });
+        try {
+          await within(5000, async () => (await usedNonces(again)) === 1);
+          assert.deepEqual(await again.services.verifier.pruneNonces(), { deleted: 0 });
+          await again.app.listen({ host: '127.0.0.1', port: 0 });
+          const address = again.app.server.address();
+          const http = new HttpClient(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`);
+          const replay = await verify(http, live);
+          assert.equal(replay.status, 409, replay.text);
+          assert.equal(replay.body.error, 'nonce_reused');
+        } finally {
+          await again.close();
+        }
+      } finally {
+        await t.database.drop();
+      }
     });
   });
 }
