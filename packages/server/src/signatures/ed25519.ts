@@ -76,11 +76,16 @@ export function toPem(rawBase64: string): string {
   return toKeyObject(rawBase64).export({ format: 'pem', type: 'spki' }).toString();
 }
 
-/** Decodes a base64 signature strictly: exactly 64 bytes, canonical S, R not of small order. */
+/**
+ * Decodes a base64 signature strictly: exactly 64 bytes in their one canonical spelling (the last character's unused
+ * bits zero, as RFC 4648 §3.5 lets a decoder require, so the evidence re-checks with strict decoders too), canonical
+ * S, R not of small order.
+ */
 export function decodeSignature(signature: string): Buffer | undefined {
   if (!/^[A-Za-z0-9+/]{86}==$|^[A-Za-z0-9_-]{86}$/.test(signature)) return undefined;
-  const bytes = Buffer.from(signature, signature.endsWith('==') ? 'base64' : 'base64url');
-  if (bytes.length !== 64) return undefined;
+  const encoding = signature.endsWith('==') ? 'base64' : 'base64url';
+  const bytes = Buffer.from(signature, encoding);
+  if (bytes.length !== 64 || bytes.toString(encoding) !== signature) return undefined;
   if (littleEndian(bytes.subarray(32)) >= L) return undefined;
   if (isWeakPoint(bytes.subarray(0, 32))) return undefined;
   return bytes;
