@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createPublicKey, verify } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { DAY, HOUR, ManualClock } from '../../src/core/clock.js';
 import { keyPairFromPem, newKeyPair, nonce, registerAgent, signText, signedAction } from '../support/agents.js';
 import { STORE_KINDS } from '../support/databases.js';
@@ -255,6 +256,29 @@ describe('agents and verify-action', () => {
     assert.equal(after.status, 403);
     const revoked = await t.http.get<{ agents: unknown[] }>('/api/v1/agents?status=revoked', { token: admin.accessToken });
     assert.equal(revoked.body.agents.length, 1);
+  });
+
+  it('deletion is all or nothing: when its keys cannot be revoked, the agent is not revoked either', async () => {
+    const agent = await registerAgent(t.http, admin.accessToken);
+    // A real fault in the real database: this agent's key rows refuse every update.
+    const db = t.server.database.db;
+    await sql
+      .raw(`create trigger keys_stuck before update on agent_keys when old.agent_id = '${agent.id}' begin select raise(abort, 'injected fault'); end`)
+      .execute(db);
+    try {
+      const del = await t.http.request(`/api/v1/agents/${agent.id}`, { method: 'DELETE', token: admin.accessToken });
+      assert.equal(del.status, 500);
+    } finally {
+      await sql.raw('drop trigger keys_stuck').execute(db);
+    }
+    const fetched = await t.http.get(`/api/v1/agents/${agent.id}`, { token: admin.accessToken });
+    assert.equal(fetched.body.status, 'active', 'no revoked agent whose keys are still live');
+    const audit = await t.http.get<{ entries: Array<{ event: string; subject_id: string }> }>(`/api/v1/audit-logs?limit=200`, { token: admin.accessToken });
+    assert.ok(!audit.body.entries.some((e) => e.event === 'agent.deleted' && e.subject_id === agent.id), 'no agent.deleted for a deletion that did not happen');
+    const del = await t.http.request(`/api/v1/agents/${agent.id}`, { method: 'DELETE', token: admin.accessToken });
+    assert.equal(del.status, 200, 'retrying works once the fault is gone');
+    const keys = await t.http.get<{ keys: Array<{ status: string }> }>(`/api/v1/agents/${agent.id}/keys`, { token: admin.accessToken });
+    assert.deepEqual(keys.body.keys.map((k) => k.status), ['revoked']);
   });
 
   it('a viewer can read agents but not change or verify', async () => {
