@@ -50,6 +50,10 @@ export function parsePublicKey(input: string): string {
   const text = input.trim();
   let raw: Buffer;
   if (text.startsWith('-----BEGIN')) {
+    // createPublicKey also takes a private key (or a certificate) and answers its public half: a private key sent here
+    // has left the agent, and taking it quietly would hide that. Only an SPKI PEM is a public key.
+    if (/PRIVATE KEY-----/.test(text)) throw new PublicKeyError('public_key holds a private key: send only the public half, and treat this private key as exposed');
+    if (!text.startsWith('-----BEGIN PUBLIC KEY-----')) throw new PublicKeyError('public_key must be an SPKI PEM (BEGIN PUBLIC KEY)');
     let key: KeyObject;
     try {
       key = createPublicKey({ key: text, format: 'pem' });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { newKeyPair, nonce, registerAgent, signText, signedAction } from '../support/agents.js';
 import { cookieHeader, setCookies } from '../support/cookies.js';
@@ -149,6 +150,26 @@ describe('attack catalogue: signed requests', () => {
       assert.equal(res.status, 400, `${raw.toString('hex')}: ${res.text}`);
     }
     assert.equal((await t.http.post('/api/v1/agents', { name: 'fine', public_key: newKeyPair().publicKey }, { token: admin.accessToken })).status, 201);
+  });
+
+  it('a private key sent as public_key is refused, not silently turned into its public half', async () => {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const pkcs8 = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const registered = await t.http.post('/api/v1/agents', { name: 'leaky', public_key: pkcs8 }, { token: admin.accessToken });
+    assert.equal(registered.status, 400, registered.text);
+    assert.equal(registered.body.error, 'invalid_request');
+    assert.match(String(registered.body.error_description), /private key/);
+    // The same for an admin setting a key and for a rotation signed by the current key.
+    const set = await t.http.post(`/api/v1/agents/${bob.id}/keys`, { public_key: pkcs8 }, { token: admin.accessToken });
+    assert.equal(set.status, 400, set.text);
+    const ts = Math.floor(Date.now() / 1000);
+    const n = nonce();
+    const rotation = { public_key: pkcs8, timestamp: ts, nonce: n, signature: signText(alice.keys.privateKey, `rotate:${alice.id}:${pkcs8}:${ts}:${n}`) };
+    const rotated = await t.http.post(`/api/v1/agents/${alice.id}/keys/rotate`, rotation, { token: admin.accessToken });
+    assert.equal(rotated.status, 400, rotated.text);
+    // The public half as SPKI PEM is what the contract accepts.
+    const spki = createPublicKey(privateKey).export({ format: 'pem', type: 'spki' }).toString();
+    assert.equal((await t.http.post('/api/v1/agents', { name: 'careful', public_key: spki }, { token: admin.accessToken })).status, 201);
   });
 });
 
