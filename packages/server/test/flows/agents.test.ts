@@ -242,6 +242,11 @@ describe('agents and verify-action', () => {
     assert.equal(page2.body.agents.length, 1);
     assert.notEqual(page2.body.agents[0]!.name, search.body.agents[0]!.name);
     assert.equal((await t.http.get('/api/v1/agents?cursor=garbage', { token: admin.accessToken })).status, 400);
+    // A name beyond ASCII is found by itself (the SDK finds an agent it registered by its exact name), whatever the
+    // database's lower() knows of Unicode (SQLite's knows only ASCII).
+    await registerAgent(t.http, admin.accessToken, { name: 'Équipe Ärger' });
+    const accented = await t.http.get<{ agents: Array<{ name: string }> }>(`/api/v1/agents?q=${encodeURIComponent('Équipe Ärger')}`, { token: admin.accessToken });
+    assert.deepEqual(accented.body.agents.map((x) => x.name), ['Équipe Ärger']);
 
     const patched = await t.http.request(`/api/v1/agents/${a.id}`, { method: 'PATCH', body: { capabilities: ['payments:send'] }, token: admin.accessToken });
     assert.equal(patched.status, 200);
