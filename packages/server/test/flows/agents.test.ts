@@ -4,7 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { DAY, HOUR, ManualClock } from '../../src/core/clock.js';
 import { keyPairFromPem, newKeyPair, nonce, registerAgent, signText, signedAction } from '../support/agents.js';
-import { STORE_KINDS } from '../support/databases.js';
+import { REDIS_TEST_URL, STORE_KINDS } from '../support/databases.js';
+import { dropRedisPrefix, uniqueRedisPrefix } from '../support/redis.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 import { startTestServer, type SignedIn, type TestServer } from '../support/server.js';
 import { HttpClient } from '../support/http.js';
 import { LogCapture } from '../support/logs.js';
@@ -382,6 +384,52 @@ for (const store of STORE_KINDS) {
     });
   });
 }
+
+describe('agent caches after a Redis outage (two nodes, postgres, injected clock)', () => {
+  it("a key revoked while a node's subscriber was away is refused there once it is back, not when its cache expires", async () => {
+    const clock = new ManualClock(Date.now());
+    const prefix = uniqueRedisPrefix('agent-cache');
+    const proxy = TcpProxy.forUrl(REDIS_TEST_URL);
+    await proxy.start();
+    const a = await startTestServer({ store: 'postgres', clock, env: { AIM_REDIS_URL: REDIS_TEST_URL, AIM_REDIS_PREFIX: prefix } });
+    // Node b: same database, data dir and issuer, its Redis reached through a proxy the test can cut.
+    const b = await startTestServer({
+      store: 'postgres',
+      clock,
+      env: {
+        AIM_DATABASE_URL: a.database.databaseUrl!,
+        AIM_DATA_DIR: a.database.dataDir,
+        AIM_PUBLIC_URL: a.server.config.publicUrl,
+        AIM_REDIS_URL: proxy.url(),
+        AIM_REDIS_PREFIX: prefix,
+      },
+    });
+    try {
+      const admin = await a.signIn();
+      const agent = await registerAgent(a.http, admin.accessToken);
+      const onB = () => b.http.post(`/api/v1/agents/${agent.id}/verify-action`, signedAction(agent.id, agent.keys.privateKey, 'search', 'x', { timestamp: Math.floor(clock.now() / 1000) }), { token: admin.accessToken });
+      assert.equal((await onB()).status, 200, 'b has the agent and its key cached');
+
+      await proxy.cut();
+      const keyId = String(agent.response.body.key_id);
+      const revoked = await a.http.post(`/api/v1/agents/${agent.id}/keys/${keyId}/revoke`, undefined, { token: admin.accessToken });
+      assert.equal(revoked.status, 200, 'a revokes; its message never reaches b');
+      await proxy.start();
+
+      // b answers 503 until its Redis is back; from then on the revoked key must be refused (the clock stands still,
+      // so a cache that only expires would keep accepting it).
+      await within(10_000, async () => {
+        const res = await onB();
+        return res.status === 401 && res.body.error === 'invalid_signature';
+      });
+    } finally {
+      await b.close();
+      await a.close();
+      await proxy.cut();
+      await dropRedisPrefix(prefix);
+    }
+  });
+});
 
 describe('agent key rotation (injected clock)', () => {
   const clock = new ManualClock(Date.now());
