@@ -38,6 +38,27 @@ describe('verify-action evidence', () => {
     await assert.rejects(checkEvidence(signed()), TypeError, 'a named key needs its public key');
   });
 
+  it('a decision must go with its reason: a denial flipped to allowed (or the reverse) is not consistent', async () => {
+    for (const [decision, reason] of [
+      ['denied', 'capability_missing'],
+      ['denied', 'resource_not_allowed'],
+      ['rejected', 'nonce_reused'],
+    ] as const) {
+      assert.equal((await checkEvidence(signed({ decision, reason }), check)).consistent, true, `${decision} ${reason}`);
+    }
+    for (const [decision, reason] of [
+      ['allowed', 'capability_missing'],
+      ['allowed', 'nonce_reused'],
+      ['denied', 'capability_granted'],
+      ['rejected', 'capability_granted'],
+      ['approved', 'capability_granted'],
+    ] as const) {
+      const verdict = await checkEvidence(signed({ decision, reason }), check);
+      assert.equal(verdict.consistent, false, `${decision} ${reason}`);
+      assert.ok(verdict.problem);
+    }
+  });
+
   it('recognises the evidence shape', () => {
     assert.equal(isVerificationEvidence(signed()), true);
     assert.equal(isVerificationEvidence({ ...signed(), timestamp: '17' }), false);

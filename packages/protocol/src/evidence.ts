@@ -3,6 +3,7 @@
  * nothing but the signing key's public half (non-repudiation). Crypto is passed in, so this runs anywhere.
  */
 import type { AuditRecord } from './audit-chain.js';
+import { DECISION_REASONS } from './capabilities.js';
 
 /** The exact text an agent signs for an action (CONTRACT.md): the fields joined by `:`, UTF-8 encoded. */
 export function actionMessage(agentId: string, action: string, resource: string, timestamp: number, nonce: string): string {
@@ -67,6 +68,8 @@ export async function checkEvidence(evidence: VerificationEvidence, check?: Sign
   if (!message_matches) {
     return { consistent: false, message_matches, signature: 'not_checked', problem: 'the stored fields do not make the stored message' };
   }
+  const mismatch = reasonMismatch(evidence.decision, evidence.reason);
+  if (mismatch) return { consistent: false, message_matches, signature: 'not_checked', problem: mismatch };
   if (evidence.key_id === null) {
     if (evidence.decision !== 'rejected') {
       return { consistent: false, message_matches, signature: 'not_checked', problem: `a decision to ${evidence.decision === 'allowed' ? 'allow' : 'deny'} names no signing key` };
@@ -78,6 +81,20 @@ export async function checkEvidence(evidence: VerificationEvidence, check?: Sign
   return valid
     ? { consistent: true, message_matches, signature: 'valid' }
     : { consistent: false, message_matches, signature: 'invalid', problem: `key ${evidence.key_id} did not sign this message` };
+}
+
+/**
+ * Why a decision and its reason cannot belong together, or undefined: an allow is `capability_granted`, a deny one of
+ * the other decision reasons, a rejection an error code. Catches a decision edited without its reason, offline.
+ */
+function reasonMismatch(decision: string, reason: string): string | undefined {
+  const decisionReason = (DECISION_REASONS as readonly string[]).includes(reason);
+  const fits =
+    decision === 'allowed' ? reason === 'capability_granted'
+    : decision === 'denied' ? decisionReason && reason !== 'capability_granted'
+    : decision === 'rejected' ? !decisionReason
+    : false;
+  return fits ? undefined : `the decision ${JSON.stringify(decision)} does not go with the reason ${JSON.stringify(reason)}`;
 }
 
 /** The audit event that records a decision in the organization's hash chain. */

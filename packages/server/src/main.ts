@@ -109,6 +109,7 @@ export interface AimServer {
 
 const USAGE_FLUSH_INTERVAL_MS = 5000;
 const REVOCATION_CATCH_UP_MS = 30_000;
+const NONCE_PRUNE_INTERVAL_MS = 10 * MINUTE;
 /** verify-action rejections that raise an alert when this many arrive for one agent within a minute. */
 const REJECTION_BURSTS = {
   invalid_signature: { type: 'invalid_signatures', threshold: 10 },
@@ -292,6 +293,9 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       logger,
     );
 
+    // Used nonces outlive their window by minutes, so they are pruned far more often than the daily retention.
+    const noncePruning: RetentionJob = scheduleRetention([{ name: 'used nonces', prune: () => verifier.pruneNonces() }], logger, NONCE_PRUNE_INTERVAL_MS);
+
     // API-key usage is counted in memory and written in batches: no row per request.
     const stopFlushing = apiKeys.startFlushing(USAGE_FLUSH_INTERVAL_MS, (error) => logger.warn({ err: error }, 'API key usage flush failed; will retry'));
     // With several nodes, revocations one of them could not announce (Redis down) reach the others from the database.
@@ -317,6 +321,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         stopCatchingUp();
         await apiKeys.flushUsage().catch((error: unknown) => logger.error({ err: error }, 'API key usage could not be written at shutdown'));
         await retention.stop();
+        await noncePruning.stop();
         await webhook?.close();
         pubsub?.close();
         await redis?.close();

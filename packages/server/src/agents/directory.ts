@@ -30,6 +30,7 @@ export class AgentDirectory {
     private readonly clock: Clock,
   ) {
     bus.subscribe('agent', (id) => this.drop(id));
+    bus.onResync(() => this.dropAll());
   }
 
   async get(orgId: OrgId, id: AgentId): Promise<LoadedAgent | undefined> {
@@ -41,7 +42,8 @@ export class AgentDirectory {
     if (!agent) return undefined;
     const keys = (await this.store.listKeys(id)).map((key) => ({ key, object: toKeyObject(key.publicKey) }));
     const loaded = { agent, keys };
-    if (generation !== this.generation) return loaded;
+    // Raced with an invalidation, or other nodes' invalidations cannot reach us now: use it once, keep nothing.
+    if (generation !== this.generation || !this.bus.listening()) return loaded;
     if (this.cache.size >= MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(id, { loaded, at: now });
     return loaded;
@@ -56,5 +58,10 @@ export class AgentDirectory {
   private drop(id: string): void {
     this.generation += 1;
     this.cache.delete(id);
+  }
+
+  private dropAll(): void {
+    this.generation += 1;
+    this.cache.clear();
   }
 }

@@ -8,7 +8,7 @@ import { hasScope, type Principal } from '../http/principal.js';
 import type { Position } from '../http/cursor.js';
 import { PublicKeyError, decodeSignature, generateAgentKeyPair, parsePublicKey, toKeyObject, verifyEd25519 } from '../signatures/ed25519.js';
 import { rotationMessage } from '../signatures/messages.js';
-import type { StoreHub } from '../storage/stores.js';
+import type { StoreHub, Stores } from '../storage/stores.js';
 import type { AgentDirectory } from './directory.js';
 import type { NonceStore } from './store.js';
 import { keyStatus, type Agent, type AgentKey, type AgentStatus, type KeyStatus } from './types.js';
@@ -136,12 +136,12 @@ export class AgentService {
     return this.transition(principal, id, ['suspended'], 'active', 'agent.reactivated');
   }
 
-  /** Deleting revokes: the agent and its keys stop at once, its evidence stays verifiable. */
-  async remove(principal: Principal, id: string): Promise<Agent> {
-    const agent = await this.transition(principal, id, ['active', 'suspended'], 'revoked', 'agent.deleted');
-    await this.hub.agents.revokeAllKeys(agent.id, this.clock.now());
-    await this.directory.invalidate(agent.id);
-    return agent;
+  /**
+   * Deleting revokes: the agent and its keys stop at once, its evidence stays verifiable. One transaction, so a
+   * failure leaves neither a revoked agent with live keys nor an `agent.deleted` entry for a deletion that did not happen.
+   */
+  remove(principal: Principal, id: string): Promise<Agent> {
+    return this.transition(principal, id, ['active', 'suspended'], 'revoked', 'agent.deleted', (s, agentId, now) => s.agents.revokeAllKeys(agentId, now));
   }
 
   async keys(principal: Principal, id: string): Promise<KeyView[]> {
@@ -280,6 +280,7 @@ export class AgentService {
     from: readonly AgentStatus[],
     to: AgentStatus,
     event: 'agent.suspended' | 'agent.reactivated' | 'agent.deleted',
+    alsoInTransaction?: (s: Stores, agentId: AgentId, now: number) => Promise<void>,
   ): Promise<Agent> {
     requireScope(principal, 'agents:write');
     const agent = await this.find(principal.organizationId, id);
@@ -288,6 +289,7 @@ export class AgentService {
       if (!(await s.agents.setStatus(principal.organizationId, agent.id, from, to, now))) {
         throw new AimError('conflict', `the agent is ${agent.status}`);
       }
+      await alsoInTransaction?.(s, agent.id, now);
       await this.audit.withStore(s.audit).record({
         organizationId: agent.organizationId,
         event,

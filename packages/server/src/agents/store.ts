@@ -4,7 +4,7 @@ import type { Agent, AgentKey, AgentStatus } from './types.js';
 export interface AgentQuery {
   status?: AgentStatus;
   type?: string;
-  /** Case-insensitive substring of the name. */
+  /** Substring of the name, case-insensitive for ASCII (the database's lower() on both sides). */
   search?: string;
   limit: number;
   /** Opaque position from a previous page. */

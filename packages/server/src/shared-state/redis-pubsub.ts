@@ -10,6 +10,7 @@ export class RedisPubSub {
   private readonly subscriber: Redis;
   private readonly handlers = new Map<string, Array<(message: string) => void>>();
   private readonly readyListeners: Array<() => void> = [];
+  private readonly downListeners: Array<() => void> = [];
 
   constructor(
     private readonly connection: RedisConnection,
@@ -23,6 +24,9 @@ export class RedisPubSub {
     // After a reconnection anything published meanwhile was missed: listeners resynchronise.
     this.subscriber.on('ready', () => {
       for (const listener of this.readyListeners) listener();
+    });
+    this.subscriber.on('close', () => {
+      for (const listener of this.downListeners) listener();
     });
   }
 
@@ -44,6 +48,16 @@ export class RedisPubSub {
 
   onReady(listener: () => void): void {
     this.readyListeners.push(listener);
+  }
+
+  /** Called when the subscriber connection is lost: messages published from now on do not arrive. */
+  onDown(listener: () => void): void {
+    this.downListeners.push(listener);
+  }
+
+  /** Whether the subscriber connection is up, so published messages arrive. */
+  isListening(): boolean {
+    return this.subscriber.status === 'ready';
   }
 
   close(): void {

@@ -103,11 +103,13 @@ export class RedisRevocationList implements RevocationList {
 }
 
 /**
- * Cache invalidations for every node: delivered here at once, published to the others. Caches also expire on their
- * own (a minute at most), which bounds staleness if Redis is down when a change is published.
+ * Cache invalidations for every node: delivered here at once, published to the others. A node whose subscriber is
+ * away caches nothing new and drops what it holds when the subscriber drops and when it is back; caches also expire
+ * on their own (a minute at most).
  */
 export class RedisInvalidationBus implements InvalidationBus {
   private readonly local = new LocalInvalidationBus();
+  private readonly resyncListeners: Array<() => void> = [];
 
   constructor(
     private readonly pubsub: RedisPubSub,
@@ -119,6 +121,21 @@ export class RedisInvalidationBus implements InvalidationBus {
       const space = message.indexOf(' ');
       if (space > 0) this.local.deliver(message.slice(0, space) as InvalidationTopic, message.slice(space + 1));
     });
+    // Pub/sub does not replay: what was published while the subscriber was away (a revoked agent key) is lost, so
+    // caches start over when it drops and again when it is back.
+    const resync = () => {
+      for (const listener of this.resyncListeners) listener();
+    };
+    this.pubsub.onDown(resync);
+    this.pubsub.onReady(resync);
+  }
+
+  listening(): boolean {
+    return this.pubsub.isListening();
+  }
+
+  onResync(listener: () => void): void {
+    this.resyncListeners.push(listener);
   }
 
   async publish(topic: InvalidationTopic, id: string): Promise<void> {

@@ -50,6 +50,10 @@ export function parsePublicKey(input: string): string {
   const text = input.trim();
   let raw: Buffer;
   if (text.startsWith('-----BEGIN')) {
+    // createPublicKey also takes a private key (or a certificate) and answers its public half: a private key sent here
+    // has left the agent, and taking it quietly would hide that. Only an SPKI PEM is a public key.
+    if (/PRIVATE KEY-----/.test(text)) throw new PublicKeyError('public_key holds a private key: send only the public half, and treat this private key as exposed');
+    if (!text.startsWith('-----BEGIN PUBLIC KEY-----')) throw new PublicKeyError('public_key must be an SPKI PEM (BEGIN PUBLIC KEY)');
     let key: KeyObject;
     try {
       key = createPublicKey({ key: text, format: 'pem' });
@@ -76,11 +80,16 @@ export function toPem(rawBase64: string): string {
   return toKeyObject(rawBase64).export({ format: 'pem', type: 'spki' }).toString();
 }
 
-/** Decodes a base64 signature strictly: exactly 64 bytes, canonical S, R not of small order. */
+/**
+ * Decodes a base64 signature strictly: exactly 64 bytes in their one canonical spelling (the last character's unused
+ * bits zero, as RFC 4648 §3.5 lets a decoder require, so the evidence re-checks with strict decoders too), canonical
+ * S, R not of small order.
+ */
 export function decodeSignature(signature: string): Buffer | undefined {
   if (!/^[A-Za-z0-9+/]{86}==$|^[A-Za-z0-9_-]{86}$/.test(signature)) return undefined;
-  const bytes = Buffer.from(signature, signature.endsWith('==') ? 'base64' : 'base64url');
-  if (bytes.length !== 64) return undefined;
+  const encoding = signature.endsWith('==') ? 'base64' : 'base64url';
+  const bytes = Buffer.from(signature, encoding);
+  if (bytes.length !== 64 || bytes.toString(encoding) !== signature) return undefined;
   if (littleEndian(bytes.subarray(32)) >= L) return undefined;
   if (isWeakPoint(bytes.subarray(0, 32))) return undefined;
   return bytes;

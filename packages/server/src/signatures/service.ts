@@ -138,6 +138,14 @@ export class ActionVerifier {
     };
   }
 
+  /**
+   * Deletes used nonces whose timestamp can no longer pass the window (the maintenance job calls it). A no-op in
+   * Redis, whose keys expire by themselves; in SQLite or PostgreSQL the table would otherwise keep every nonce ever.
+   */
+  async pruneNonces(): Promise<{ deleted: number }> {
+    return { deleted: await this.nonces.pruneNonces(this.clock.now()) };
+  }
+
   async get(principal: Principal, id: string): Promise<Verification> {
     requireRead(principal);
     const found = isUuid(id) ? await this.hub.verifications.findVerification(principal.organizationId, id) : undefined;

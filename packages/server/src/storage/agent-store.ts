@@ -102,8 +102,10 @@ export class KyselyAgentStore extends KyselyStore implements AgentStore, NonceSt
     if (query.status) base = base.where('status', '=', query.status);
     if (query.type) base = base.where('type', '=', query.type);
     if (query.search) {
-      const pattern = `%${escapeLike(query.search.toLowerCase())}%`;
-      base = base.where(sql<boolean>`lower(name) like ${pattern} escape '\\'`);
+      // The database lowers both sides: SQLite's lower() (and PostgreSQL's in the C locale) folds only ASCII, so a
+      // pattern lowered here by JavaScript's Unicode rules would miss even the exact name once it has an `É`.
+      const pattern = `%${escapeLike(query.search)}%`;
+      base = base.where(sql<boolean>`lower(name) like lower(${pattern}) escape '\\'`);
     }
     const totalRow = await base.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
     let page = base.selectAll();

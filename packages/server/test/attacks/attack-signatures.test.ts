@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { newKeyPair, nonce, registerAgent, signText, signedAction } from '../support/agents.js';
 import { cookieHeader, setCookies } from '../support/cookies.js';
@@ -20,6 +21,15 @@ function addToS(signatureB64: string, k: bigint): string {
     s >>= 8n;
   }
   return out.toString('base64');
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** A 64-byte signature's base64 with the 4 bits its last character carries beyond the data set: same bytes. */
+function nonCanonicalBase64(signatureB64: string): string {
+  const last = signatureB64[85]!;
+  return `${signatureB64.slice(0, 85)}${B64[B64.indexOf(last) | 0x0f]}==`;
 }
 
 describe('attack catalogue: signed requests', () => {
@@ -68,6 +78,29 @@ describe('attack catalogue: signed requests', () => {
     assert.equal((await verify(alice.id, { action: 'files:read', resource: 'x', timestamp: ts, nonce: n, signature })).status, 200);
   });
 
+  it('unpaired surrogates are refused: they reach the signed bytes as U+FFFD, so two resources would share a signature', async () => {
+    const ts = Math.floor(Date.now() / 1000);
+    const n = nonce();
+    // Signed over U+FFFD, presented with a lone surrogate: the UTF-8 encoder makes the same bytes of both.
+    const signature = signText(alice.keys.privateKey, `${alice.id}:files:read:/x\ufffd:${ts}:${n}`);
+    const raw = JSON.stringify({ action: 'files:read', resource: '/x\ud800', timestamp: ts, nonce: n, signature });
+    assert.ok(raw.includes('\\ud800'), 'JSON.stringify escapes the lone surrogate');
+    const res = await t.http.request(`/api/v1/agents/${alice.id}/verify-action`, { method: 'POST', raw, headers: { 'content-type': 'application/json' }, token: admin.accessToken });
+    assert.equal(res.status, 400, res.text);
+    assert.equal(res.body.error, 'invalid_request');
+    // Anywhere else too: a name would be stored as replacement characters.
+    const named = await t.http.request('/api/v1/agents', {
+      method: 'POST',
+      raw: JSON.stringify({ name: 'half \udc00 a pair', public_key: newKeyPair().publicKey }),
+      headers: { 'content-type': 'application/json' },
+      token: admin.accessToken,
+    });
+    assert.equal(named.status, 400, named.text);
+    // A well-formed pair (an emoji) is fine, and the signature over the real resource verifies.
+    assert.equal((await verify(alice.id, signedAction(alice.id, alice.keys.privateKey, 'files:read', '/x\u{1F600}'))).status, 200);
+    assert.equal((await verify(alice.id, { action: 'files:read', resource: '/x\ufffd', timestamp: ts, nonce: n, signature })).status, 200);
+  });
+
   it('a stale or future timestamp is signature_expired even when correctly signed', async () => {
     const now = Math.floor(Date.now() / 1000);
     for (const timestamp of [now - 3600, now + 3600]) {
@@ -95,6 +128,15 @@ describe('attack catalogue: signed requests', () => {
       assert.ok(res.status === 401 || res.status === 400, `${signature}: ${res.status} ${res.text}`);
       if (res.status === 401) assert.equal(res.body.error, 'invalid_signature');
     }
+    // The same 64 bytes spelt differently (the 4 bits the last character carries beyond the data set), with the signed
+    // nonce: lenient decoders accept it, strict ones do not, so the evidence could not be re-checked everywhere.
+    const respelt = [nonCanonicalBase64(body.signature), Buffer.from(body.signature, 'base64').toString('base64url').replace(/.$/, (c) => B64URL[B64URL.indexOf(c) | 0x0f]!)];
+    for (const signature of respelt) {
+      assert.deepEqual(Buffer.from(signature, 'base64'), Buffer.from(body.signature, 'base64'));
+      const res = await verify(alice.id, { ...body, signature });
+      assert.equal(res.status, 401, `${signature}: ${res.text}`);
+      assert.equal(res.body.error, 'invalid_signature');
+    }
     assert.equal((await verify(alice.id, body)).status, 200, 'the original still verifies once');
   });
 
@@ -108,6 +150,26 @@ describe('attack catalogue: signed requests', () => {
       assert.equal(res.status, 400, `${raw.toString('hex')}: ${res.text}`);
     }
     assert.equal((await t.http.post('/api/v1/agents', { name: 'fine', public_key: newKeyPair().publicKey }, { token: admin.accessToken })).status, 201);
+  });
+
+  it('a private key sent as public_key is refused, not silently turned into its public half', async () => {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const pkcs8 = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const registered = await t.http.post('/api/v1/agents', { name: 'leaky', public_key: pkcs8 }, { token: admin.accessToken });
+    assert.equal(registered.status, 400, registered.text);
+    assert.equal(registered.body.error, 'invalid_request');
+    assert.match(String(registered.body.error_description), /private key/);
+    // The same for an admin setting a key and for a rotation signed by the current key.
+    const set = await t.http.post(`/api/v1/agents/${bob.id}/keys`, { public_key: pkcs8 }, { token: admin.accessToken });
+    assert.equal(set.status, 400, set.text);
+    const ts = Math.floor(Date.now() / 1000);
+    const n = nonce();
+    const rotation = { public_key: pkcs8, timestamp: ts, nonce: n, signature: signText(alice.keys.privateKey, `rotate:${alice.id}:${pkcs8}:${ts}:${n}`) };
+    const rotated = await t.http.post(`/api/v1/agents/${alice.id}/keys/rotate`, rotation, { token: admin.accessToken });
+    assert.equal(rotated.status, 400, rotated.text);
+    // The public half as SPKI PEM is what the contract accepts.
+    const spki = createPublicKey(privateKey).export({ format: 'pem', type: 'spki' }).toString();
+    assert.equal((await t.http.post('/api/v1/agents', { name: 'careful', public_key: spki }, { token: admin.accessToken })).status, 201);
   });
 });
 

@@ -1,10 +1,18 @@
 import assert from 'node:assert/strict';
 import { createPublicKey, verify } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { DAY, HOUR, ManualClock } from '../../src/core/clock.js';
 import { keyPairFromPem, newKeyPair, nonce, registerAgent, signText, signedAction } from '../support/agents.js';
-import { STORE_KINDS } from '../support/databases.js';
+import { REDIS_TEST_URL, STORE_KINDS } from '../support/databases.js';
+import { dropRedisPrefix, uniqueRedisPrefix } from '../support/redis.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 import { startTestServer, type SignedIn, type TestServer } from '../support/server.js';
+import { HttpClient } from '../support/http.js';
+import { LogCapture } from '../support/logs.js';
+import { within } from '../support/within.js';
+import { createServer, type AimServer } from '../../src/main.js';
+import { createLogger } from '../../src/core/logger.js';
 
 const L = (1n << 252n) + 27742317777372353535851937790883648493n;
 
@@ -236,6 +244,11 @@ describe('agents and verify-action', () => {
     assert.equal(page2.body.agents.length, 1);
     assert.notEqual(page2.body.agents[0]!.name, search.body.agents[0]!.name);
     assert.equal((await t.http.get('/api/v1/agents?cursor=garbage', { token: admin.accessToken })).status, 400);
+    // A name beyond ASCII is found by itself (the SDK finds an agent it registered by its exact name), whatever the
+    // database's lower() knows of Unicode (SQLite's knows only ASCII).
+    await registerAgent(t.http, admin.accessToken, { name: 'Équipe Ärger' });
+    const accented = await t.http.get<{ agents: Array<{ name: string }> }>(`/api/v1/agents?q=${encodeURIComponent('Équipe Ärger')}`, { token: admin.accessToken });
+    assert.deepEqual(accented.body.agents.map((x) => x.name), ['Équipe Ärger']);
 
     const patched = await t.http.request(`/api/v1/agents/${a.id}`, { method: 'PATCH', body: { capabilities: ['payments:send'] }, token: admin.accessToken });
     assert.equal(patched.status, 200);
@@ -250,6 +263,29 @@ describe('agents and verify-action', () => {
     assert.equal(after.status, 403);
     const revoked = await t.http.get<{ agents: unknown[] }>('/api/v1/agents?status=revoked', { token: admin.accessToken });
     assert.equal(revoked.body.agents.length, 1);
+  });
+
+  it('deletion is all or nothing: when its keys cannot be revoked, the agent is not revoked either', async () => {
+    const agent = await registerAgent(t.http, admin.accessToken);
+    // A real fault in the real database: this agent's key rows refuse every update.
+    const db = t.server.database.db;
+    await sql
+      .raw(`create trigger keys_stuck before update on agent_keys when old.agent_id = '${agent.id}' begin select raise(abort, 'injected fault'); end`)
+      .execute(db);
+    try {
+      const del = await t.http.request(`/api/v1/agents/${agent.id}`, { method: 'DELETE', token: admin.accessToken });
+      assert.equal(del.status, 500);
+    } finally {
+      await sql.raw('drop trigger keys_stuck').execute(db);
+    }
+    const fetched = await t.http.get(`/api/v1/agents/${agent.id}`, { token: admin.accessToken });
+    assert.equal(fetched.body.status, 'active', 'no revoked agent whose keys are still live');
+    const audit = await t.http.get<{ entries: Array<{ event: string; subject_id: string }> }>(`/api/v1/audit-logs?limit=200`, { token: admin.accessToken });
+    assert.ok(!audit.body.entries.some((e) => e.event === 'agent.deleted' && e.subject_id === agent.id), 'no agent.deleted for a deletion that did not happen');
+    const del = await t.http.request(`/api/v1/agents/${agent.id}`, { method: 'DELETE', token: admin.accessToken });
+    assert.equal(del.status, 200, 'retrying works once the fault is gone');
+    const keys = await t.http.get<{ keys: Array<{ status: string }> }>(`/api/v1/agents/${agent.id}/keys`, { token: admin.accessToken });
+    assert.deepEqual(keys.body.keys.map((k) => k.status), ['revoked']);
   });
 
   it('a viewer can read agents but not change or verify', async () => {
@@ -308,6 +344,92 @@ for (const store of STORE_KINDS) {
     });
   });
 }
+
+for (const store of STORE_KINDS) {
+  describe(`used nonces are pruned once their timestamp is out of the window (${store}, injected clock)`, () => {
+    it('the maintenance job deletes expired nonces and keeps live ones, which are still refused', async () => {
+      const clock = new ManualClock(Date.now());
+      const t = await startTestServer({ store, clock });
+      try {
+        const admin = await t.signIn();
+        const agent = await registerAgent(t.http, admin.accessToken);
+        const at = () => ({ timestamp: Math.floor(clock.now() / 1000) });
+        const verify = (http: HttpClient, body: unknown) => http.post(`/api/v1/agents/${agent.id}/verify-action`, body, { token: admin.accessToken });
+        for (let i = 0; i < 3; i++) assert.equal((await verify(t.http, signedAction(agent.id, agent.keys.privateKey, 'search', 'x', at()))).status, 200);
+        clock.advance(11 * 60_000); // past timestamp + 2 × the 300 s window
+        const live = signedAction(agent.id, agent.keys.privateKey, 'search', 'x', at());
+        assert.equal((await verify(t.http, live)).status, 200);
+        const usedNonces = async (server: AimServer) =>
+          Number((await server.database.db.selectFrom('nonces').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+        assert.equal(await usedNonces(t.server), 4);
+        await t.server.close();
+
+        // The job runs at start (then every 10 minutes): a restarted node finds the table pruned.
+        const again = await createServer(t.server.config, { clock, logger: createLogger('info', new LogCapture()) });
+        try {
+          await within(5000, async () => (await usedNonces(again)) === 1);
+          assert.deepEqual(await again.services.verifier.pruneNonces(), { deleted: 0 });
+          await again.app.listen({ host: '127.0.0.1', port: 0 });
+          const address = again.app.server.address();
+          const http = new HttpClient(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`);
+          const replay = await verify(http, live);
+          assert.equal(replay.status, 409, replay.text);
+          assert.equal(replay.body.error, 'nonce_reused');
+        } finally {
+          await again.close();
+        }
+      } finally {
+        await t.database.drop();
+      }
+    });
+  });
+}
+
+describe('agent caches after a Redis outage (two nodes, postgres, injected clock)', () => {
+  it("a key revoked while a node's subscriber was away is refused there once it is back, not when its cache expires", async () => {
+    const clock = new ManualClock(Date.now());
+    const prefix = uniqueRedisPrefix('agent-cache');
+    const proxy = TcpProxy.forUrl(REDIS_TEST_URL);
+    await proxy.start();
+    const a = await startTestServer({ store: 'postgres', clock, env: { AIM_REDIS_URL: REDIS_TEST_URL, AIM_REDIS_PREFIX: prefix } });
+    // Node b: same database, data dir and issuer, its Redis reached through a proxy the test can cut.
+    const b = await startTestServer({
+      store: 'postgres',
+      clock,
+      env: {
+        AIM_DATABASE_URL: a.database.databaseUrl!,
+        AIM_DATA_DIR: a.database.dataDir,
+        AIM_PUBLIC_URL: a.server.config.publicUrl,
+        AIM_REDIS_URL: proxy.url(),
+        AIM_REDIS_PREFIX: prefix,
+      },
+    });
+    try {
+      const admin = await a.signIn();
+      const agent = await registerAgent(a.http, admin.accessToken);
+      const onB = () => b.http.post(`/api/v1/agents/${agent.id}/verify-action`, signedAction(agent.id, agent.keys.privateKey, 'search', 'x', { timestamp: Math.floor(clock.now() / 1000) }), { token: admin.accessToken });
+      assert.equal((await onB()).status, 200, 'b has the agent and its key cached');
+
+      await proxy.cut();
+      const keyId = String(agent.response.body.key_id);
+      const revoked = await a.http.post(`/api/v1/agents/${agent.id}/keys/${keyId}/revoke`, undefined, { token: admin.accessToken });
+      assert.equal(revoked.status, 200, 'a revokes; its message never reaches b');
+      await proxy.start();
+
+      // b answers 503 until its Redis is back; from then on the revoked key must be refused (the clock stands still,
+      // so a cache that only expires would keep accepting it).
+      await within(10_000, async () => {
+        const res = await onB();
+        return res.status === 401 && res.body.error === 'invalid_signature';
+      });
+    } finally {
+      await b.close();
+      await a.close();
+      await proxy.cut();
+      await dropRedisPrefix(prefix);
+    }
+  });
+});
 
 describe('agent key rotation (injected clock)', () => {
   const clock = new ManualClock(Date.now());
