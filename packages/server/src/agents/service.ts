@@ -162,7 +162,8 @@ export class AgentService {
   ): Promise<{ key: KeyView; previous: KeyView }> {
     if (principal.agentId !== id) requireScope(principal, 'agents:write');
     const agent = await this.find(principal.organizationId, id);
-    if (agent.status !== 'active') throw new AimError('agent_suspended', `the agent is ${agent.status}`);
+    // As verify-action says it: suspended can be undone, revoked (deleted) cannot.
+    if (agent.status !== 'active') throw new AimError(agent.status === 'suspended' ? 'agent_suspended' : 'forbidden', `the agent is ${agent.status}`);
     const now = this.clock.now();
     const keys = await this.hub.agents.listKeys(agent.id);
     const current = keys.find((k) => keyStatus(k, now) === 'active');

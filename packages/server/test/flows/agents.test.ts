@@ -188,8 +188,24 @@ describe('agents and verify-action', () => {
     assert.equal(refused.status, 403);
     assert.equal(refused.body.error, 'agent_suspended');
     assert.equal((await t.http.post(`/api/v1/agents/${agent.id}/suspend`, undefined, { token: admin.accessToken })).status, 409);
+    const rotate = () => {
+      const next = newKeyPair();
+      const timestamp = Math.floor(Date.now() / 1000);
+      const n = nonce();
+      const signature = signText(agent.keys.privateKey, `rotate:${agent.id}:${next.publicKey}:${timestamp}:${n}`);
+      return t.http.post(`/api/v1/agents/${agent.id}/keys/rotate`, { public_key: next.publicKey, timestamp, nonce: n, signature }, { token: admin.accessToken });
+    };
+    const suspendedRotation = await rotate();
+    assert.deepEqual([suspendedRotation.status, suspendedRotation.body.error], [403, 'agent_suspended']);
     assert.equal((await t.http.post(`/api/v1/agents/${agent.id}/reactivate`, undefined, { token: admin.accessToken })).status, 200);
     assert.equal((await verifyAction(agent.id, signedAction(agent.id, agent.keys.privateKey, 'search', 'x'))).status, 200);
+
+    // Deleted (revoked) is not suspended: both routes say forbidden, since reactivating cannot help.
+    assert.equal((await t.http.request(`/api/v1/agents/${agent.id}`, { method: 'DELETE', token: admin.accessToken })).status, 200);
+    const deleted = await verifyAction(agent.id, signedAction(agent.id, agent.keys.privateKey, 'search', 'x'));
+    assert.deepEqual([deleted.status, deleted.body.error], [403, 'forbidden']);
+    const deletedRotation = await rotate();
+    assert.deepEqual([deletedRotation.status, deletedRotation.body.error], [403, 'forbidden']);
   });
 
   it('keeps evidence anyone can re-verify offline with only the public key', async () => {
@@ -261,8 +277,9 @@ describe('agents and verify-action', () => {
     assert.equal(del.body.status, 'revoked');
     const after = await verifyAction(a.id, signedAction(a.id, a.keys.privateKey, 'payments:send', 'acct'));
     assert.equal(after.status, 403);
-    const revoked = await t.http.get<{ agents: unknown[] }>('/api/v1/agents?status=revoked', { token: admin.accessToken });
-    assert.equal(revoked.body.agents.length, 1);
+    const revoked = await t.http.get<{ agents: Array<{ id: string; status: string }> }>('/api/v1/agents?status=revoked', { token: admin.accessToken });
+    assert.ok(revoked.body.agents.some((x) => x.id === a.id));
+    assert.ok(revoked.body.agents.every((x) => x.status === 'revoked'));
   });
 
   it('deletion is all or nothing: when its keys cannot be revoked, the agent is not revoked either', async () => {
