@@ -244,6 +244,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     const metrics = new Metrics(() => database.poolStats(), () => hasher.load());
     sessions.onReuse((family) => metrics.reuseDetections.inc({ kind: family.kind }));
     verifier.onDecision((decision, reason) => metrics.decisions.inc({ decision, reason }));
+    loginThrottle.onRefused(() => metrics.rateLimited.inc({ class: 'login' }));
 
     let shuttingDown = false;
     const checks: ReadinessCheck[] = [
@@ -274,7 +275,12 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         audit: auditHandlers(auditService, new AuditCheckpoints(auditService, signingKeys, config.publicUrl, clock)),
         alerts: alertHandlers(alerts),
       }),
-      rateLimit: rateLimitHook(rateLimiter, { onRefused: (principal, decision) => detectors.rateLimited(principal, decision) }),
+      rateLimit: rateLimitHook(rateLimiter, {
+        onRefused: (principal, decision) => {
+          metrics.rateLimited.inc({ class: decision.rateClass });
+          detectors.rateLimited(principal, decision);
+        },
+      }),
       verifiers: {
         bearer: bearerVerifier(accessTokens, revocations, agentActive),
         apiKey: apiKeyVerifier(apiKeys),
