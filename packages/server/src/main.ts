@@ -319,7 +319,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         await app.close();
         // After the last request: what it counted is written before the pool closes.
         stopFlushing();
-        stopKeyExpiry();
+        await stopKeyExpiry();
         stopCatchingUp();
         await apiKeys.flushUsage().catch((error: unknown) => logger.error({ err: error }, 'API key usage could not be written at shutdown'));
         await retention.stop();

@@ -62,13 +62,29 @@ export class KeyExpiryWatch {
     return true;
   }
 
-  /** Scans now and every hour until the returned stop function is called. */
-  start(onError: (error: unknown) => void): () => void {
-    const run = () => void this.scan().catch(onError);
+  /**
+   * Scans now and every hour until the returned function is called; that function resolves once a scan under way has
+   * finished, so shutdown can close the database after it (a scan left running would fail on every key it reports).
+   */
+  start(onError: (error: unknown) => void): () => Promise<void> {
+    let running: Promise<void> | undefined;
+    const run = () => {
+      if (running) return;
+      running = this.scan().then(
+        () => undefined,
+        (error: unknown) => onError(error),
+      );
+      void running.finally(() => {
+        running = undefined;
+      });
+    };
     run();
     const timer = setInterval(run, HOUR);
     timer.unref();
-    return () => clearInterval(timer);
+    return async () => {
+      clearInterval(timer);
+      await running;
+    };
   }
 }
 

@@ -87,4 +87,20 @@ describe('alerts raised by agents and keys', () => {
     for (const agent of agents) assert.ok(principals.has(`agent:${agent.id}`), `agent ${agent.id}`);
     for (const id of keys) assert.ok(principals.has(`api_key:${id}`), `API key ${id}`);
   });
+
+  it('stopping the key expiry watch (at shutdown) waits for a scan under way, so it never writes after the database closed', async () => {
+    clock.advance(7 * DAY);
+    admin = await t.signIn();
+    const key = await t.http.post<{ id: string }>('/api/v1/api-keys', { name: 'at-shutdown', expires_in_days: 90 }, { token: admin.accessToken });
+    clock.advance(84 * DAY);
+    admin = { ...admin, accessToken: (await t.http.post<{ access_token: string }>('/api/v1/public/login', { email: admin.email, password: admin.password })).body.access_token };
+    const errors: unknown[] = [];
+    const watch = new KeyExpiryWatch(t.server.services.alerts, t.server.stores.agents, t.server.stores.apiKeys, clock, 7);
+    // start() scans at once; stop() right after must not return before that scan is done.
+    await watch.start((error) => errors.push(error))();
+    const stored = await t.server.stores.alerts.list({ organizationId: admin.organizationId, type: 'key_expiring', limit: 200 });
+    assert.ok(stored.some((a) => a.principal.id === key.body.id), 'the scan finished before stop() returned');
+    assert.equal(await watch.scan(), 0);
+    assert.deepEqual(errors, []);
+  });
 });
