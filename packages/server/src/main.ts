@@ -245,6 +245,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     const metrics = new Metrics(() => database.poolStats(), () => hasher.load());
     sessions.onReuse((family) => metrics.reuseDetections.inc({ kind: family.kind }));
     verifier.onDecision((decision, reason) => metrics.decisions.inc({ decision, reason }));
+    loginThrottle.onRefused(() => metrics.rateLimited.inc({ class: 'login' }));
 
     let shuttingDown = false;
     const checks: ReadinessCheck[] = [
@@ -275,7 +276,12 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         audit: auditHandlers(auditService, new AuditCheckpoints(auditService, signingKeys, config.publicUrl, clock)),
         alerts: alertHandlers(alerts),
       }),
-      rateLimit: rateLimitHook(rateLimiter, { onRefused: (principal, decision) => detectors.rateLimited(principal, decision) }),
+      rateLimit: rateLimitHook(rateLimiter, {
+        onRefused: (principal, decision) => {
+          metrics.rateLimited.inc({ class: decision.rateClass });
+          detectors.rateLimited(principal, decision);
+        },
+      }),
       verifiers: {
         bearer: bearerVerifier(accessTokens, revocations, agentActive),
         apiKey: apiKeyVerifier(apiKeys),
@@ -317,7 +323,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         await app.close();
         // After the last request: what it counted is written before the pool closes.
         stopFlushing();
-        stopKeyExpiry();
+        await stopKeyExpiry();
         stopCatchingUp();
         await apiKeys.flushUsage().catch((error: unknown) => logger.error({ err: error }, 'API key usage could not be written at shutdown'));
         await retention.stop();

@@ -25,8 +25,16 @@ export interface AgentStore {
   listKeys(agentId: AgentId): Promise<AgentKey[]>;
   /** The keys of several agents in one query (a page of agents), each list ordered as `listKeys` orders it. */
   listKeysOfAgents(agentIds: readonly AgentId[]): Promise<Map<AgentId, AgentKey[]>>;
-  /** Current (not rotated out, not revoked) keys of active agents whose expiry falls in (from, to]. */
-  listKeysExpiringBetween(from: number, to: number, limit: number): Promise<Array<{ key: AgentKey; agentName: string }>>;
+  /**
+   * Current (not rotated out, not revoked) keys of active agents whose expiry falls in (from, to], by expiry then id;
+   * `after` continues past the last key of the previous page (keys expiring at one instant are told apart by id).
+   */
+  listKeysExpiringBetween(
+    from: number,
+    to: number,
+    limit: number,
+    after?: { expiresAt: number; id: string },
+  ): Promise<Array<{ key: AgentKey; agentName: string }>>;
   /**
    * Rotates out `currentKeyId` (it keeps verifying until `graceUntil`) and adds `next`. Only one rotation of a given
    * key can succeed, however many race: the losers get false and nothing is written.

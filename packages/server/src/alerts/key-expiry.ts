@@ -13,7 +13,8 @@ const BATCH = 500;
  * same open alert).
  */
 export class KeyExpiryWatch {
-  private readonly reported = new Set<string>();
+  /** Key ids reported by this process, with their expiry. */
+  private readonly reported = new Map<string, number>();
 
   constructor(
     private readonly alerts: AlertService,
@@ -21,15 +22,18 @@ export class KeyExpiryWatch {
     private readonly apiKeys: ApiKeyStore,
     private readonly clock: Clock,
     private readonly agentNoticeDays: number,
+    private readonly batch = BATCH,
   ) {}
 
-  /** One pass; answers how many alerts it raised. */
+  /** One pass over every key in its notice window, page by page; answers how many alerts it raised. */
   async scan(): Promise<number> {
     const now = this.clock.now();
+    // Keys that have expired since can never be listed again: forgetting them keeps the set to the notice window.
+    for (const [id, expiresAt] of this.reported) if (expiresAt <= now) this.reported.delete(id);
     let raised = 0;
-    for (const { key, agentName } of await this.agents.listKeysExpiringBetween(now, now + this.agentNoticeDays * DAY, BATCH)) {
-      if (this.reported.has(key.id)) continue;
-      this.reported.add(key.id);
+    const agentUntil = now + this.agentNoticeDays * DAY;
+    for await (const { key, agentName } of pages((after) => this.agents.listKeysExpiringBetween(now, agentUntil, this.batch, after), (k) => k.key, this.batch)) {
+      if (!this.firstReport(key.id, key.expiresAt)) continue;
       raised += 1;
       await this.alerts.report({
         organizationId: key.organizationId,
@@ -38,9 +42,9 @@ export class KeyExpiryWatch {
         evidence: { kind: 'agent_key', key_id: key.id, agent_name: agentName, expires_at: key.expiresAt },
       });
     }
-    for (const key of await this.apiKeys.listExpiringBetween(now, now + API_KEY_NOTICE_DAYS * DAY, BATCH)) {
-      if (this.reported.has(key.id)) continue;
-      this.reported.add(key.id);
+    const apiKeyUntil = now + API_KEY_NOTICE_DAYS * DAY;
+    for await (const key of pages((after) => this.apiKeys.listExpiringBetween(now, apiKeyUntil, this.batch, after), (k) => k, this.batch)) {
+      if (!this.firstReport(key.id, key.expiresAt)) continue;
       raised += 1;
       await this.alerts.report({
         organizationId: key.organizationId,
@@ -52,12 +56,54 @@ export class KeyExpiryWatch {
     return raised;
   }
 
-  /** Scans now and every hour until the returned stop function is called. */
-  start(onError: (error: unknown) => void): () => void {
-    const run = () => void this.scan().catch(onError);
+  private firstReport(id: string, expiresAt: number): boolean {
+    if (this.reported.has(id)) return false;
+    this.reported.set(id, expiresAt);
+    return true;
+  }
+
+  /**
+   * Scans now and every hour until the returned function is called; that function resolves once a scan under way has
+   * finished, so shutdown can close the database after it (a scan left running would fail on every key it reports).
+   */
+  start(onError: (error: unknown) => void): () => Promise<void> {
+    let running: Promise<void> | undefined;
+    const run = () => {
+      if (running) return;
+      running = this.scan().then(
+        () => undefined,
+        (error: unknown) => onError(error),
+      );
+      void running.finally(() => {
+        running = undefined;
+      });
+    };
     run();
     const timer = setInterval(run, HOUR);
     timer.unref();
-    return () => clearInterval(timer);
+    return async () => {
+      clearInterval(timer);
+      await running;
+    };
+  }
+}
+
+/**
+ * Every row of a listing ordered by expiry then id, fetched `size` at a time: a single batch would leave the keys
+ * past it unreported until the ones before them expired.
+ */
+async function* pages<T>(
+  fetch: (after: { expiresAt: number; id: string } | undefined) => Promise<T[]>,
+  keyOf: (row: T) => { expiresAt: number; id: string },
+  size: number,
+): AsyncGenerator<T> {
+  let after: { expiresAt: number; id: string } | undefined;
+  for (;;) {
+    const rows = await fetch(after);
+    yield* rows;
+    const last = rows[rows.length - 1];
+    if (rows.length < size || !last) return;
+    const { expiresAt, id } = keyOf(last);
+    after = { expiresAt, id };
   }
 }

@@ -2,8 +2,8 @@ import type { ApiKeyId, OrgId, UserId } from '../core/ids.js';
 import type { ApiKey, ApiKeyCredential, ApiKeyPage, LastUse, NewApiKey, RotateApiKeyOutcome, UsageCount, UsageReport } from './types.js';
 
 export interface ApiKeyStore {
-  /** Live keys (not revoked, not rotated) whose expiry falls in (from, to]. */
-  listExpiringBetween(from: number, to: number, limit: number): Promise<ApiKey[]>;
+  /** Live keys (not revoked, not rotated) whose expiry falls in (from, to], by expiry then id; `after` pages on. */
+  listExpiringBetween(from: number, to: number, limit: number, after?: { expiresAt: number; id: string }): Promise<ApiKey[]>;
   /** Inserts a key; its hash is UNIQUE, so two keys can never share one. */
   insertApiKey(key: NewApiKey): Promise<ApiKey>;
   /** The key with this SHA-256, through the unique index, compared again in constant time. */

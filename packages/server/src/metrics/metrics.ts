@@ -31,7 +31,7 @@ export class Metrics {
 
   readonly rateLimited = new Counter({
     name: 'aim_rate_limit_rejections_total',
-    help: 'Requests refused with 429, by rate-limit class',
+    help: 'Requests refused with 429, by rate-limit class (jwt, api_key, oauth, public) or login (the login throttle)',
     labelNames: ['class'] as const,
     registers: [this.registry],
   });

@@ -62,7 +62,8 @@ describe('rate-limit hook by credential class', () => {
       ],
       verifiers: {
         bearer: async (token) => (token.startsWith('oauth-') ? principal('oauth', token) : principal('jwt', token)),
-        apiKey: async (key) => (key.startsWith('limited-') ? principal('api_key', key, 2) : principal('api_key', key)),
+        apiKey: async (key) =>
+          key.startsWith('limited-') ? principal('api_key', key, 2) : key.startsWith('generous-') ? principal('api_key', key, 9) : principal('api_key', key),
       },
       rateLimit: rateLimitHook(limiter, { onRefused: (p, d) => detectors.rateLimited(p, d) }),
     });
@@ -99,6 +100,11 @@ describe('rate-limit hook by credential class', () => {
     assert.equal(refused.statusCode, 429);
     assert.equal(JSON.parse(refused.body).error, 'rate_limited');
     assert.equal(refused.headers['retry-after'], '60');
+  });
+
+  it("an API key's own limit never exceeds the class limit: one set before AIM_RATE_LIMIT_API_KEY was lowered is capped", async () => {
+    assert.equal(await passes({ 'x-api-key': 'generous-1' }), 5);
+    assert.equal((await get({ 'x-api-key': 'generous-1' })).headers['ratelimit-policy'], '"api_key";q=5;w=60');
   });
 
   it('an API key that keeps hitting its limit raises one grouped alert per minute, and is audited', async () => {

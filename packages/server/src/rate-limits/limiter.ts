@@ -20,7 +20,10 @@ export class RateLimiter {
   /** The user (JWT), the key (API key), the client (OAuth), or on public routes the client address. */
   subjectOf(principal: Principal | undefined, ip: string): RateSubject {
     if (!principal) return { rateClass: 'public', key: `ip:${addressKey(ip)}`, limit: this.limits.public };
-    return { rateClass: principal.method, key: principal.rateKey, limit: principal.rateLimit ?? this.limits[principal.method] };
+    const classLimit = this.limits[principal.method];
+    // A key's own limit may only be lower: one set before the class limit was lowered does not outrank it.
+    const limit = principal.rateLimit === undefined ? classLimit : Math.min(principal.rateLimit, classLimit);
+    return { rateClass: principal.method, key: principal.rateKey, limit };
   }
 
   async consume(subject: RateSubject): Promise<RateDecision> {

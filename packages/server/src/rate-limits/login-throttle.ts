@@ -45,10 +45,17 @@ export const TRUSTED_ADDRESS_TTL = 30 * DAY;
  * guesses from elsewhere do not make its owner wait at all.
  */
 export class LoginThrottle {
+  private readonly refusedListeners: Array<() => void> = [];
+
   constructor(
     private readonly counters: SharedCounters,
     private readonly clock: Clock,
   ) {}
+
+  /** Hears of every refusal (metrics); must not throw. */
+  onRefused(listener: () => void): void {
+    this.refusedListeners.push(listener);
+  }
 
   /** The keys a password sign-in counts against: the account, and the client address. */
   async loginKeys(email: string, ip: string): Promise<ThrottleKey[]> {
@@ -76,6 +83,7 @@ export class LoginThrottle {
     const outcome = await this.counters.beginAttempt(keys.map(attemptKey), now);
     if (outcome.allowed) return;
     const retryAfter = Math.max(1, Math.ceil(outcome.waitMs / 1000));
+    for (const listener of this.refusedListeners) listener();
     const [first] = keys;
     if (onRefused && first) {
       const report = await this.counters.hitWindow(`login:refusal-reported:${first.kind}:${first.id}`, 1, REPORT_WINDOW, now);

@@ -4,11 +4,14 @@ import { REDIS_TEST_URL } from '../../test/support/databases.js';
 import { LogCapture } from '../../test/support/logs.js';
 import { dropRedisPrefix, uniqueRedisPrefix } from '../../test/support/redis.js';
 import { TcpProxy } from '../../test/support/tcp-proxy.js';
+import { systemClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
 import { MemoryCounters, type BackoffPolicy, type SharedCounters, type WindowSpec } from './counters.js';
 import { FailoverCounters } from './failover.js';
 import { RedisCounters } from './redis-counters.js';
 import { RedisConnection } from './redis.js';
+import { RedisPubSub } from './redis-pubsub.js';
+import { RedisRevocationList } from './redis-shared-state.js';
 
 const MINUTE_WINDOW: WindowSpec = { windowMs: 60_000, buckets: 60 };
 /** A time on a bucket boundary, so "one window later" is exact. */
@@ -202,6 +205,58 @@ describe('failover from Redis to memory', () => {
     assert.equal((await failover.hitWindow('k', 1, MINUTE_WINDOW, T0)).allowed, false);
     assert.equal(failover.health().status, 'degraded');
     await conn.close();
+  });
+});
+
+describe('pub/sub across a Redis outage', () => {
+  it('a node that subscribed while Redis was down hears messages once Redis is back', async () => {
+    const prefix = uniqueRedisPrefix('pubsub');
+    const proxy = TcpProxy.forUrl(REDIS_TEST_URL);
+    await proxy.start();
+    await proxy.cut();
+    const conn = new RedisConnection({ url: proxy.url(), prefix, logger: silent, connectTimeoutMs: 300, maxReconnectDelayMs: 200 });
+    const pubsub = new RedisPubSub(conn, silent);
+    try {
+      assert.equal(await conn.connect(), false, 'the node starts degraded');
+      const heard: string[] = [];
+      // Its SUBSCRIBE fails while Redis is away (a node starting during an outage).
+      await pubsub.subscribe('revocations', (message) => heard.push(message));
+      await proxy.start();
+      await waitFor(() => conn.isReady(), 10_000);
+      const deadline = Date.now() + 5000;
+      while (heard.length === 0 && Date.now() < deadline) {
+        await pubsub.publish('revocations', 'key-1 123').catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.ok(heard.includes('key-1 123'), 'revocations announced by other nodes reach it');
+    } finally {
+      pubsub.close();
+      await conn.close();
+      await proxy.cut();
+    }
+  });
+});
+
+describe('revocations in Redis', () => {
+  it('a starting node loads the revocations in force, whatever characters AIM_REDIS_PREFIX holds', async () => {
+    // SCAN MATCH reads the prefix as a glob pattern: "[", "*", "?" and "\\" must match only themselves.
+    const prefix = `${uniqueRedisPrefix('glob')}[a]*?\\:`;
+    const conn = new RedisConnection({ url: REDIS_TEST_URL, prefix, logger: silent });
+    const pubsub = new RedisPubSub(conn, silent);
+    try {
+      assert.equal(await conn.connect(), true);
+      const until = systemClock.now() + 60_000;
+      await conn.client.set(conn.key('revoked', 'family-1'), String(until), 'PX', 60_000);
+      const errors: unknown[] = [];
+      const list = new RedisRevocationList(conn, pubsub, systemClock, (error) => errors.push(error));
+      await list.start();
+      assert.deepEqual(errors, []);
+      assert.equal(list.isRevoked('family-1'), true);
+    } finally {
+      await conn.client.del(conn.key('revoked', 'family-1')).catch(() => undefined);
+      pubsub.close();
+      await conn.close();
+    }
   });
 });
 

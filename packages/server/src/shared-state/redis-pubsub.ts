@@ -4,7 +4,7 @@ import type { RedisConnection } from './redis.js';
 
 /**
  * One subscriber connection per node (Redis needs a dedicated connection in subscribe mode), fanning messages out
- * to handlers by channel. Reconnects with the main connection's settings and re-subscribes by itself (ioredis).
+ * to handlers by channel. Reconnects with the main connection's settings and subscribes every channel again when back.
  */
 export class RedisPubSub {
   private readonly subscriber: Redis;
@@ -22,9 +22,7 @@ export class RedisPubSub {
       for (const handler of this.handlers.get(channel) ?? []) handler(message);
     });
     // After a reconnection anything published meanwhile was missed: listeners resynchronise.
-    this.subscriber.on('ready', () => {
-      for (const listener of this.readyListeners) listener();
-    });
+    this.subscriber.on('ready', () => void this.resubscribe());
     this.subscriber.on('close', () => {
       for (const listener of this.downListeners) listener();
     });
@@ -44,6 +42,17 @@ export class RedisPubSub {
   /** Publishes on the main connection; throws when Redis cannot take it. */
   async publish(name: string, message: string): Promise<void> {
     await this.connection.client.publish(this.channel(name), message);
+  }
+
+  /**
+   * ioredis restores only the subscriptions Redis confirmed: a SUBSCRIBE that failed while Redis was unreachable (a
+   * node starting during an outage) would leave this node deaf for good. Every channel with handlers is subscribed
+   * again (SUBSCRIBE is idempotent) before listeners resynchronise, so nothing published after that is missed.
+   */
+  private async resubscribe(): Promise<void> {
+    const channels = [...this.handlers.keys()];
+    if (channels.length > 0) await this.subscriber.subscribe(...channels).catch(() => undefined);
+    for (const listener of this.readyListeners) listener();
   }
 
   onReady(listener: () => void): void {

@@ -85,7 +85,8 @@ export class RedisRevocationList implements RevocationList {
   }
 
   private async reload(): Promise<void> {
-    const pattern = this.redis.key('revoked', '*');
+    // MATCH takes a glob: the prefix (AIM_REDIS_PREFIX, free text) must match only itself.
+    const pattern = `${this.redis.key('revoked', '').replace(/[*?[\]\\]/g, '\\$&')}*`;
     const prefix = this.redis.key('revoked', '');
     let cursor = '0';
     do {

@@ -172,8 +172,13 @@ export class KyselyAgentStore extends KyselyStore implements AgentStore, NonceSt
     return byAgent;
   }
 
-  async listKeysExpiringBetween(from: number, to: number, limit: number): Promise<Array<{ key: AgentKey; agentName: string }>> {
-    const rows = await this.db
+  async listKeysExpiringBetween(
+    from: number,
+    to: number,
+    limit: number,
+    after?: { expiresAt: number; id: string },
+  ): Promise<Array<{ key: AgentKey; agentName: string }>> {
+    let q = this.db
       .selectFrom('agent_keys as k')
       .innerJoin('agents as a', 'a.id', 'k.agent_id')
       .selectAll('k')
@@ -182,10 +187,11 @@ export class KyselyAgentStore extends KyselyStore implements AgentStore, NonceSt
       .where('k.grace_until', 'is', null)
       .where('k.revoked_at', 'is', null)
       .where('k.expires_at', '>', from)
-      .where('k.expires_at', '<=', to)
-      .orderBy('k.expires_at')
-      .limit(limit)
-      .execute();
+      .where('k.expires_at', '<=', to);
+    if (after) {
+      q = q.where((eb) => eb.or([eb('k.expires_at', '>', after.expiresAt), eb.and([eb('k.expires_at', '=', after.expiresAt), eb('k.id', '>', after.id)])]));
+    }
+    const rows = await q.orderBy('k.expires_at').orderBy('k.id').limit(limit).execute();
     return rows.map(({ agent_name, ...key }) => ({ key: toKey(key), agentName: agent_name }));
   }
 

@@ -69,17 +69,18 @@ const VISIBLE = [
 ] as const;
 
 export class KyselyApiKeyStore extends KyselyStore implements ApiKeyStore {
-  async listExpiringBetween(from: number, to: number, limit: number): Promise<ApiKey[]> {
-    const rows = await this.db
+  async listExpiringBetween(from: number, to: number, limit: number, after?: { expiresAt: number; id: string }): Promise<ApiKey[]> {
+    let q = this.db
       .selectFrom('api_keys')
       .select(VISIBLE)
       .where('revoked_at', 'is', null)
       .where('rotated_at', 'is', null)
       .where('expires_at', '>', from)
-      .where('expires_at', '<=', to)
-      .orderBy('expires_at')
-      .limit(limit)
-      .execute();
+      .where('expires_at', '<=', to);
+    if (after) {
+      q = q.where((eb) => eb.or([eb('expires_at', '>', after.expiresAt), eb.and([eb('expires_at', '=', after.expiresAt), eb('id', '>', after.id)])]));
+    }
+    const rows = await q.orderBy('expires_at').orderBy('id').limit(limit).execute();
     return rows.map(toApiKey);
   }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { KeyExpiryWatch } from '../../src/alerts/key-expiry.js';
 import { DAY, ManualClock } from '../../src/core/clock.js';
 import { newKeyPair, registerAgent, signedAction } from '../support/agents.js';
 import { startTestServer, type SignedIn, type TestServer } from '../support/server.js';
@@ -62,5 +63,44 @@ describe('alerts raised by agents and keys', () => {
     assert.ok(principals.includes(`agent:${agent.id}`));
     assert.ok(principals.includes(`api_key:${String(key.body.id)}`));
     assert.equal(new Set(principals).size, principals.length, 'one alert per key');
+  });
+
+  it('key_expiring reaches every key, not only the first page: more keys than a scan batch, expiring at the same instant', async () => {
+    // Past the keys of the tests above (they expire at 90 days): only this test's keys are in the notice window.
+    clock.advance(7 * DAY);
+    admin = await t.signIn();
+    const agents = [];
+    const keys = [];
+    for (let i = 0; i < 3; i++) {
+      agents.push(await registerAgent(t.http, admin.accessToken));
+      const key = await t.http.post<{ id: string }>('/api/v1/api-keys', { name: `batch-${i}`, expires_in_days: 90 }, { token: admin.accessToken });
+      assert.equal(key.status, 201);
+      keys.push(key.body.id);
+    }
+    clock.advance(84 * DAY);
+    admin = { ...admin, accessToken: (await t.http.post<{ access_token: string }>('/api/v1/public/login', { email: admin.email, password: admin.password })).body.access_token };
+    // The clock stood still while they were made: three agent keys and three API keys share one expiry each.
+    const watch = new KeyExpiryWatch(t.server.services.alerts, t.server.stores.agents, t.server.stores.apiKeys, clock, 7, 2);
+    assert.equal(await watch.scan(), 6);
+    assert.equal(await watch.scan(), 0, 'a key is reported once');
+    const principals = new Set((await alerts('key_expiring')).map((a) => `${a.principal.type}:${a.principal.id}`));
+    for (const agent of agents) assert.ok(principals.has(`agent:${agent.id}`), `agent ${agent.id}`);
+    for (const id of keys) assert.ok(principals.has(`api_key:${id}`), `API key ${id}`);
+  });
+
+  it('stopping the key expiry watch (at shutdown) waits for a scan under way, so it never writes after the database closed', async () => {
+    clock.advance(7 * DAY);
+    admin = await t.signIn();
+    const key = await t.http.post<{ id: string }>('/api/v1/api-keys', { name: 'at-shutdown', expires_in_days: 90 }, { token: admin.accessToken });
+    clock.advance(84 * DAY);
+    admin = { ...admin, accessToken: (await t.http.post<{ access_token: string }>('/api/v1/public/login', { email: admin.email, password: admin.password })).body.access_token };
+    const errors: unknown[] = [];
+    const watch = new KeyExpiryWatch(t.server.services.alerts, t.server.stores.agents, t.server.stores.apiKeys, clock, 7);
+    // start() scans at once; stop() right after must not return before that scan is done.
+    await watch.start((error) => errors.push(error))();
+    const stored = await t.server.stores.alerts.list({ organizationId: admin.organizationId, type: 'key_expiring', limit: 200 });
+    assert.ok(stored.some((a) => a.principal.id === key.body.id), 'the scan finished before stop() returned');
+    assert.equal(await watch.scan(), 0);
+    assert.deepEqual(errors, []);
   });
 });

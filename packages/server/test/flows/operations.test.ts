@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { ManualClock } from '../../src/core/clock.js';
 import { registerAgent, signedAction } from '../support/agents.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -39,5 +40,29 @@ describe('operations endpoints', () => {
     assert.match(text, /aim_db_pool_connections\{state="total"\} 1/);
     assert.match(text, /aim_http_request_duration_seconds_bucket/);
     assert.match(text, /aim_process_resident_memory_bytes/);
+  });
+});
+
+describe('operations endpoints: rate-limit rejections in /metrics', () => {
+  let t: TestServer;
+  before(async () => {
+    // The clock stands still: the five failed sign-ins and the throttled one all fall in one window.
+    t = await startTestServer({ clock: new ManualClock(Date.UTC(2026, 5, 1)), env: { AIM_RATE_LIMIT_PUBLIC: '7' } });
+  });
+  after(() => t.close());
+
+  it('counts every 429, by class: the per-address public limit and the login throttle', async () => {
+    const user = await t.createUser();
+    for (let i = 0; i < 5; i++) assert.equal((await t.http.post('/api/v1/public/login', { email: user.email, password: 'wrong password here' })).status, 401);
+    const throttled = await t.http.post('/api/v1/public/login', { email: user.email, password: 'wrong password here' });
+    assert.equal(throttled.status, 429);
+    assert.equal((await t.http.get('/.well-known/jwks.json')).status, 200);
+    const limited = await t.http.get('/.well-known/jwks.json');
+    assert.equal(limited.status, 429);
+    assert.equal(limited.headers.get('ratelimit-policy'), '"public";q=7;w=60');
+
+    const text = (await t.http.get('/metrics')).text;
+    assert.match(text, /aim_rate_limit_rejections_total\{class="public"\} 1\n/);
+    assert.match(text, /aim_rate_limit_rejections_total\{class="login"\} 1\n/);
   });
 });
