@@ -6,7 +6,7 @@ import * as OTPAuth from 'otpauth';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { signedAction } from '../../server/test/support/agents.js';
 import { startTestServer, type TestServer, type TestUser } from '../../server/test/support/server.js';
-import { assertAccessible, ensureBuilt, focused, screenshot, startWithBrowser, watchErrors, WEB_DIR, WIDTHS } from './browser-support.js';
+import { assertAccessible, ensureBuilt, focused, heapHolds, screenshot, startWithBrowser, watchErrors, WEB_DIR, WIDTHS } from './browser-support.js';
 
 /** A code for the next 30-second step: the step that enabled 2FA is spent, and the server accepts ±1 step. */
 function nextTotp(secret: string): string {
@@ -167,6 +167,11 @@ describe('admin web UI in Chromium', () => {
     assert.equal(await page.getByTestId('mfa-status').textContent(), 'on');
     await screenshot(page, 'settings-recovery-codes');
     await assertAccessible(page, 'settings-recovery-codes');
+    await page.getByRole('button', { name: 'I have saved them' }).click();
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await heading(page, 'Dashboard');
+    assert.equal(await heapHolds(page, recoveryCode), false, 'the recovery codes are forgotten once saved and left');
+    assert.equal(await heapHolds(page, totpSecret), false, 'and so is the setup key');
   });
 
   it('signs out, then signs in again with a TOTP code', async () => {
@@ -237,6 +242,11 @@ describe('admin web UI in Chromium', () => {
     await row.waitFor();
     assert.match(await row.innerText(), /browser-ci/);
     assert.equal((await page.content()).includes(apiKey), false, 'the key is gone from the page once closed');
+    await page.getByRole('link', { name: 'Agents' }).click();
+    await heading(page, 'Agents');
+    assert.equal(await heapHolds(page, apiKey), false, 'and from memory once the page is left');
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await heading(page, 'API keys');
     await page.reload();
     await row.waitFor();
     assert.equal((await page.content()).includes(apiKey), false, 'and never shown again');
@@ -281,6 +291,10 @@ describe('admin web UI in Chromium', () => {
     assert.equal(derived, body.public_key);
     const keys = await t.http.get<{ keys: Array<{ public_key: string; status: string }> }>(`/api/v1/agents/${agentId}/keys`, { apiKey });
     assert.equal(keys.body.keys[0]?.public_key, derived);
+    // Once the person moves on, the page keeps no copy of the private key.
+    await page.getByRole('link', { name: 'Open the agent' }).click();
+    await heading(page, 'invoice-bot');
+    assert.equal(await heapHolds(page, agentPrivateKeyPem.split('\n')[1]!), false, 'the private key is forgotten');
   });
 
   it('shows a verification and its evidence after a signed call', async () => {

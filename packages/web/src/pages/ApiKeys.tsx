@@ -135,6 +135,8 @@ export function ApiKeysPage() {
   const closeCreate = () => {
     setCreating(false);
     setSecret(null);
+    // A rotation's answer holds the new key too.
+    act.reset();
   };
 
   return (

@@ -110,6 +110,8 @@ function TwoFactor() {
     onSuccess: (answer) => {
       setCodes(answer.recovery_codes);
       setSetup(null);
+      // The setup answer holds the TOTP secret: no need for it once the authenticator has it.
+      start.reset();
       setCode('');
       void queryClient.invalidateQueries({ queryKey: ['me'] });
     },
@@ -144,7 +146,17 @@ function TwoFactor() {
       </Group>
       <Stack>
         <ErrorNotice error={me.error ?? start.error ?? enable.error ?? disable.error ?? regenerate.error} />
-        {codes && <RecoveryCodes codes={codes} onDone={() => setCodes(null)} />}
+        {codes && (
+          <RecoveryCodes
+            codes={codes}
+            onDone={() => {
+              // The mutations' answers hold the codes too.
+              setCodes(null);
+              enable.reset();
+              regenerate.reset();
+            }}
+          />
+        )}
         {enabled && !codes && (
           <form
             onSubmit={(e) => {
@@ -224,7 +236,13 @@ function TwoFactor() {
               </Group>
               <TextInput label="Code from the app" autoComplete="one-time-code" inputMode="numeric" required value={code} onChange={(e) => setCode(e.currentTarget.value)} maw={220} />
               <Group justify="flex-end">
-                <Button variant="default" onClick={() => setSetup(null)}>
+                <Button
+                  variant="default"
+                  onClick={() => {
+                    setSetup(null);
+                    start.reset();
+                  }}
+                >
                   Cancel
                 </Button>
                 <Button type="submit" loading={enable.isPending}>
