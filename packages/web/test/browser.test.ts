@@ -337,18 +337,22 @@ describe('admin web UI in Chromium', () => {
     const capabilities = page.getByRole('textbox', { name: 'Capabilities' });
     await capabilities.fill('payments:send@acct-42');
     await capabilities.press('Enter');
-    await page.getByText('payments:send on “acct-42” only').waitFor();
+    const constraint = page.getByText('payments:send on “acct-42” only');
+    await constraint.waitFor();
     await screenshot(page, 'agent-capabilities');
-    await page.getByRole('button', { name: 'Save capabilities' }).click();
-    await page.getByRole('button', { name: 'Save capabilities' }).and(page.locator(':disabled')).waitFor();
-    const agent = await t.http.get<{ capabilities: string[] }>(`/api/v1/agents/${agentId}`, { apiKey });
-    assert.deepEqual([...agent.body.capabilities].sort(), ['files:read', 'payments:send@acct-42', 'search']);
+    // Suspending and reactivating reload the agent; the edit not saved yet stays.
     await page.getByRole('button', { name: 'Suspend' }).click();
     await page.getByRole('button', { name: 'Reactivate' }).waitFor();
     const answer = await t.http.post(`/api/v1/agents/${agentId}/verify-action`, signedAction(agentId, createPrivateKey(agentPrivateKeyPem), 'files:read', 'x'), { apiKey });
     assert.equal(answer.body.error, 'agent_suspended');
     await page.getByRole('button', { name: 'Reactivate' }).click();
     await page.getByRole('button', { name: 'Suspend' }).waitFor();
+    assert.equal(await constraint.count(), 1, 'the unsaved capability is still there');
+    await page.getByRole('button', { name: 'Save capabilities' }).click();
+    await page.getByRole('button', { name: 'Save capabilities' }).and(page.locator(':disabled')).waitFor();
+    assert.equal(await constraint.count(), 1, 'and shows as saved');
+    const agent = await t.http.get<{ capabilities: string[] }>(`/api/v1/agents/${agentId}`, { apiKey });
+    assert.deepEqual([...agent.body.capabilities].sort(), ['files:read', 'payments:send@acct-42', 'search']);
   });
 
   it("opens an agent's audit trail from its page: the log filtered by subject", async () => {
