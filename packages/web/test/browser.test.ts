@@ -21,6 +21,11 @@ async function heading(page: Page, name: string | RegExp): Promise<void> {
   await page.getByRole('heading', { level: 1, name }).waitFor();
 }
 
+/** Waits for the document's title (set by the page once it renders). */
+async function titled(page: Page, title: string): Promise<void> {
+  await page.waitForFunction(`document.title === ${JSON.stringify(title)}`, undefined, { timeout: 5_000 });
+}
+
 async function hasFocus(locator: Locator): Promise<boolean> {
   return (await locator.and(locator.page().locator(':focus')).count()) === 1;
 }
@@ -59,6 +64,7 @@ describe('admin web UI in Chromium', () => {
     await page.goto(t.url);
     await page.waitForURL(/\/login$/);
     await page.getByRole('heading', { name: 'Sign in to AIM' }).waitFor();
+    await titled(page, 'Sign in · AIM');
     await screenshot(page, 'login');
     await assertAccessible(page, 'login');
     // Tab and Enter only: the page opens with the focus in Email, and Tab walks the form to its button.
@@ -561,6 +567,8 @@ describe('admin web UI in Chromium', () => {
       for (const [name, path, title] of pages) {
         await page.goto(`${t.url}${path}`);
         await heading(page, title);
+        // Each page names itself in the tab (WCAG 2.4.2).
+        await titled(page, `${String(title)} · AIM`);
         // Loaded once no placeholder is left.
         await page.locator('.mantine-Skeleton-root').first().waitFor({ state: 'detached' });
         const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');

@@ -11,6 +11,7 @@ import { StatusBadge } from '../components/StatusBadge.js';
 import { invalidCapabilities } from '../lib/capabilities.js';
 import { daysUntil, formatDateTime, fromNow, shortId } from '../lib/format.js';
 import { useNarrow } from '../lib/useNarrow.js';
+import { usePageTitle } from '../lib/usePageTitle.js';
 
 /** Long single-line values (messages, signatures) wrap instead of running out of the dialog. */
 const WRAP = { whiteSpace: 'pre-wrap', wordBreak: 'break-all' } as const;
@@ -79,6 +80,7 @@ export function AgentDetailPage() {
   // Unsaved edits, kept apart from the server's copy: a refetch (after Suspend, say) must not wipe them.
   const [draft, setDraft] = useState<string[] | null>(null);
   const [evidence, setEvidence] = useState<Verification | null>(null);
+  usePageTitle(agent.data?.name ?? 'Agent');
 
   const refresh = () => void queryClient.invalidateQueries({ queryKey: ['agent', agentId] }).then(() => queryClient.invalidateQueries({ queryKey: ['agents'] }));
   const save = useMutation({

@@ -4,6 +4,7 @@ import { Navigate, useNavigate, useSearchParams } from 'react-router';
 import { ApiError } from '../api/errors.js';
 import { useAuth } from '../auth/AuthProvider.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
+import { usePageTitle } from '../lib/usePageTitle.js';
 
 /**
  * Where `?next=` may send someone after sign-in: a page of this app only. Parsed as the browser would, because
@@ -30,6 +31,7 @@ export function LoginPage() {
   const [needsCode, setNeedsCode] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  usePageTitle('Sign in');
 
   const target = pageToReturnTo(params.get('next'));
   if (status === 'signed-in') return <Navigate to={target} replace />;

@@ -11,6 +11,7 @@ import { PageHeader } from '../components/PageHeader.js';
 import { SecretOnce } from '../components/SecretOnce.js';
 import { formatDate, formatDateTime } from '../lib/format.js';
 import { useNarrow } from '../lib/useNarrow.js';
+import { usePageTitle } from '../lib/usePageTitle.js';
 
 const ROLE_HELP: Record<Role, string> = {
   admin: 'everything, including users',
@@ -143,6 +144,9 @@ export function UsersPage() {
     mutationFn: ({ id, role }: { id: string; role: Role }) => users.setRole(id, role),
     onSettled: () => void queryClient.invalidateQueries({ queryKey: ['users'] }),
   });
+
+  // Also for those turned away, who see no page header.
+  usePageTitle('Users and roles');
 
   if (!can('admin')) return <EmptyState title="Admins only">Ask an admin of your organization to manage users and roles.</EmptyState>;
 
