@@ -359,6 +359,19 @@ describe('admin web UI in Chromium', () => {
     assert.equal(await constraint.count(), 1, 'and shows as saved');
     const agent = await t.http.get<{ capabilities: string[] }>(`/api/v1/agents/${agentId}`, { apiKey });
     assert.deepEqual([...agent.body.capabilities].sort(), ['files:read', 'payments:send@acct-42', 'search']);
+    // Any capability, not only the last, can be removed from the keyboard: its remove button is a Tab stop named after it.
+    await capabilities.focus();
+    let reached = false;
+    for (let i = 0; i < 4 && !reached; i += 1) {
+      await page.keyboard.press('Shift+Tab');
+      reached = (await focused(page)).name === 'Remove search';
+    }
+    assert.ok(reached, 'Shift+Tab from the field reaches Remove search');
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Remove search' }).waitFor({ state: 'detached' });
+    assert.equal(await page.getByRole('button', { name: 'Remove files:read' }).count(), 1, 'the others stay');
+    await page.getByRole('button', { name: 'Reset' }).click();
+    await page.getByRole('button', { name: 'Remove search' }).waitFor();
   });
 
   it("opens an agent's audit trail from its page: the log filtered by subject", async () => {
