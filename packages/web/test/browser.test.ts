@@ -21,9 +21,14 @@ async function heading(page: Page, name: string | RegExp): Promise<void> {
   await page.getByRole('heading', { level: 1, name }).waitFor();
 }
 
-/** Waits for the document's title (set by the page once it renders). */
+/** The document's title, set as the page renders (in the same task, so it is there once the heading is). */
 async function titled(page: Page, title: string): Promise<void> {
-  await page.waitForFunction(`document.title === ${JSON.stringify(title)}`, undefined, { timeout: 5_000 });
+  assert.equal(await page.title(), title);
+}
+
+/** Waits for the focus to land on the button named `name`. */
+async function focusLandsOn(page: Page, name: string): Promise<void> {
+  await page.getByRole('button', { name, exact: true }).and(page.locator(':focus')).waitFor({ timeout: 5_000 });
 }
 
 async function hasFocus(locator: Locator): Promise<boolean> {
@@ -417,8 +422,11 @@ describe('admin web UI in Chromium', () => {
     await page.getByRole('link', { name: 'API keys' }).click();
     await heading(page, 'API keys');
     const row = page.getByTestId(`api-key-${apiKey.slice(0, 16)}`);
-    await row.getByRole('button', { name: /Actions for/ }).click();
-    await page.getByRole('menuitem', { name: 'Usage' }).click();
+    // From the keyboard: Enter opens the menu with the focus on its first item, Usage.
+    await row.getByRole('button', { name: /Actions for/ }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('menuitem', { name: 'Usage' }).and(page.locator(':focus')).waitFor();
+    await page.keyboard.press('Enter');
     const usage = page.getByRole('dialog', { name: 'Usage of browser-ci' });
     await usage.getByText('requests in the last 30 days').waitFor();
     await usage.getByRole('img', { name: /Requests per day/ }).waitFor();
@@ -426,6 +434,8 @@ describe('admin web UI in Chromium', () => {
     await assertAccessible(page, 'api-key-usage');
     await page.keyboard.press('Escape');
     await usage.waitFor({ state: 'hidden' });
+    // The menu item that opened it is gone: the focus goes back to the row's menu button, not to the top of the page.
+    await focusLandsOn(page, 'Actions for browser-ci');
     await row.getByRole('button', { name: /Actions for/ }).click();
     await page.getByRole('menuitem', { name: 'Revoke' }).click();
     await page.getByRole('dialog', { name: 'Revoke this key?' }).waitFor();
@@ -554,6 +564,7 @@ describe('admin web UI in Chromium', () => {
     await page.getByRole('menuitem', { name: 'Disable' }).click();
     await page.getByRole('dialog', { name: 'Disable this user?' }).getByRole('button', { name: 'Disable' }).click();
     await page.getByTestId(`status-${member.email}`).waitFor();
+    await focusLandsOn(page, `Actions for ${member.email}`);
     const refused = await t.http.post('/api/v1/public/login', { email: member.email, password: member.password });
     assert.equal(refused.status, 401);
     await actions.click();
