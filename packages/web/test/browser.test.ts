@@ -602,9 +602,34 @@ describe('admin web UI in Chromium', () => {
       }
     }
     await page.setViewportSize({ width: 390, height: 844 });
+    // Tab stops: their text, left and right edges, and whether they are in the main content.
+    const walk = async (count: number) => {
+      const stops: Array<{ name: string; left: number; right: number; inMain: boolean }> = [];
+      for (let i = 0; i < count; i += 1) {
+        await page.keyboard.press('Tab');
+        stops.push(
+          await page.evaluate(`(() => {
+            const el = document.activeElement;
+            const r = el.getBoundingClientRect();
+            return { name: (el.textContent || el.getAttribute('aria-label') || '').trim().slice(0, 40), left: r.left, right: r.right, inMain: !!el.closest('#content') };
+          })()`),
+        );
+      }
+      return stops;
+    };
+    // Collapsed, the navigation is off-screen: Tab skips it instead of walking eight links no one can see.
+    await page.evaluate('document.activeElement && document.activeElement.blur()');
+    const offScreen = (await walk(6)).filter((s) => s.left < 0 || s.right > 390);
+    assert.deepEqual(offScreen, [], 'every Tab stop is on screen with the navigation collapsed');
     await page.getByRole('button', { name: 'Open navigation' }).click();
     await page.getByRole('link', { name: 'Agents' }).waitFor();
     await assertAccessible(page, 'navigation-open');
+    // Open (and slid in: the check above waits for that), it covers the page: Tab walks the header and the
+    // navigation, not the content hidden beneath.
+    await page.getByRole('button', { name: 'Close navigation' }).focus();
+    const open = await walk(12);
+    assert.deepEqual(open.filter((s) => s.inMain || s.left < 0 || s.right > 390), [], 'no Tab stop is hidden under the open navigation');
+    assert.ok(open.some((s) => s.name === 'Settings'), 'the navigation links are Tab stops');
     await page.getByRole('link', { name: 'Agents' }).click();
     await heading(page, 'Agents');
   });
