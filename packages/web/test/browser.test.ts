@@ -162,6 +162,15 @@ describe('admin web UI in Chromium', () => {
     page.off('response', onResponse);
     assert.deepEqual(refreshes, [], 'a wrong password does not trigger a token renewal');
     assert.equal(await page.getByTestId('mfa-status').textContent(), 'off');
+    // A wrong code is refused with the API's words; cancelling that attempt clears them.
+    await page.getByRole('button', { name: 'Set up 2FA' }).click();
+    await page.getByLabel('Code from the app').fill('000000');
+    await page.getByRole('button', { name: 'Turn on 2FA' }).click();
+    const wrongCode = page.getByRole('alert').filter({ hasText: 'That did not work' });
+    await wrongCode.waitFor();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'Set up 2FA' }).waitFor();
+    assert.equal(await wrongCode.count(), 0, 'no stale error once the attempt is cancelled');
     await page.getByRole('button', { name: 'Set up 2FA' }).click();
     const qr = page.getByRole('img', { name: 'QR code for your authenticator app' });
     await qr.waitFor();

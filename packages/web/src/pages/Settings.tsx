@@ -118,6 +118,10 @@ function TwoFactor() {
   });
   const disable = useMutation({
     mutationFn: () => auth.totpDisable(code.trim()),
+    // The two forms share one error notice: a new attempt clears the other form's old error.
+    onMutate: (): void => {
+      regenerate.reset();
+    },
     onSuccess: () => {
       setCode('');
       setCodes(null);
@@ -127,6 +131,9 @@ function TwoFactor() {
   const [regenCode, setRegenCode] = useState('');
   const regenerate = useMutation({
     mutationFn: () => auth.regenerateRecoveryCodes(regenCode.trim()),
+    onMutate: (): void => {
+      disable.reset();
+    },
     onSuccess: (answer) => {
       setCodes(answer.recovery_codes);
       setRegenCode('');
@@ -241,6 +248,9 @@ function TwoFactor() {
                   onClick={() => {
                     setSetup(null);
                     start.reset();
+                    // A refused code of this attempt is no news once it is abandoned.
+                    enable.reset();
+                    setCode('');
                   }}
                 >
                   Cancel
