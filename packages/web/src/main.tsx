@@ -17,6 +17,9 @@ const queryClient = new QueryClient({
       // A 4xx will not improve by asking again.
       retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 2,
     },
+    // A mutation's answer and arguments can be secrets (a new API key, a private key, recovery codes, a reset token
+    // and the new password): forget them as soon as no page shows them, not five minutes later.
+    mutations: { gcTime: 0 },
   },
 });
 

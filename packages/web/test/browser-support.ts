@@ -86,3 +86,22 @@ export function focused(page: Page): Promise<{ name: string; ring: boolean }> {
     return { name: name.trim(), ring: outline || style.boxShadow !== 'none' };
   })()`);
 }
+
+/**
+ * Whether the page's JavaScript heap still holds `secret` anywhere reachable, after a full garbage collection: a
+ * secret shown once must be gone once no page shows it, not left in a cache for minutes.
+ */
+export async function heapHolds(page: Page, secret: string): Promise<boolean> {
+  const cdp = await page.context().newCDPSession(page);
+  let snapshot = '';
+  cdp.on('HeapProfiler.addHeapSnapshotChunk', ({ chunk }) => {
+    snapshot += chunk;
+  });
+  try {
+    await cdp.send('HeapProfiler.collectGarbage');
+    await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+  } finally {
+    await cdp.detach();
+  }
+  return snapshot.includes(secret);
+}

@@ -6,7 +6,7 @@ import * as OTPAuth from 'otpauth';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { signedAction } from '../../server/test/support/agents.js';
 import { startTestServer, type TestServer, type TestUser } from '../../server/test/support/server.js';
-import { assertAccessible, ensureBuilt, focused, screenshot, startWithBrowser, watchErrors, WEB_DIR, WIDTHS } from './browser-support.js';
+import { assertAccessible, ensureBuilt, focused, heapHolds, screenshot, startWithBrowser, watchErrors, WEB_DIR, WIDTHS } from './browser-support.js';
 
 /** A code for the next 30-second step: the step that enabled 2FA is spent, and the server accepts ±1 step. */
 function nextTotp(secret: string): string {
@@ -19,6 +19,16 @@ function totpNow(secret: string): string {
 
 async function heading(page: Page, name: string | RegExp): Promise<void> {
   await page.getByRole('heading', { level: 1, name }).waitFor();
+}
+
+/** The document's title, set as the page renders (in the same task, so it is there once the heading is). */
+async function titled(page: Page, title: string): Promise<void> {
+  assert.equal(await page.title(), title);
+}
+
+/** Waits for the focus to land on the button named `name`. */
+async function focusLandsOn(page: Page, name: string): Promise<void> {
+  await page.getByRole('button', { name, exact: true }).and(page.locator(':focus')).waitFor({ timeout: 5_000 });
 }
 
 async function hasFocus(locator: Locator): Promise<boolean> {
@@ -59,6 +69,7 @@ describe('admin web UI in Chromium', () => {
     await page.goto(t.url);
     await page.waitForURL(/\/login$/);
     await page.getByRole('heading', { name: 'Sign in to AIM' }).waitFor();
+    await titled(page, 'Sign in · AIM');
     await screenshot(page, 'login');
     await assertAccessible(page, 'login');
     // Tab and Enter only: the page opens with the focus in Email, and Tab walks the form to its button.
@@ -110,6 +121,31 @@ describe('admin web UI in Chromium', () => {
     await other.close();
   });
 
+  it('after sign-in goes back only to a page of this app, whatever ?next= says', async () => {
+    const other = await browser.newContext();
+    try {
+      const p = await other.newPage();
+      const pageErrors = watchErrors(p);
+      // One slash, yet another site to a browser: the router refuses it, which must not blank the app.
+      const elsewhere = `${t.url}/login?next=${encodeURIComponent('/\\example.com/x')}`;
+      await p.goto(elsewhere);
+      await p.getByLabel('Email').fill(admin.email);
+      await p.getByRole('textbox', { name: 'Password' }).fill(admin.password);
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await heading(p, 'Dashboard');
+      assert.equal(new URL(p.url()).pathname, '/');
+      // Signed in already: the sign-in page sends the person on at once.
+      await p.goto(elsewhere);
+      await heading(p, 'Dashboard');
+      await p.goto(`${t.url}/login?next=${encodeURIComponent('/audit?subject=agent-1')}`);
+      await heading(p, 'Audit log');
+      assert.equal(await p.getByRole('textbox', { name: 'Subject id' }).inputValue(), 'agent-1');
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('enrols 2FA from the QR code page and shows recovery codes once', async () => {
     await page.getByRole('link', { name: 'Settings' }).click();
     await heading(page, 'Settings');
@@ -126,6 +162,15 @@ describe('admin web UI in Chromium', () => {
     page.off('response', onResponse);
     assert.deepEqual(refreshes, [], 'a wrong password does not trigger a token renewal');
     assert.equal(await page.getByTestId('mfa-status').textContent(), 'off');
+    // A wrong code is refused with the API's words; cancelling that attempt clears them.
+    await page.getByRole('button', { name: 'Set up 2FA' }).click();
+    await page.getByLabel('Code from the app').fill('000000');
+    await page.getByRole('button', { name: 'Turn on 2FA' }).click();
+    const wrongCode = page.getByRole('alert').filter({ hasText: 'That did not work' });
+    await wrongCode.waitFor();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'Set up 2FA' }).waitFor();
+    assert.equal(await wrongCode.count(), 0, 'no stale error once the attempt is cancelled');
     await page.getByRole('button', { name: 'Set up 2FA' }).click();
     const qr = page.getByRole('img', { name: 'QR code for your authenticator app' });
     await qr.waitFor();
@@ -142,6 +187,11 @@ describe('admin web UI in Chromium', () => {
     assert.equal(await page.getByTestId('mfa-status').textContent(), 'on');
     await screenshot(page, 'settings-recovery-codes');
     await assertAccessible(page, 'settings-recovery-codes');
+    await page.getByRole('button', { name: 'I have saved them' }).click();
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await heading(page, 'Dashboard');
+    assert.equal(await heapHolds(page, recoveryCode), false, 'the recovery codes are forgotten once saved and left');
+    assert.equal(await heapHolds(page, totpSecret), false, 'and so is the setup key');
   });
 
   it('signs out, then signs in again with a TOTP code', async () => {
@@ -212,6 +262,11 @@ describe('admin web UI in Chromium', () => {
     await row.waitFor();
     assert.match(await row.innerText(), /browser-ci/);
     assert.equal((await page.content()).includes(apiKey), false, 'the key is gone from the page once closed');
+    await page.getByRole('link', { name: 'Agents' }).click();
+    await heading(page, 'Agents');
+    assert.equal(await heapHolds(page, apiKey), false, 'and from memory once the page is left');
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await heading(page, 'API keys');
     await page.reload();
     await row.waitFor();
     assert.equal((await page.content()).includes(apiKey), false, 'and never shown again');
@@ -256,6 +311,10 @@ describe('admin web UI in Chromium', () => {
     assert.equal(derived, body.public_key);
     const keys = await t.http.get<{ keys: Array<{ public_key: string; status: string }> }>(`/api/v1/agents/${agentId}/keys`, { apiKey });
     assert.equal(keys.body.keys[0]?.public_key, derived);
+    // Once the person moves on, the page keeps no copy of the private key.
+    await page.getByRole('link', { name: 'Open the agent' }).click();
+    await heading(page, 'invoice-bot');
+    assert.equal(await heapHolds(page, agentPrivateKeyPem.split('\n')[1]!), false, 'the private key is forgotten');
   });
 
   it('shows a verification and its evidence after a signed call', async () => {
@@ -298,18 +357,35 @@ describe('admin web UI in Chromium', () => {
     const capabilities = page.getByRole('textbox', { name: 'Capabilities' });
     await capabilities.fill('payments:send@acct-42');
     await capabilities.press('Enter');
-    await page.getByText('payments:send on “acct-42” only').waitFor();
+    const constraint = page.getByText('payments:send on “acct-42” only');
+    await constraint.waitFor();
     await screenshot(page, 'agent-capabilities');
-    await page.getByRole('button', { name: 'Save capabilities' }).click();
-    await page.getByRole('button', { name: 'Save capabilities' }).and(page.locator(':disabled')).waitFor();
-    const agent = await t.http.get<{ capabilities: string[] }>(`/api/v1/agents/${agentId}`, { apiKey });
-    assert.deepEqual([...agent.body.capabilities].sort(), ['files:read', 'payments:send@acct-42', 'search']);
+    // Suspending and reactivating reload the agent; the edit not saved yet stays.
     await page.getByRole('button', { name: 'Suspend' }).click();
     await page.getByRole('button', { name: 'Reactivate' }).waitFor();
     const answer = await t.http.post(`/api/v1/agents/${agentId}/verify-action`, signedAction(agentId, createPrivateKey(agentPrivateKeyPem), 'files:read', 'x'), { apiKey });
     assert.equal(answer.body.error, 'agent_suspended');
     await page.getByRole('button', { name: 'Reactivate' }).click();
     await page.getByRole('button', { name: 'Suspend' }).waitFor();
+    assert.equal(await constraint.count(), 1, 'the unsaved capability is still there');
+    await page.getByRole('button', { name: 'Save capabilities' }).click();
+    await page.getByRole('button', { name: 'Save capabilities' }).and(page.locator(':disabled')).waitFor();
+    assert.equal(await constraint.count(), 1, 'and shows as saved');
+    const agent = await t.http.get<{ capabilities: string[] }>(`/api/v1/agents/${agentId}`, { apiKey });
+    assert.deepEqual([...agent.body.capabilities].sort(), ['files:read', 'payments:send@acct-42', 'search']);
+    // Any capability, not only the last, can be removed from the keyboard: its remove button is a Tab stop named after it.
+    await capabilities.focus();
+    let reached = false;
+    for (let i = 0; i < 4 && !reached; i += 1) {
+      await page.keyboard.press('Shift+Tab');
+      reached = (await focused(page)).name === 'Remove search';
+    }
+    assert.ok(reached, 'Shift+Tab from the field reaches Remove search');
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Remove search' }).waitFor({ state: 'detached' });
+    assert.equal(await page.getByRole('button', { name: 'Remove files:read' }).count(), 1, 'the others stay');
+    await page.getByRole('button', { name: 'Reset' }).click();
+    await page.getByRole('button', { name: 'Remove search' }).waitFor();
   });
 
   it("opens an agent's audit trail from its page: the log filtered by subject", async () => {
@@ -355,8 +431,11 @@ describe('admin web UI in Chromium', () => {
     await page.getByRole('link', { name: 'API keys' }).click();
     await heading(page, 'API keys');
     const row = page.getByTestId(`api-key-${apiKey.slice(0, 16)}`);
-    await row.getByRole('button', { name: /Actions for/ }).click();
-    await page.getByRole('menuitem', { name: 'Usage' }).click();
+    // From the keyboard: Enter opens the menu with the focus on its first item, Usage.
+    await row.getByRole('button', { name: /Actions for/ }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('menuitem', { name: 'Usage' }).and(page.locator(':focus')).waitFor();
+    await page.keyboard.press('Enter');
     const usage = page.getByRole('dialog', { name: 'Usage of browser-ci' });
     await usage.getByText('requests in the last 30 days').waitFor();
     await usage.getByRole('img', { name: /Requests per day/ }).waitFor();
@@ -364,6 +443,8 @@ describe('admin web UI in Chromium', () => {
     await assertAccessible(page, 'api-key-usage');
     await page.keyboard.press('Escape');
     await usage.waitFor({ state: 'hidden' });
+    // The menu item that opened it is gone: the focus goes back to the row's menu button, not to the top of the page.
+    await focusLandsOn(page, 'Actions for browser-ci');
     await row.getByRole('button', { name: /Actions for/ }).click();
     await page.getByRole('menuitem', { name: 'Revoke' }).click();
     await page.getByRole('dialog', { name: 'Revoke this key?' }).waitFor();
@@ -492,6 +573,7 @@ describe('admin web UI in Chromium', () => {
     await page.getByRole('menuitem', { name: 'Disable' }).click();
     await page.getByRole('dialog', { name: 'Disable this user?' }).getByRole('button', { name: 'Disable' }).click();
     await page.getByTestId(`status-${member.email}`).waitFor();
+    await focusLandsOn(page, `Actions for ${member.email}`);
     const refused = await t.http.post('/api/v1/public/login', { email: member.email, password: member.password });
     assert.equal(refused.status, 401);
     await actions.click();
@@ -518,6 +600,8 @@ describe('admin web UI in Chromium', () => {
       for (const [name, path, title] of pages) {
         await page.goto(`${t.url}${path}`);
         await heading(page, title);
+        // Each page names itself in the tab (WCAG 2.4.2).
+        await titled(page, `${String(title)} · AIM`);
         // Loaded once no placeholder is left.
         await page.locator('.mantine-Skeleton-root').first().waitFor({ state: 'detached' });
         const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
@@ -527,9 +611,34 @@ describe('admin web UI in Chromium', () => {
       }
     }
     await page.setViewportSize({ width: 390, height: 844 });
+    // Tab stops: their text, left and right edges, and whether they are in the main content.
+    const walk = async (count: number) => {
+      const stops: Array<{ name: string; left: number; right: number; inMain: boolean }> = [];
+      for (let i = 0; i < count; i += 1) {
+        await page.keyboard.press('Tab');
+        stops.push(
+          await page.evaluate(`(() => {
+            const el = document.activeElement;
+            const r = el.getBoundingClientRect();
+            return { name: (el.textContent || el.getAttribute('aria-label') || '').trim().slice(0, 40), left: r.left, right: r.right, inMain: !!el.closest('#content') };
+          })()`),
+        );
+      }
+      return stops;
+    };
+    // Collapsed, the navigation is off-screen: Tab skips it instead of walking eight links no one can see.
+    await page.evaluate('document.activeElement && document.activeElement.blur()');
+    const offScreen = (await walk(6)).filter((s) => s.left < 0 || s.right > 390);
+    assert.deepEqual(offScreen, [], 'every Tab stop is on screen with the navigation collapsed');
     await page.getByRole('button', { name: 'Open navigation' }).click();
     await page.getByRole('link', { name: 'Agents' }).waitFor();
     await assertAccessible(page, 'navigation-open');
+    // Open (and slid in: the check above waits for that), it covers the page: Tab walks the header and the
+    // navigation, not the content hidden beneath.
+    await page.getByRole('button', { name: 'Close navigation' }).focus();
+    const open = await walk(12);
+    assert.deepEqual(open.filter((s) => s.inMain || s.left < 0 || s.right > 390), [], 'no Tab stop is hidden under the open navigation');
+    assert.ok(open.some((s) => s.name === 'Settings'), 'the navigation links are Tab stops');
     await page.getByRole('link', { name: 'Agents' }).click();
     await heading(page, 'Agents');
   });

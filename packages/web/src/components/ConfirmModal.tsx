@@ -13,9 +13,11 @@ export function ConfirmModal(props: {
   error?: unknown;
   onConfirm: () => void;
   onClose: () => void;
+  /** Once it has faded out: where the focus goes when what opened it is gone. */
+  onClosed?: () => void;
 }) {
   return (
-    <Modal opened={props.opened} onClose={props.onClose} title={props.title} centered>
+    <Modal opened={props.opened} onClose={props.onClose} title={props.title} centered {...(props.onClosed && { onExitTransitionEnd: props.onClosed })}>
       <Stack>
         <Text size="sm" component="div">
           {props.children}

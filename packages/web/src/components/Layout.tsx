@@ -1,5 +1,5 @@
 import { AppShell, Badge, Burger, Button, Group, NavLink, ScrollArea, Skeleton, Text, UnstyledButton } from '@mantine/core';
-import { useDisclosure } from '@mantine/hooks';
+import { useDisclosure, useMediaQuery } from '@mantine/hooks';
 import { Suspense, useState } from 'react';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
 import type { Scope } from '@aim/protocol';
@@ -30,6 +30,9 @@ export function Layout() {
   const location = useLocation();
   const navigate = useNavigate();
   const [signOutError, setSignOutError] = useState<unknown>(null);
+  // On a phone the navigation slides over the page: whichever of the two is out of sight is inert, so Tab never
+  // lands on a link off-screen or on content hidden under the open navigation (WCAG 2.4.3, 2.4.7).
+  const narrow = useMediaQuery('(max-width: 47.99375em)') ?? false; // below AppShell's `sm` breakpoint, as hiddenFrom="sm"
   const items = NAV.filter((item) => !item.anyOf || item.anyOf.some((scope) => can(scope)));
   const isActive = (to: string) => (to === '/' ? location.pathname === '/' : location.pathname.startsWith(to));
 
@@ -77,7 +80,7 @@ export function Layout() {
           </Group>
         </Group>
       </AppShell.Header>
-      <AppShell.Navbar p="xs" aria-label="Main">
+      <AppShell.Navbar p="xs" aria-label="Main" inert={narrow && !opened}>
         <ScrollArea>
           {items.map((item) => (
             <NavLink
@@ -93,7 +96,7 @@ export function Layout() {
           ))}
         </ScrollArea>
       </AppShell.Navbar>
-      <AppShell.Main id="content" tabIndex={-1} style={{ outline: 'none' }}>
+      <AppShell.Main id="content" tabIndex={-1} style={{ outline: 'none' }} inert={narrow && opened}>
         {signOutError !== null && (
           <div style={{ marginBottom: 16 }}>
             <ErrorNotice error={signOutError} title="Could not sign out: you are still signed in" />

@@ -1,6 +1,6 @@
 import { Anchor, Badge, Button, Code, Group, Modal, Paper, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { agents } from '../api/endpoints.js';
 import type { AgentKey, Verification } from '../api/types.js';
@@ -11,6 +11,7 @@ import { StatusBadge } from '../components/StatusBadge.js';
 import { invalidCapabilities } from '../lib/capabilities.js';
 import { daysUntil, formatDateTime, fromNow, shortId } from '../lib/format.js';
 import { useNarrow } from '../lib/useNarrow.js';
+import { usePageTitle } from '../lib/usePageTitle.js';
 
 /** Long single-line values (messages, signatures) wrap instead of running out of the dialog. */
 const WRAP = { whiteSpace: 'pre-wrap', wordBreak: 'break-all' } as const;
@@ -76,15 +77,20 @@ export function AgentDetailPage() {
   const agent = useQuery({ queryKey: ['agent', agentId], queryFn: () => agents.get(agentId) });
   const keys = useQuery({ queryKey: ['agent', agentId, 'keys'], queryFn: () => agents.keys(agentId) });
   const recent = useQuery({ queryKey: ['agent', agentId, 'verifications'], queryFn: () => agents.verifications(agentId), refetchInterval: 15_000 });
-  const [capabilities, setCapabilities] = useState<string[]>([]);
+  // Unsaved edits, kept apart from the server's copy: a refetch (after Suspend, say) must not wipe them.
+  const [draft, setDraft] = useState<string[] | null>(null);
   const [evidence, setEvidence] = useState<Verification | null>(null);
-
-  useEffect(() => {
-    if (agent.data) setCapabilities(agent.data.capabilities);
-  }, [agent.data]);
+  usePageTitle(agent.data?.name ?? 'Agent');
 
   const refresh = () => void queryClient.invalidateQueries({ queryKey: ['agent', agentId] }).then(() => queryClient.invalidateQueries({ queryKey: ['agents'] }));
-  const save = useMutation({ mutationFn: () => agents.update(agentId, { capabilities }), onSuccess: refresh });
+  const save = useMutation({
+    mutationFn: (capabilities: string[]) => agents.update(agentId, { capabilities }),
+    onSuccess: (updated) => {
+      queryClient.setQueryData(['agent', agentId], updated);
+      setDraft(null);
+      refresh();
+    },
+  });
   const toggle = useMutation({
     mutationFn: () => (agent.data?.status === 'active' ? agents.suspend(agentId) : agents.reactivate(agentId)),
     onSuccess: refresh,
@@ -103,6 +109,7 @@ export function AgentDetailPage() {
   }
   const a = agent.data;
   const writable = can('agents:write') && a.status !== 'revoked';
+  const capabilities = draft ?? a.capabilities;
   const changed = capabilities.join('\n') !== a.capabilities.join('\n');
   const daysLeft = a.key_expires_at !== null ? daysUntil(a.key_expires_at) : null;
 
@@ -166,7 +173,7 @@ export function AgentDetailPage() {
             <Stack gap="sm">
               <CapabilitiesInput
                 value={capabilities}
-                onChange={setCapabilities}
+                onChange={setDraft}
                 disabled={!writable}
                 {...(writable && { placeholder: 'Add a capability and press Enter' })}
               />
@@ -176,10 +183,10 @@ export function AgentDetailPage() {
               <ErrorNotice error={save.error} title="Could not save capabilities" />
               {writable && (
                 <Group justify="flex-end">
-                  <Button variant="default" disabled={!changed} onClick={() => setCapabilities(a.capabilities)}>
+                  <Button variant="default" disabled={!changed} onClick={() => setDraft(null)}>
                     Reset
                   </Button>
-                  <Button disabled={!changed || invalidCapabilities(capabilities).length > 0} loading={save.isPending} onClick={() => save.mutate()}>
+                  <Button disabled={!changed || invalidCapabilities(capabilities).length > 0} loading={save.isPending} onClick={() => save.mutate(capabilities)}>
                     Save capabilities
                   </Button>
                 </Group>

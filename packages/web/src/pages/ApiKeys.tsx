@@ -13,6 +13,7 @@ import { PageHeader } from '../components/PageHeader.js';
 import { SecretOnce } from '../components/SecretOnce.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { formatDate, fromNow } from '../lib/format.js';
+import { useMenuTrigger } from '../lib/useMenuTrigger.js';
 import { useNarrow } from '../lib/useNarrow.js';
 
 const DEFAULT_SCOPES = ['agents:read', 'agents:write', 'verify'];
@@ -53,12 +54,12 @@ function CreateKeyForm({ onCreated }: { onCreated: (key: CreatedApiKey) => void 
   );
 }
 
-function Usage({ apiKey, onClose }: { apiKey: ApiKey | null; onClose: () => void }) {
+function Usage({ apiKey, onClose, onClosed }: { apiKey: ApiKey | null; onClose: () => void; onClosed: () => void }) {
   const usage = useQuery({ queryKey: ['api-key-usage', apiKey?.id], queryFn: () => apiKeys.usage(apiKey!.id, 30), enabled: apiKey !== null });
   const days = lastDays(30);
   const counts = new Map((usage.data?.days ?? []).map((d) => [d.day, d.requests]));
   return (
-    <Modal opened={apiKey !== null} onClose={onClose} title={`Usage of ${apiKey?.name ?? ''}`} size="lg">
+    <Modal opened={apiKey !== null} onClose={onClose} onExitTransitionEnd={onClosed} title={`Usage of ${apiKey?.name ?? ''}`} size="lg">
       <ErrorNotice error={usage.error} />
       {usage.isPending ? (
         <Skeleton h={200} />
@@ -108,6 +109,7 @@ export function ApiKeysPage() {
   // The server refuses to rotate or revoke a key whose scopes the caller's role could not grant; say so up front.
   const mayManage = (k: ApiKey) => k.scopes.every((scope) => isScope(scope) && can(scope));
   const queryClient = useQueryClient();
+  const menuTrigger = useMenuTrigger();
   const list = useQuery({ queryKey: ['api-keys'], queryFn: () => apiKeys.list() });
   const [creating, setCreating] = useState(false);
   const [secret, setSecret] = useState<CreatedApiKey | null>(null);
@@ -135,6 +137,8 @@ export function ApiKeysPage() {
   const closeCreate = () => {
     setCreating(false);
     setSecret(null);
+    // A rotation's answer holds the new key too.
+    act.reset();
   };
 
   return (
@@ -208,7 +212,7 @@ export function ApiKeysPage() {
                       <Table.Td visibleFrom="sm">{formatDate(k.expires_at)}</Table.Td>
                       <Table.Td visibleFrom="sm">{fromNow(k.last_used_at)}</Table.Td>
                       <Table.Td>
-                        <Menu position="bottom-end" withinPortal>
+                        <Menu position="bottom-end" withinPortal onOpen={menuTrigger.remember}>
                           <Menu.Target>
                             <Button size="compact-sm" variant="default" aria-label={`Actions for ${k.name}`}>
                               Actions
@@ -243,7 +247,7 @@ export function ApiKeysPage() {
         )
       )}
 
-      <Modal opened={creating || secret !== null} onClose={closeCreate} title={secret ? 'Your new API key' : 'Create an API key'} size="lg">
+      <Modal opened={creating || secret !== null} onClose={closeCreate} onExitTransitionEnd={menuTrigger.restore} title={secret ? 'Your new API key' : 'Create an API key'} size="lg">
         {secret ? (
           <Stack>
             <SecretOnce label="this key" value={secret.key} />
@@ -262,7 +266,7 @@ export function ApiKeysPage() {
           />
         )}
       </Modal>
-      <Usage apiKey={usageOf} onClose={() => setUsageOf(null)} />
+      <Usage apiKey={usageOf} onClose={() => setUsageOf(null)} onClosed={menuTrigger.restore} />
       <ConfirmModal
         opened={pending !== null}
         title={pending?.kind === 'rotate' ? 'Rotate this key?' : 'Revoke this key?'}
@@ -270,6 +274,7 @@ export function ApiKeysPage() {
         color={pending?.kind === 'rotate' ? 'indigo' : 'red'}
         busy={act.isPending}
         error={act.error}
+        onClosed={menuTrigger.restore}
         onConfirm={() => pending && act.mutate(pending)}
         onClose={() => {
           setPending(null);

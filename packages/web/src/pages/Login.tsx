@@ -4,6 +4,21 @@ import { Navigate, useNavigate, useSearchParams } from 'react-router';
 import { ApiError } from '../api/errors.js';
 import { useAuth } from '../auth/AuthProvider.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
+import { usePageTitle } from '../lib/usePageTitle.js';
+
+/**
+ * Where `?next=` may send someone after sign-in: a page of this app only. Parsed as the browser would, because
+ * `/\other.site` starts with one slash yet names another site; the router refuses to go there and the app went blank.
+ */
+function pageToReturnTo(next: string | null): string {
+  if (!next?.startsWith('/')) return '/';
+  try {
+    const url = new URL(next, window.location.origin);
+    return url.origin === window.location.origin ? url.pathname + url.search + url.hash : '/';
+  } catch {
+    return '/';
+  }
+}
 
 /** Password first; an account with 2FA then asks for an authenticator or recovery code (401 mfa_required). */
 export function LoginPage() {
@@ -16,9 +31,9 @@ export function LoginPage() {
   const [needsCode, setNeedsCode] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  usePageTitle('Sign in');
 
-  const next = params.get('next');
-  const target = next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
+  const target = pageToReturnTo(params.get('next'));
   if (status === 'signed-in') return <Navigate to={target} replace />;
 
   const submit = async (event: FormEvent) => {

@@ -5,6 +5,7 @@ import { Link } from 'react-router';
 import { passwordReset } from '../api/endpoints.js';
 import { ApiError } from '../api/errors.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
+import { usePageTitle } from '../lib/usePageTitle.js';
 
 /** The server's rule too (checkPasswordPolicy); checked here so a short password never spends a throttle attempt. */
 const MIN_LENGTH = 12;
@@ -25,6 +26,7 @@ export function ResetPasswordPage() {
   const [password, setPassword] = useState('');
   const [confirm, setConfirm] = useState('');
   const [checked, setChecked] = useState(false);
+  usePageTitle('Set a new password');
   const passwordRef = useRef<HTMLInputElement>(null);
   const confirmRef = useRef<HTMLInputElement>(null);
   const reset = useMutation({ mutationFn: (args: { token: string; password: string }) => passwordReset.complete(args.token, args.password) });

@@ -110,12 +110,18 @@ function TwoFactor() {
     onSuccess: (answer) => {
       setCodes(answer.recovery_codes);
       setSetup(null);
+      // The setup answer holds the TOTP secret: no need for it once the authenticator has it.
+      start.reset();
       setCode('');
       void queryClient.invalidateQueries({ queryKey: ['me'] });
     },
   });
   const disable = useMutation({
     mutationFn: () => auth.totpDisable(code.trim()),
+    // The two forms share one error notice: a new attempt clears the other form's old error.
+    onMutate: (): void => {
+      regenerate.reset();
+    },
     onSuccess: () => {
       setCode('');
       setCodes(null);
@@ -125,6 +131,9 @@ function TwoFactor() {
   const [regenCode, setRegenCode] = useState('');
   const regenerate = useMutation({
     mutationFn: () => auth.regenerateRecoveryCodes(regenCode.trim()),
+    onMutate: (): void => {
+      disable.reset();
+    },
     onSuccess: (answer) => {
       setCodes(answer.recovery_codes);
       setRegenCode('');
@@ -144,7 +153,17 @@ function TwoFactor() {
       </Group>
       <Stack>
         <ErrorNotice error={me.error ?? start.error ?? enable.error ?? disable.error ?? regenerate.error} />
-        {codes && <RecoveryCodes codes={codes} onDone={() => setCodes(null)} />}
+        {codes && (
+          <RecoveryCodes
+            codes={codes}
+            onDone={() => {
+              // The mutations' answers hold the codes too.
+              setCodes(null);
+              enable.reset();
+              regenerate.reset();
+            }}
+          />
+        )}
         {enabled && !codes && (
           <form
             onSubmit={(e) => {
@@ -224,7 +243,16 @@ function TwoFactor() {
               </Group>
               <TextInput label="Code from the app" autoComplete="one-time-code" inputMode="numeric" required value={code} onChange={(e) => setCode(e.currentTarget.value)} maw={220} />
               <Group justify="flex-end">
-                <Button variant="default" onClick={() => setSetup(null)}>
+                <Button
+                  variant="default"
+                  onClick={() => {
+                    setSetup(null);
+                    start.reset();
+                    // A refused code of this attempt is no news once it is abandoned.
+                    enable.reset();
+                    setCode('');
+                  }}
+                >
                   Cancel
                 </Button>
                 <Button type="submit" loading={enable.isPending}>

@@ -10,7 +10,9 @@ import { ErrorNotice } from '../components/ErrorNotice.js';
 import { PageHeader } from '../components/PageHeader.js';
 import { SecretOnce } from '../components/SecretOnce.js';
 import { formatDate, formatDateTime } from '../lib/format.js';
+import { useMenuTrigger } from '../lib/useMenuTrigger.js';
 import { useNarrow } from '../lib/useNarrow.js';
+import { usePageTitle } from '../lib/usePageTitle.js';
 
 const ROLE_HELP: Record<Role, string> = {
   admin: 'everything, including users',
@@ -72,9 +74,9 @@ async function runAction(action: Action, userId: string): Promise<IssuedPassword
 }
 
 /** The reset link, once: closing the dialog forgets it (the server keeps only its hash). */
-function ResetLink({ issued, onClose }: { issued: { email: string; link: IssuedPasswordReset } | null; onClose: () => void }) {
+function ResetLink({ issued, onClose, onClosed }: { issued: { email: string; link: IssuedPasswordReset } | null; onClose: () => void; onClosed: () => void }) {
   return (
-    <Modal opened={issued !== null} onClose={onClose} title="Password reset link" size="lg">
+    <Modal opened={issued !== null} onClose={onClose} onExitTransitionEnd={onClosed} title="Password reset link" size="lg">
       {issued && (
         <Stack>
           <Text size="sm">
@@ -127,6 +129,7 @@ export function UsersPage() {
   const { user: me, can } = useAuth();
   const narrow = useNarrow();
   const queryClient = useQueryClient();
+  const menuTrigger = useMenuTrigger();
   const list = useQuery({ queryKey: ['users'], queryFn: () => users.list(), enabled: can('admin') });
   const [adding, setAdding] = useState(false);
   const [pending, setPending] = useState<{ action: Action; user: User } | null>(null);
@@ -143,6 +146,9 @@ export function UsersPage() {
     mutationFn: ({ id, role }: { id: string; role: Role }) => users.setRole(id, role),
     onSettled: () => void queryClient.invalidateQueries({ queryKey: ['users'] }),
   });
+
+  // Also for those turned away, who see no page header.
+  usePageTitle('Users and roles');
 
   if (!can('admin')) return <EmptyState title="Admins only">Ask an admin of your organization to manage users and roles.</EmptyState>;
 
@@ -206,7 +212,7 @@ export function UsersPage() {
                         <Table.Td visibleFrom="sm">{formatDate(u.created_at)}</Table.Td>
                         <Table.Td>
                           {u.id !== me?.id && (
-                            <Menu position="bottom-end" withinPortal>
+                            <Menu position="bottom-end" withinPortal onOpen={menuTrigger.remember}>
                               <Menu.Target>
                                 <Button size="compact-sm" variant="default" aria-label={`Actions for ${u.email}`}>
                                   Actions
@@ -247,6 +253,7 @@ export function UsersPage() {
         color={pending ? CONFIRM[pending.action].color : 'red'}
         busy={act.isPending}
         error={act.error}
+        onClosed={menuTrigger.restore}
         onConfirm={() => pending && act.mutate(pending)}
         onClose={() => {
           setPending(null);
@@ -257,6 +264,7 @@ export function UsersPage() {
       </ConfirmModal>
       <ResetLink
         issued={issued}
+        onClosed={menuTrigger.restore}
         onClose={() => {
           setIssued(null);
           act.reset();
