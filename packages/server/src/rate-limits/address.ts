@@ -6,11 +6,15 @@ import { isIPv4, isIPv6 } from 'node:net';
  * around a limit by changing the low bits.
  */
 export function addressKey(ip: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (mapped?.[1]) return mapped[1];
   if (isIPv4(ip)) return ip;
   if (!isIPv6(ip)) return ip.slice(0, 64);
-  return `${expandIPv6(ip).slice(0, 4).join(':')}::/64`;
+  const groups = expandIPv6(ip);
+  // ::ffff:a.b.c.d, however it is written (a proxy may send ::ffff:cb00:7109): one IPv4 client, not the /64 of all.
+  if (groups.slice(0, 5).every((g) => g === '0') && groups[5] === 'ffff') {
+    const [high, low] = groups.slice(6).map((g) => Number.parseInt(g, 16)) as [number, number];
+    return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
+  }
+  return `${groups.slice(0, 4).join(':')}::/64`;
 }
 
 /** The eight groups of an IPv6 address, lowercase and without leading zeros. */

@@ -133,6 +133,10 @@ describe('rate-limit hook by credential class', () => {
 
   it('counts IPv4-mapped and /64-equivalent addresses together', () => {
     assert.equal(addressKey('::ffff:203.0.113.9'), '203.0.113.9');
+    // The same mapped address in hex groups, as some proxies write it, is that one IPv4 client, not a shared /64.
+    assert.equal(addressKey('::ffff:cb00:7109'), '203.0.113.9');
+    assert.equal(addressKey('0:0:0:0:0:FFFF:CB00:7109'), '203.0.113.9');
+    assert.notEqual(addressKey('::ffff:cb00:710a'), addressKey('::ffff:cb00:7109'));
     assert.equal(addressKey('203.0.113.9'), '203.0.113.9');
     assert.equal(addressKey('2001:db8:a:b:1:2:3:4'), '2001:db8:a:b::/64');
     assert.equal(addressKey('2001:DB8:A:B::9'), '2001:db8:a:b::/64');
