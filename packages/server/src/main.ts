@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
-import { AgentDirectory } from './agents/directory.js';
+import { AgentDirectory, type LoadedAgent } from './agents/directory.js';
 import { agentHandlers } from './agents/routes.js';
 import { AgentService } from './agents/service.js';
 import { ApiKeyService, apiKeyHandlers, apiKeyVerifier } from './api-keys/index.js';
@@ -219,8 +219,9 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       return user && { id: user.id, organizationId: user.organizationId };
     });
     sessions.onReuse((family, ip) => detectors.refreshTokenReused(family, ip));
-    // Bursts of bad signatures or replays for one agent: someone holds a stale key, or is probing with captured requests.
-    verifier.onRejected((agent, reason, ip) => {
+    // Bursts of bad signatures or replays for one agent: someone holds a stale key, or is probing with captured requests
+    // (signed actions, or client assertions at the token endpoint).
+    const rejectedForAgent = (agent: LoadedAgent['agent'], reason: string, ip: string | null) => {
       const burst = REJECTION_BURSTS[reason as keyof typeof REJECTION_BURSTS];
       if (!burst) return;
       void detectors.burst({
@@ -231,7 +232,9 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         window: { windowMs: MINUTE, buckets: 12 },
         evidence: { agent_name: agent.name, last_ip: ip, reason },
       });
-    });
+    };
+    verifier.onRejected(rejectedForAgent);
+    oauth.onAssertionRefused(rejectedForAgent);
     const keyExpiry = new KeyExpiryWatch(alerts, stores.agents, stores.apiKeys, clock, config.keyRotationNoticeDays);
     const stopKeyExpiry = keyExpiry.start((error) => logger.warn({ err: error }, 'key expiry scan failed'));
     sessions.onLoginFailure((failure) => detectors.loginFailed(failure));

@@ -8,7 +8,7 @@ import type { SessionService, RequestMeta } from '../sessions/service.js';
 import type { RevocationList } from '../shared-state/revocations.js';
 import type { AccessTokens, VerifiedAccess } from '../tokens/access-tokens.js';
 import { clientIdOf, SDK_CLIENT_ID } from '../tokens/clients.js';
-import type { ClientAssertionVerifier } from './client-assertion.js';
+import { AgentAssertionRefused, type ClientAssertionVerifier } from './client-assertion.js';
 import { CLIENT_ASSERTION_TYPE } from './metadata.js';
 
 /** What agents may ask for with client_credentials: verifying their own actions. */
@@ -24,8 +24,12 @@ export interface TokenResponse {
 
 export type TokenRequest = Record<string, string | undefined>;
 
+export type AssertionRefusedListener = (agent: AgentAssertionRefused['agent'], reason: AgentAssertionRefused['reason'], ip: string | null) => void;
+
 /** The OAuth 2.0 token, revocation and introspection endpoints (RFC 6749, 7009, 7662, 7523). */
 export class OAuthService {
+  private readonly assertionListeners: AssertionRefusedListener[] = [];
+
   constructor(
     private readonly sessions: SessionService,
     private readonly tokens: AccessTokens,
@@ -35,6 +39,11 @@ export class OAuthService {
     private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
+
+  /** Hears of every refused client assertion that named a real agent (burst alerts); must not throw. */
+  onAssertionRefused(listener: AssertionRefusedListener): void {
+    this.assertionListeners.push(listener);
+  }
 
   /** `headerScheme`: the scheme of an Authorization header the client sent, if any. */
   async token(form: TokenRequest, meta: RequestMeta, headerScheme?: string): Promise<TokenResponse> {
@@ -102,7 +111,18 @@ export class OAuthService {
     try {
       ({ agent } = await this.assertions.verify(form.client_assertion, form.client_id));
     } catch (error) {
-      if (error instanceof AimError && error.code === 'invalid_client') {
+      if (error instanceof AgentAssertionRefused) {
+        // A real agent: its organization's chain records it, as failed sign-ins of its users are recorded there.
+        await this.audit.record({
+          organizationId: error.agent.organizationId,
+          event: 'oauth.client_authentication_failed',
+          actor: { type: 'anonymous' },
+          subject: { type: 'agent', id: error.agent.id },
+          ip: meta.ip,
+          data: { reason: error.reason, description: error.message },
+        });
+        for (const listener of this.assertionListeners) listener(error.agent, error.reason, meta.ip);
+      } else if (error instanceof AimError && error.code === 'invalid_client') {
         await this.audit.record({
           organizationId: 'system',
           event: 'oauth.client_authentication_failed',

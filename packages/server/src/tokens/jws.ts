@@ -12,6 +12,8 @@ export class JwtError extends Error {
     message: string,
     /** The token's exp has passed (RFC 7519 §4.1.4): callers say "expired" rather than "not valid". */
     readonly expired = false,
+    /** The signature did not verify with the key: someone signed with another key (or none of ours). */
+    readonly badSignature = false,
   ) {
     super(message);
   }
@@ -106,7 +108,7 @@ export async function verifyEdDsaJwt(
   } catch {
     valid = false;
   }
-  if (!valid) throw new JwtError('signature verification failed');
+  if (!valid) throw new JwtError('signature verification failed', false, true);
 
   const payload = decodeObject(encodedPayload, 'JWT claims set');
   if (options.typ !== undefined && (typeof header.typ !== 'string' || normalizeTyp(header.typ) !== normalizeTyp(options.typ))) {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { SignJWT } from 'jose';
 import { KeyExpiryWatch } from '../../src/alerts/key-expiry.js';
 import { DAY, ManualClock } from '../../src/core/clock.js';
 import { newKeyPair, registerAgent, signedAction } from '../support/agents.js';
@@ -46,6 +48,41 @@ describe('alerts raised by agents and keys', () => {
     const raised = await alerts('nonce_replays');
     assert.equal(raised.length, 1);
     assert.equal(raised[0]!.principal.id, agent.id);
+  });
+
+  it('client assertions at the token endpoint count too: forged ones raise invalid_signatures, replayed ones nonce_replays, each audited in the agent\'s organization', async () => {
+    const agent = await registerAgent(t.http, admin.accessToken);
+    const stranger = newKeyPair();
+    const assertion = (key: KeyObject, jti = randomUUID()) =>
+      new SignJWT({ jti })
+        .setProtectedHeader({ alg: 'EdDSA' })
+        .setIssuer(agent.id)
+        .setSubject(agent.id)
+        .setAudience(`${t.server.config.publicUrl}/oauth/token`)
+        .setIssuedAt(seconds())
+        .setExpirationTime(seconds() + 60)
+        .sign(key);
+    const grant = async (jwt: string) =>
+      t.http.request('/oauth/token', {
+        method: 'POST',
+        raw: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: jwt }).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+    const forAgent = async (type: string) => (await alerts(type)).filter((a) => a.principal.id === agent.id);
+
+    for (let i = 0; i < 10; i++) assert.equal((await grant(await assertion(stranger.privateKey))).status, 401);
+    const forged = await forAgent('invalid_signatures');
+    assert.equal(forged.length, 1);
+    assert.equal(forged[0]!.evidence.reason, 'invalid_signature');
+
+    const replayed = await assertion(agent.keys.privateKey);
+    assert.equal((await grant(replayed)).status, 200);
+    for (let i = 0; i < 5; i++) assert.equal((await grant(replayed)).status, 401);
+    assert.equal((await forAgent('nonce_replays')).length, 1);
+
+    const entries = await t.server.stores.audit.list({ organizationId: admin.organizationId, event: 'oauth.client_authentication_failed', limit: 100 });
+    const reasons = entries.filter((e) => e.subject_id === agent.id).map((e) => (e.data as { reason: string }).reason);
+    assert.deepEqual([reasons.filter((r) => r === 'invalid_signature').length, reasons.filter((r) => r === 'nonce_reused').length], [10, 5]);
   });
 
   it('agent keys inside their rotation notice and API keys near expiry raise key_expiring, once each', async () => {
