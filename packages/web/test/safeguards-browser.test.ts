@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { OrgId } from '../../server/src/core/ids.js';
+import { registerAgent, signedAction } from '../../server/test/support/agents.js';
+import { startTestServer, type SignedIn, type TestServer } from '../../server/test/support/server.js';
+import { assertAccessible, ensureBuilt, screenshot, startWithBrowser, watchErrors, WEB_DIR } from './browser-support.js';
+
+/** As the UI shortens ids (src/lib/format.ts). */
+const shortId = (id: string) => (id.length > 12 ? `${id.slice(0, 8)}…` : id);
+
+/** The browser, not our server: WebCrypto without Ed25519, as in browsers that predate it. */
+const NO_ED25519 = `(() => {
+  const generateKey = SubtleCrypto.prototype.generateKey;
+  SubtleCrypto.prototype.generateKey = function (algorithm, ...rest) {
+    const name = typeof algorithm === 'string' ? algorithm : algorithm && algorithm.name;
+    if (String(name).toLowerCase() === 'ed25519') return Promise.reject(new DOMException('Algorithm: Unrecognized name', 'NotSupportedError'));
+    return generateKey.call(this, algorithm, ...rest);
+  };
+})()`;
+
+/** The browser, not our server: no Clipboard API, as on plain HTTP away from localhost. */
+const NO_CLIPBOARD = 'delete Navigator.prototype.clipboard';
+
+/** Waits until `locator` has the keyboard focus. */
+async function focusLandsOn(locator: Locator): Promise<void> {
+  await locator.and(locator.page().locator(':focus')).waitFor({ timeout: 5_000 });
+}
+
+describe('admin safeguards in Chromium: focus after row actions, named row buttons, Ed25519 support, role demotion, manual copy', () => {
+  let t: TestServer;
+  let browser: Browser;
+  let admin: SignedIn;
+  const contexts: BrowserContext[] = [];
+
+  before(async () => {
+    ensureBuilt();
+    [t, browser] = await startWithBrowser(() => startTestServer({ webDir: WEB_DIR }));
+    admin = await t.signIn({ role: 'admin' });
+  });
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  /** A fresh browser signed in as the admin, at `path`; `init` runs before any page script. */
+  async function signedIn(path: string, options: { init?: string; permissions?: string[] } = {}): Promise<{ page: Page; errors: string[] }> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    contexts.push(context);
+    if (options.init) await context.addInitScript(options.init);
+    if (options.permissions) await context.grantPermissions(options.permissions, { origin: t.url });
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${t.url}/login`);
+    await page.getByLabel('Email').fill(admin.email);
+    await page.getByRole('textbox', { name: 'Password' }).fill(admin.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    await page.goto(`${t.url}${path}`);
+    return { page, errors };
+  }
+
+  it('Acknowledge and Resolve name their alert, and the focus stays in the list after each (WCAG 2.4.3)', async () => {
+    const raise = (principalId: string, type: 'failed_logins' | 'key_expiring') =>
+      t.server.services.alerts.raise({ organizationId: admin.organizationId as OrgId, type, principal: { type: 'user', id: principalId }, evidence: {} });
+    const [a, b, c] = [await t.createUser({ organizationId: admin.organizationId }), await t.createUser({ organizationId: admin.organizationId }), await t.createUser({ organizationId: admin.organizationId })];
+    await raise(a.id, 'failed_logins');
+    await raise(b.id, 'key_expiring');
+    await raise(c.id, 'failed_logins');
+    const about = { a: `failed logins for user ${shortId(a.id)}`, b: `key expiring for user ${shortId(b.id)}`, c: `failed logins for user ${shortId(c.id)}` };
+    const button = (verb: 'Acknowledge' | 'Resolve', alert: string) => page.getByRole('button', { name: `${verb} alert: ${alert}`, exact: true });
+
+    const { page, errors } = await signedIn('/alerts');
+    await page.getByRole('heading', { level: 1, name: 'Alerts' }).waitFor();
+    for (const alert of Object.values(about)) {
+      await button('Acknowledge', alert).waitFor();
+      await button('Resolve', alert).waitFor();
+    }
+    await assertAccessible(page, 'alerts-named-actions');
+
+    // Open alerts: the acknowledged one leaves the list; the focus goes to the alert that took its place.
+    await button('Acknowledge', about.a).focus();
+    await page.keyboard.press('Enter');
+    await button('Acknowledge', about.a).waitFor({ state: 'detached' });
+    await focusLandsOn(page.getByRole('button', { name: /^Acknowledge alert: / }));
+
+    // All alerts: an acknowledged alert stays, and the focus moves on to its Resolve; once resolved, to the alert itself.
+    await page.locator('label', { hasText: /^All$/ }).click();
+    await button('Resolve', about.a).waitFor();
+    await button('Acknowledge', about.b).focus();
+    await page.keyboard.press('Enter');
+    await focusLandsOn(button('Resolve', about.b));
+    await page.keyboard.press('Enter');
+    await focusLandsOn(page.getByRole('region', { name: about.b, exact: true }));
+    assert.equal(await button('Resolve', about.b).count(), 0);
+
+    // The last open alert acknowledged: the focus goes to the empty list's message.
+    await page.locator('label', { hasText: /^Open$/ }).click();
+    await button('Acknowledge', about.c).focus();
+    await page.keyboard.press('Enter');
+    await focusLandsOn(page.getByTestId('empty-state'));
+    assert.match(await page.locator(':focus').innerText(), /No open alerts/);
+    assert.deepEqual(errors, []);
+  });
+});
