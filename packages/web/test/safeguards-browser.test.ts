@@ -102,4 +102,29 @@ describe('admin safeguards in Chromium: focus after row actions, named row butto
     assert.match(await page.locator(':focus').innerText(), /No open alerts/);
     assert.deepEqual(errors, []);
   });
+
+  it("each verification's View button, and each audit entry's Details, says which one it opens", async () => {
+    const key = await t.http.post<{ key: string }>('/api/v1/api-keys', { name: 'verify' }, { token: admin.accessToken });
+    assert.equal(key.status, 201, key.text);
+    const agent = await registerAgent(t.http, admin.accessToken, { name: 'evidence-bot', capabilities: ['files:read'] });
+    for (const [action, resource] of [['files:read', '/a.pdf'], ['payments:send', 'acct-1']] as const) {
+      const answer = await t.http.post(`/api/v1/agents/${agent.id}/verify-action`, signedAction(agent.id, agent.keys.privateKey, action, resource), { apiKey: key.body.key });
+      assert.equal(answer.status, 200, answer.text);
+    }
+    const { page, errors } = await signedIn(`/agents/${agent.id}`);
+    await page.getByRole('button', { name: 'View evidence: payments:send on acct-1 (denied)', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'View evidence: files:read on /a.pdf (allowed)', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Verification evidence' });
+    await dialog.waitFor();
+    assert.match(await dialog.innerText(), /files:read:\/a\.pdf:/);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+
+    await page.goto(`${t.url}/audit`);
+    const details = page.getByRole('button', { name: /^Details of entry \d+: agent\.registered$/ });
+    await details.click();
+    await page.getByRole('button', { name: /^Hide details of entry \d+: agent\.registered$/ }).waitFor();
+    assert.equal(await page.getByRole('button', { name: /^Hide details of entry \d+: agent\.registered$/ }).getAttribute('aria-expanded'), 'true');
+    assert.deepEqual(errors, []);
+  });
 });
