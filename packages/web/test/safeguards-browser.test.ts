@@ -127,4 +127,25 @@ describe('admin safeguards in Chromium: focus after row actions, named row butto
     assert.equal(await page.getByRole('button', { name: /^Hide details of entry \d+: agent\.registered$/ }).getAttribute('aria-expanded'), 'true');
     assert.deepEqual(errors, []);
   });
+
+  it('registers an agent where the browser makes Ed25519 keys, and explains the other ways where it cannot', async () => {
+    const supported = await signedIn('/agents/new');
+    await supported.page.getByRole('heading', { level: 1, name: 'Register an agent' }).waitFor();
+    await supported.page.getByLabel('Name').fill('ed25519-here');
+    await supported.page.getByRole('button', { name: 'Generate key and register' }).click();
+    await supported.page.getByRole('heading', { level: 1, name: 'Agent registered' }).waitFor();
+    assert.equal(await supported.page.getByText('aim agents register').count(), 0);
+
+    const { page, errors } = await signedIn('/agents/new', { init: NO_ED25519 });
+    await page.getByRole('heading', { level: 1, name: 'Register an agent' }).waitFor();
+    const notice = page.getByRole('alert').filter({ hasText: 'cannot make Ed25519 keys' });
+    await notice.waitFor();
+    const text = await notice.innerText();
+    assert.match(text, /aim agents register/);
+    assert.match(text, /SDK/);
+    assert.ok(await page.getByRole('button', { name: 'Generate key and register' }).isDisabled(), 'nothing to submit without a key pair');
+    await assertAccessible(page, 'agent-register-no-ed25519');
+    await screenshot(page, 'agent-register-no-ed25519');
+    assert.deepEqual(errors, []);
+  });
 });
