@@ -148,4 +148,47 @@ describe('admin safeguards in Chromium: focus after row actions, named row butto
     await screenshot(page, 'agent-register-no-ed25519');
     assert.deepEqual(errors, []);
   });
+
+  it('asks before lowering a role, says what it revoked, and promotes at once', async () => {
+    const member = await t.signIn({ role: 'member', organizationId: admin.organizationId });
+    const key = await t.http.post<{ key: string }>('/api/v1/api-keys', { name: 'member-key' }, { token: member.accessToken });
+    assert.equal(key.status, 201, key.text);
+    const keyWorks = async () => (await t.http.get('/api/v1/agents', { apiKey: key.body.key })).status === 200;
+
+    const { page, errors } = await signedIn('/users');
+    const role = page.locator(`input[aria-label="Role of ${member.email}"]`);
+    const choose = async (value: string) => {
+      await role.click();
+      await page.getByRole('option', { name: value, exact: true }).click();
+    };
+    await choose('viewer');
+    const dialog = page.getByRole('dialog', { name: 'Lower this role?' });
+    await dialog.waitFor();
+    const warning = await dialog.innerText();
+    assert.match(warning, new RegExp(`${member.email.replace(/[.+]/g, '\\$&')} becomes viewer`));
+    assert.match(warning, /signed out everywhere/);
+    assert.match(warning, /API keys they created are revoked/);
+    await assertAccessible(page, 'users-lower-role');
+    await screenshot(page, 'users-lower-role', { fullPage: false });
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await role.inputValue(), 'member', 'cancelled: the role is unchanged');
+    assert.ok(await keyWorks(), 'and nothing was revoked');
+
+    await choose('viewer');
+    await dialog.getByRole('button', { name: 'Lower role' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const done = page.getByRole('status').filter({ hasText: `${member.email} is now viewer` });
+    await done.waitFor();
+    assert.match(await done.innerText(), /1 session or SDK token ended and 1 API key revoked/);
+    assert.equal(await role.inputValue(), 'viewer');
+    assert.equal(await keyWorks(), false, 'the API key they created stopped working');
+
+    // A promotion takes nothing away: no question, and nothing said to be revoked.
+    await choose('manager');
+    await page.getByRole('status').filter({ hasText: `${member.email} is now manager` }).waitFor();
+    assert.equal(await dialog.count(), 0);
+    assert.equal(await role.inputValue(), 'manager');
+    assert.deepEqual(errors, []);
+  });
 });
