@@ -191,4 +191,33 @@ describe('admin safeguards in Chromium: focus after row actions, named row butto
     assert.equal(await role.inputValue(), 'manager');
     assert.deepEqual(errors, []);
   });
+
+  it('copies a secret where the Clipboard API exists, and says to copy it by hand where it does not', async () => {
+    const createKey = async (page: Page, name: string): Promise<string> => {
+      await page.getByRole('button', { name: 'Create API key' }).click();
+      await page.getByLabel('Name').fill(name);
+      await page.getByRole('button', { name: 'Create key' }).click();
+      const secret = page.getByTestId('secret-value');
+      await secret.waitFor();
+      return (await secret.innerText()).trim();
+    };
+
+    const withClipboard = await signedIn('/api-keys', { permissions: ['clipboard-read', 'clipboard-write'] });
+    const copied = await createKey(withClipboard.page, 'clipboard-key');
+    await withClipboard.page.getByRole('button', { name: 'Copy to clipboard' }).click();
+    await withClipboard.page.getByRole('button', { name: 'Copied', exact: true }).waitFor();
+    assert.equal(await withClipboard.page.evaluate<string>('navigator.clipboard.readText()'), copied);
+
+    const { page, errors } = await signedIn('/api-keys', { init: NO_CLIPBOARD });
+    const secret = await createKey(page, 'by-hand-key');
+    await page.getByRole('button', { name: 'Copy to clipboard' }).click();
+    const notice = page.getByRole('alert').filter({ hasText: 'could not copy' });
+    await notice.waitFor();
+    assert.match(await notice.innerText(), /select.*copy it by hand/i);
+    // The value is selected for the person: Ctrl+C (⌘C) is all that is left.
+    assert.equal((await page.evaluate<string>('String(getSelection())')).trim(), secret);
+    await assertAccessible(page, 'copy-by-hand');
+    await screenshot(page, 'copy-by-hand', { fullPage: false });
+    assert.deepEqual(errors, []);
+  });
 });
