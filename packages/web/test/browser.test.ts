@@ -392,7 +392,7 @@ describe('admin web UI in Chromium', () => {
     await page.getByRole('link', { name: 'Audit trail of this agent' }).click();
     await heading(page, 'Audit log');
     assert.equal(await page.getByRole('textbox', { name: 'Subject id' }).inputValue(), agentId);
-    await page.getByRole('cell', { name: 'agent.reactivated' }).waitFor();
+    await page.getByRole('cell', { name: 'agent.reactivated', exact: true }).waitFor();
     const events = await page.getByRole('cell', { name: /^[a-z_]+\.[a-z_]+$/ }).allTextContents();
     assert.ok(events.includes('agent.suspended') && events.includes('action.verified'), events.join(', '));
     assert.ok(!events.includes('mfa.totp_enabled') && !events.includes('api_key.created'), 'entries about others are filtered out');
@@ -412,7 +412,7 @@ describe('admin web UI in Chromium', () => {
     await page.getByRole('link', { name: 'Audit log' }).click();
     await heading(page, 'Audit log');
     assert.match((await page.getByTestId('chain-status').textContent()) ?? '', /Chain intact/);
-    await page.getByRole('cell', { name: 'agent.registered' }).waitFor();
+    await page.getByRole('cell', { name: 'agent.registered', exact: true }).waitFor();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSONL' }).click()]);
     const lines = (await readFile((await download.path())!, 'utf8')).trim().split('\n');
     assert.ok(lines.length > 5);

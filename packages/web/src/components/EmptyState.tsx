@@ -1,9 +1,10 @@
 import { Paper, Stack, Text, Title } from '@mantine/core';
 import type { ReactNode } from 'react';
 
-export function EmptyState({ title, children, action }: { title: string; children?: ReactNode; action?: ReactNode }) {
+/** `focusable`: a script may move the focus here (tabIndex -1) when what had it went away. */
+export function EmptyState({ title, children, action, focusable }: { title: string; children?: ReactNode; action?: ReactNode; focusable?: boolean }) {
   return (
-    <Paper withBorder radius="md" p="xl" data-testid="empty-state">
+    <Paper withBorder radius="md" p="xl" data-testid="empty-state" {...(focusable && { tabIndex: -1 })}>
       <Stack align="center" gap="xs" ta="center">
         <Title order={2} size="h4">{title}</Title>
         {children && (

@@ -18,8 +18,24 @@ function pem(label: string, der: ArrayBuffer): string {
   return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
 }
 
-export function ed25519Supported(): boolean {
-  return typeof crypto !== 'undefined' && typeof crypto.subtle !== 'undefined';
+let probe: Promise<boolean> | undefined;
+
+/**
+ * Whether this browser makes Ed25519 keys with WebCrypto, found out by making one (asked once per page load).
+ * `crypto.subtle` alone proves nothing: browsers before Chrome 113, Firefox 129 and Safari 17 have it without
+ * Ed25519, and it is missing altogether outside a secure context (plain HTTP away from localhost).
+ */
+export function ed25519Supported(): Promise<boolean> {
+  probe ??= (async () => {
+    try {
+      if (typeof crypto === 'undefined' || typeof crypto.subtle === 'undefined') return false;
+      await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  return probe;
 }
 
 export async function generateAgentKeyPair(): Promise<BrowserKeyPair> {

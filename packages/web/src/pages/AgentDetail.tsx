@@ -291,7 +291,7 @@ export function AgentDetailPage() {
                         </Group>
                       </Table.Td>
                       <Table.Td>
-                        <Button size="compact-sm" variant="subtle" onClick={() => setEvidence(v)}>
+                        <Button size="compact-sm" variant="subtle" onClick={() => setEvidence(v)} aria-label={`View evidence: ${v.action} on ${v.resource} (${v.decision})`}>
                           View
                         </Button>
                       </Table.Td>

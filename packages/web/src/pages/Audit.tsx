@@ -141,7 +141,13 @@ export function AuditPage() {
                           <Text size="sm">{e.ip ?? '—'}</Text>
                         </Table.Td>
                         <Table.Td>
-                          <Button size="compact-xs" variant="subtle" onClick={() => setOpen(open === e.id ? null : e.id)} aria-expanded={open === e.id}>
+                          <Button
+                            size="compact-xs"
+                            variant="subtle"
+                            onClick={() => setOpen(open === e.id ? null : e.id)}
+                            aria-expanded={open === e.id}
+                            aria-label={`${open === e.id ? 'Hide details' : 'Details'} of entry ${e.seq}: ${e.event}`}
+                          >
                             {open === e.id ? 'Hide' : 'Details'}
                           </Button>
                         </Table.Td>

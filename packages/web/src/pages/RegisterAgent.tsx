@@ -1,6 +1,6 @@
 import { Alert, Button, Code, Group, Paper, Select, Stack, Text, TextInput, Textarea } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { agents } from '../api/endpoints.js';
 import type { RegisteredAgent } from '../api/types.js';
@@ -9,7 +9,20 @@ import { ErrorNotice } from '../components/ErrorNotice.js';
 import { PageHeader } from '../components/PageHeader.js';
 import { invalidCapabilities } from '../lib/capabilities.js';
 import { downloadFile } from '../lib/download.js';
-import { generateAgentKeyPair } from '../lib/keys.js';
+import { ed25519Supported, generateAgentKeyPair } from '../lib/keys.js';
+
+/** Where the browser cannot make the key pair, the other ways to register, instead of a raw WebCrypto error. */
+function NoEd25519() {
+  return (
+    <Alert color="orange" variant="light" title="This browser cannot make Ed25519 keys" role="alert">
+      {window.isSecureContext
+        ? 'Its WebCrypto has no Ed25519 (it came in Chrome 113, Firefox 129 and Safari 17). '
+        : 'WebCrypto only works on HTTPS pages (or on localhost), and this page came over plain HTTP. '}
+      Register the agent from a terminal with the CLI, <Code>aim agents register --name NAME</Code>, which keeps the private key on that
+      machine, or with the SDK; or use an up-to-date browser over HTTPS.
+    </Alert>
+  );
+}
 
 /**
  * The key pair is generated here, in the browser (WebCrypto Ed25519). Only the public key is sent; the private key
@@ -23,6 +36,15 @@ export function RegisterAgentPage() {
   const [capabilities, setCapabilities] = useState<string[]>([]);
   const [result, setResult] = useState<{ agent: RegisteredAgent; privateKeyPem: string } | null>(null);
   const [downloaded, setDownloaded] = useState(false);
+  // null while the browser is being asked.
+  const [supported, setSupported] = useState<boolean | null>(null);
+  useEffect(() => {
+    let live = true;
+    void ed25519Supported().then((answer) => live && setSupported(answer));
+    return () => {
+      live = false;
+    };
+  }, []);
 
   const register = useMutation({
     mutationFn: async () => {
@@ -108,6 +130,7 @@ export function RegisterAgentPage() {
       <Paper withBorder radius="md" p="lg" maw={720}>
         <form onSubmit={submit} aria-label="Register an agent">
           <Stack>
+            {supported === false && <NoEd25519 />}
             <ErrorNotice error={register.error} title="Could not register the agent" />
             <TextInput label="Name" required value={name} onChange={(e) => setName(e.currentTarget.value)} description="Unique in your organization" />
             <Select
@@ -126,7 +149,7 @@ export function RegisterAgentPage() {
               <Button variant="default" component={Link} to="/agents">
                 Cancel
               </Button>
-              <Button type="submit" loading={register.isPending} disabled={invalidCapabilities(capabilities).length > 0}>
+              <Button type="submit" loading={register.isPending} disabled={supported !== true || invalidCapabilities(capabilities).length > 0}>
                 Generate key and register
               </Button>
             </Group>

@@ -1,12 +1,14 @@
-import { Alert, Badge, Button, Code, CopyButton, Group, Image, Paper, PasswordInput, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Badge, Button, Code, Group, Image, Paper, PasswordInput, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import QRCode from 'qrcode';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { auth } from '../api/endpoints.js';
+import { CopyFailed } from '../components/CopyFailed.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { PageHeader } from '../components/PageHeader.js';
 import { SessionsSection } from './SettingsSessions.js';
 import { downloadFile } from '../lib/download.js';
+import { useCopy } from '../lib/useCopy.js';
 
 function PasswordForm() {
   const [current, setCurrent] = useState('');
@@ -61,20 +63,25 @@ function PasswordForm() {
 
 function RecoveryCodes({ codes, onDone }: { codes: string[]; onDone: () => void }) {
   const text = codes.join('\n');
+  const shown = useRef<HTMLDivElement>(null);
+  const { copy, copied, failed } = useCopy(text, shown);
   return (
     <Stack gap="sm">
       <Alert color="yellow" variant="light" title="Save your recovery codes" role="status">
         Each code signs you in once if you lose your authenticator. They are shown only now.
       </Alert>
-      <SimpleGrid cols={2} spacing={6} data-testid="recovery-codes">
+      <SimpleGrid ref={shown} tabIndex={-1} cols={2} spacing={6} data-testid="recovery-codes" style={{ userSelect: 'all' }}>
         {codes.map((c) => (
           <Code key={c} ta="center">
             {c}
           </Code>
         ))}
       </SimpleGrid>
+      {failed && <CopyFailed />}
       <Group>
-        <CopyButton value={text}>{({ copied, copy }) => <Button variant="light" onClick={copy}>{copied ? 'Copied' : 'Copy codes'}</Button>}</CopyButton>
+        <Button variant="light" onClick={copy}>
+          {copied ? 'Copied' : 'Copy codes'}
+        </Button>
         <Button variant="default" onClick={() => downloadFile('aim-recovery-codes.txt', `${text}\n`)}>
           Download
         </Button>

@@ -1,8 +1,9 @@
-import { Badge, Button, Group, Menu, Modal, Paper, PasswordInput, Select, Skeleton, Stack, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
+import { ROLE_SCOPES } from '@aim/protocol';
+import { Alert, Badge, Button, Group, Menu, Modal, Paper, PasswordInput, Select, Skeleton, Stack, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { users } from '../api/endpoints.js';
-import { ROLES, type IssuedPasswordReset, type Role, type User } from '../api/types.js';
+import { ROLES, type IssuedPasswordReset, type Revoked, type Role, type User } from '../api/types.js';
 import { useAuth } from '../auth/AuthProvider.js';
 import { ConfirmModal } from '../components/ConfirmModal.js';
 import { EmptyState } from '../components/EmptyState.js';
@@ -21,6 +22,23 @@ const ROLE_HELP: Record<Role, string> = {
   viewer: 'read agents and the audit log',
 };
 const roleOptions = ROLES.map((r) => ({ value: r, label: `${r} (${ROLE_HELP[r]})` }));
+
+/** As the server decides (users/offboarding.ts): a role that loses any scope signs the person out and revokes their keys. */
+function losesRights(from: Role, to: Role): boolean {
+  return ROLE_SCOPES[from].some((scope) => !ROLE_SCOPES[to].includes(scope));
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** What a role change did, from `PATCH /api/v1/users/{id}`'s `revoked`. */
+function roleChanged(email: string, role: Role, revoked: Revoked): string {
+  const ended = revoked.sessions + revoked.api_keys > 0;
+  return ended
+    ? `${email} is now ${role}: ${plural(revoked.sessions, 'session or SDK token', 'sessions or SDK tokens')} ended and ${plural(revoked.api_keys, 'API key', 'API keys')} revoked.`
+    : `${email} is now ${role}.`;
+}
 
 type Action = 'disable' | 'enable' | 'delete' | 'reset-mfa' | 'reset-password';
 
@@ -142,10 +160,23 @@ export function UsersPage() {
     },
     onSettled: () => void queryClient.invalidateQueries({ queryKey: ['users'] }),
   });
+  // A lower role waits in `lowering` for a confirmation; a promotion takes nothing away and applies at once.
+  const [lowering, setLowering] = useState<{ user: User; role: Role } | null>(null);
+  const [changed, setChanged] = useState<string | null>(null);
   const setRole = useMutation({
-    mutationFn: ({ id, role }: { id: string; role: Role }) => users.setRole(id, role),
+    mutationFn: ({ user, role }: { user: User; role: Role }) => users.setRole(user.id, role),
+    onMutate: () => setChanged(null),
+    onSuccess: (answer, { user, role }) => {
+      setLowering(null);
+      setChanged(roleChanged(user.email, role, answer.revoked));
+    },
     onSettled: () => void queryClient.invalidateQueries({ queryKey: ['users'] }),
   });
+  const chooseRole = (user: User, role: Role) => {
+    if (role === user.role) return;
+    if (losesRights(user.role, role)) setLowering({ user, role });
+    else setRole.mutate({ user, role });
+  };
 
   // Also for those turned away, who see no page header.
   usePageTitle('Users and roles');
@@ -156,7 +187,12 @@ export function UsersPage() {
     <>
       <PageHeader title="Users and roles" description="People in your organization and what their role lets them do. Lowering a role signs the person out everywhere and revokes the API keys they created." actions={<Button onClick={() => setAdding(true)}>Add user</Button>} />
       <Stack>
-        <ErrorNotice error={list.error ?? setRole.error} />
+        <ErrorNotice error={list.error ?? (lowering ? null : setRole.error)} />
+        {changed && (
+          <Alert color="teal" variant="light" role="status" withCloseButton closeButtonLabel="Dismiss" onClose={() => setChanged(null)}>
+            {changed}
+          </Alert>
+        )}
         {list.isPending ? (
           <Skeleton h={160} />
         ) : (
@@ -200,7 +236,7 @@ export function UsersPage() {
                             value={u.role}
                             allowDeselect={false}
                             disabled={u.id === me?.id}
-                            onChange={(value) => value && value !== u.role && setRole.mutate({ id: u.id, role: value as Role })}
+                            onChange={(value) => value && chooseRole(u, value as Role)}
                             w={narrow ? 112 : 140}
                           />
                         </Table.Td>
@@ -261,6 +297,22 @@ export function UsersPage() {
         }}
       >
         {pending && CONFIRM[pending.action].text(pending.user.email)}
+      </ConfirmModal>
+      <ConfirmModal
+        opened={lowering !== null}
+        title="Lower this role?"
+        confirmLabel="Lower role"
+        color="orange"
+        busy={setRole.isPending}
+        error={setRole.error}
+        onConfirm={() => lowering && setRole.mutate(lowering)}
+        onClose={() => {
+          setLowering(null);
+          setRole.reset();
+        }}
+      >
+        {lowering &&
+          `${lowering.user.email} becomes ${lowering.role}, with fewer rights than ${lowering.user.role}. They are signed out everywhere (sessions and SDK tokens end) and the API keys they created are revoked, since those carry the old role's scopes; they sign in again with their password.`}
       </ConfirmModal>
       <ResetLink
         issued={issued}
