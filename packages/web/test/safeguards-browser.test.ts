@@ -220,4 +220,31 @@ describe('admin safeguards in Chromium: focus after row actions, named row butto
     await screenshot(page, 'copy-by-hand', { fullPage: false });
     assert.deepEqual(errors, []);
   });
+
+  it('a reload while the server cannot be reached keeps the session and the page, and says so, instead of asking to sign in', async () => {
+    const { page } = await signedIn('/agents');
+    await page.getByRole('heading', { level: 1, name: 'Agents' }).waitFor();
+    // The network, not our server: the refresh after the reload never arrives.
+    await page.route('**/api/v1/auth/refresh', (route) => route.abort('connectionrefused'));
+    await page.reload();
+    await page.getByRole('alert').filter({ hasText: 'Cannot reach AIM right now' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/agents', 'still on the page, not sent to sign in');
+    assert.equal(await page.getByRole('button', { name: 'Sign in' }).count(), 0);
+    await assertAccessible(page, 'server-unavailable');
+    await screenshot(page, 'server-unavailable', { fullPage: false });
+
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Cannot reach AIM right now' }).waitFor();
+    await page.unroute('**/api/v1/auth/refresh');
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Agents' }).waitFor();
+
+    // A session that is really over still goes to sign-in after a reload (ended here from the admin's API session,
+    // which every other test of this file leaves alone: each signs in afresh).
+    const ended = await t.http.post('/api/v1/auth/sessions/revoke-others', undefined, { token: admin.accessToken });
+    assert.equal(ended.status, 200, ended.text);
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/login');
+  });
 });

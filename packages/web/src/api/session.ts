@@ -12,6 +12,8 @@ let currentUser: User | null = null;
 let renewTimer: ReturnType<typeof setTimeout> | undefined;
 let inFlight: Promise<boolean> | null = null;
 let signedOutOnPurpose = false;
+/** The last renewal could not reach the server (network, 5xx, 429): the session may well be alive. */
+let unreachable = false;
 const listeners = new Set<Listener>();
 
 const WEB_CLIENT = { 'X-AIM-Client': 'web' };
@@ -52,13 +54,13 @@ function adopt(answer: SessionAnswer): User {
   return answer.user;
 }
 
+/** Ends the session here; listeners hear of it even when no one was signed in yet (a reload whose session is over). */
 function clear(): void {
   accessToken = null;
   expiresAt = 0;
   clearTimeout(renewTimer);
-  const had = currentUser !== null;
   currentUser = null;
-  if (had) for (const listener of listeners) listener(null);
+  for (const listener of listeners) listener(null);
 }
 
 /** Renew a minute before expiry (or halfway through a short-lived token), so requests never meet an expired token. */
@@ -111,19 +113,29 @@ async function doRenew(): Promise<boolean> {
     });
     if (!response.ok) {
       // 5xx or 429: keep what we have and try again soon; anything else means the session is over.
-      if (response.status >= 500 || response.status === 429) {
-        scheduleRenewal(Math.max(20, (expiresAt - Date.now()) / 1000));
-        return accessToken !== null && Date.now() < expiresAt;
-      }
+      if (response.status >= 500 || response.status === 429) return keepForNow();
+      unreachable = false;
       clear();
       return false;
     }
+    unreachable = false;
     adopt((await response.json()) as SessionAnswer);
     return true;
   } catch {
-    scheduleRenewal(Math.max(20, (expiresAt - Date.now()) / 1000));
-    return accessToken !== null && Date.now() < expiresAt;
+    return keepForNow();
   }
+}
+
+/** The server could not answer: nothing says the session is over, so keep it and try again soon. */
+function keepForNow(): boolean {
+  unreachable = true;
+  scheduleRenewal(Math.max(20, (expiresAt - Date.now()) / 1000));
+  return accessToken !== null && Date.now() < expiresAt;
+}
+
+/** Whether the last renewal failed for want of an answer (network, 5xx, 429) rather than because the session ended. */
+export function serverUnreachable(): boolean {
+  return unreachable;
 }
 
 /**
