@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
@@ -42,6 +45,31 @@ describe('deployment: migrations as a separate step', () => {
       assert.equal(ready.body.status, 'ready');
     } finally {
       await node.stop();
+    }
+  });
+});
+
+describe('deployment: the SQLite data dir', () => {
+  it('keeps the store and the generated master key readable by the server user only (files created 0600)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'aim-datadir-'));
+    // An operator's directory such as /var/lib/aim, made beforehand and readable by others.
+    const dataDir = join(root, 'aim');
+    mkdirSync(dataDir, { mode: 0o755 });
+    const node = await startServerProcess({
+      AIM_DATA_DIR: dataDir,
+      AIM_ADMIN_EMAIL: 'owner@example.com',
+      AIM_ADMIN_PASSWORD: 'a long passphrase',
+    });
+    try {
+      const login = await node.http.post('/api/v1/public/login', { email: 'owner@example.com', password: 'a long passphrase' });
+      assert.equal(login.status, 200);
+      for (const name of ['aim.sqlite', 'aim.sqlite-wal', 'aim.sqlite-shm', 'master.key']) {
+        const mode = statSync(join(dataDir, name)).mode & 0o777;
+        assert.equal(mode, 0o600, `${name} is ${mode.toString(8)}`);
+      }
+    } finally {
+      await node.stop();
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });
