@@ -50,7 +50,9 @@ export function registerServerCommands(program: Command, out: Output): void {
         role: role as (typeof ROLES)[number],
         ...(opts.organization && { organizationId: opts.organization }),
       });
-      out.result(created, `created ${created.role} ${created.email} (${created.id}) in organization ${created.organizationId}`);
+      // snake_case like every API answer (`organization_id`), not the store's camelCase.
+      const view = { id: created.id, email: created.email, role: created.role, organization_id: created.organizationId };
+      out.result(view, `created ${view.role} ${view.email} (${view.id}) in organization ${view.organization_id}`);
     });
 
   keysGroup(program)

@@ -177,6 +177,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(cors, {
       origin: config.corsOrigins,
       credentials: false,
+      // @fastify/cors allows only GET, HEAD and POST by default; the API also has PATCH and DELETE routes.
+      methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
       allowedHeaders: ['authorization', 'content-type', 'x-api-key'],
       exposedHeaders: ['ratelimit', 'ratelimit-policy', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'retry-after'],
     });

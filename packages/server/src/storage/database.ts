@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
@@ -34,6 +34,9 @@ export function openDatabase(options: DatabaseOptions): Database {
 function openSqlite(dataDir: string): Database {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = join(dataDir, 'aim.sqlite');
+  // SQLite would create the file with the umask's mode (0644 as a rule) and gives its -wal and -shm files the mode of
+  // the database, so it is created 0600 here first: it holds password hashes and sealed secrets (README: AIM_DATA_DIR).
+  closeSync(openSync(file, 'a', 0o600));
   const sqlite = new SQLite(file);
   // WAL keeps readers off the writer's back; NORMAL is durable across process crashes in WAL mode.
   sqlite.pragma('journal_mode = WAL');

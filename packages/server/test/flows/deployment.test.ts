@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
@@ -42,6 +45,47 @@ describe('deployment: migrations as a separate step', () => {
       assert.equal(ready.body.status, 'ready');
     } finally {
       await node.stop();
+    }
+  });
+});
+
+describe('deployment: the SQLite data dir', () => {
+  it('keeps the store and the generated master key readable by the server user only (files created 0600); `aim user create --json` on it answers in the API shape', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'aim-datadir-'));
+    // An operator's directory such as /var/lib/aim, made beforehand and readable by others.
+    const dataDir = join(root, 'aim');
+    mkdirSync(dataDir, { mode: 0o755 });
+    const node = await startServerProcess({
+      AIM_DATA_DIR: dataDir,
+      AIM_ADMIN_EMAIL: 'owner@example.com',
+      AIM_ADMIN_PASSWORD: 'a long passphrase',
+    });
+    try {
+      const login = await node.http.post('/api/v1/public/login', { email: 'owner@example.com', password: 'a long passphrase' });
+      assert.equal(login.status, 200);
+      for (const name of ['aim.sqlite', 'aim.sqlite-wal', 'aim.sqlite-shm', 'master.key']) {
+        const mode = statSync(join(dataDir, name)).mode & 0o777;
+        assert.equal(mode, 0o600, `${name} is ${mode.toString(8)}`);
+      }
+
+      // `aim user create --json` on the same store answers in the API's shape (organization_id, not organizationId),
+      // and the user it made signs in to that organization over HTTP.
+      const organizationId = (login.body as { user: { organization_id: string } }).user.organization_id;
+      const created = await runCli(['user', 'create', '--email', 'second@example.com', '--password-stdin', '--role', 'viewer', '--organization', organizationId, '--json'], {
+        env: { AIM_DATA_DIR: dataDir },
+        stdin: 'another long passphrase\n',
+      });
+      assert.equal(created.code, 0, created.stderr);
+      const view = JSON.parse(created.stdout) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(view).sort(), ['email', 'id', 'organization_id', 'role']);
+      assert.equal(view.organization_id, organizationId);
+      const second = await node.http.post<{ user: { id: string; organization_id: string } }>('/api/v1/public/login', { email: 'second@example.com', password: 'another long passphrase' });
+      assert.equal(second.status, 200);
+      assert.equal(second.body.user.id, view.id);
+      assert.equal(second.body.user.organization_id, organizationId);
+    } finally {
+      await node.stop();
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });

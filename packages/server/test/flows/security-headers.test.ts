@@ -109,4 +109,26 @@ describe('security headers and CORS', () => {
     assert.equal(actual.headers.get('access-control-allow-origin'), 'https://app.example.com');
     assertSecurityHeaders(actual.headers, 'CORS response');
   });
+
+  it('AIM_CORS_ORIGINS allows every method the API uses, PATCH and DELETE included, and a cross-origin DELETE works', async () => {
+    const preflight = await withCors.http.request('/api/v1/api-keys/x', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'DELETE', 'access-control-request-headers': 'x-api-key' },
+    });
+    assert.equal(preflight.status, 204);
+    const methods = (preflight.headers.get('access-control-allow-methods') ?? '').split(',').map((m) => m.trim());
+    for (const method of ['GET', 'POST', 'PATCH', 'DELETE']) assert.ok(methods.includes(method), `${method} in ${methods.join(',')}`);
+
+    const admin = await withCors.signIn({ role: 'admin' });
+    const created = await withCors.http.post<{ id: string }>('/api/v1/api-keys', { name: 'cors' }, { token: admin.accessToken });
+    assert.equal(created.status, 201);
+    const revoked = await withCors.http.request<{ status: string }>(`/api/v1/api-keys/${created.body.id}`, {
+      method: 'DELETE',
+      token: admin.accessToken,
+      headers: { origin: 'https://app.example.com' },
+    });
+    assert.equal(revoked.status, 200);
+    assert.equal(revoked.body.status, 'revoked');
+    assert.equal(revoked.headers.get('access-control-allow-origin'), 'https://app.example.com');
+  });
 });
