@@ -65,15 +65,36 @@ export function toErrorResponse(error: unknown): ErrorResponse {
   };
 }
 
+interface SchemaError {
+  keyword?: string;
+  instancePath?: string;
+  params?: { additionalProperty?: unknown; allowedValue?: unknown };
+}
+
 function validationText(e: { message?: string; validationContext?: string; validation?: unknown }): string {
-  const [first] = Array.isArray(e.validation) ? (e.validation as Array<{ keyword?: string; instancePath?: string; params?: { additionalProperty?: unknown } }>) : [];
+  const errors = Array.isArray(e.validation) ? (e.validation as SchemaError[]) : [];
+  const [first] = errors;
   if (first?.keyword === 'additionalProperties' && typeof first.params?.additionalProperty === 'string') {
     const name = JSON.stringify(first.params.additionalProperty.slice(0, 64));
     if (e.validationContext === 'querystring') return clientText(`unknown query parameter ${name}: check its spelling`);
     const where = first.instancePath ? ` in ${first.instancePath.slice(1).replaceAll('/', '.')}` : '';
     return clientText(`unknown field ${name}${where}: check its spelling`);
   }
+  const choices = enumChoices(errors);
+  if (choices) return clientText(`${e.validationContext ?? 'request'}${choices.path} must be one of ${choices.values.join(', ')}`);
   return clientText(e.message ?? `invalid ${e.validationContext ?? 'request'}`);
+}
+
+/**
+ * A value outside a list of literals (a role, a status, an event name) fails every branch of an `anyOf` of `const`s,
+ * which Ajv reports as "must be equal to constant" once per branch: say which values are allowed instead.
+ */
+function enumChoices(errors: SchemaError[]): { path: string; values: string[] } | undefined {
+  const last = errors[errors.length - 1];
+  if (last?.keyword !== 'anyOf') return undefined;
+  const branches = errors.slice(0, -1);
+  if (branches.length === 0 || !branches.every((b) => b.keyword === 'const' && b.instancePath === last.instancePath)) return undefined;
+  return { path: last.instancePath ?? '', values: branches.map((b) => JSON.stringify(b.params?.allowedValue)) };
 }
 
 /** Fastify's messages describe the request's shape, never stored data; cap them all the same. */

@@ -105,6 +105,16 @@ describe('bad input on every route answers a catalogued 4xx, never a 500', () =>
     assert.equal(cacheBuster.status, 200);
   });
 
+  it('a value outside a fixed list names the values allowed, once each', async () => {
+    const status = await t.http.get('/api/v1/agents?status=nope', { token: admin.accessToken });
+    assert.equal(status.status, 400);
+    assert.equal(status.body.error, 'invalid_request');
+    assert.equal(status.body.error_description, 'querystring/status must be one of "active", "suspended", "revoked"');
+    const role = await t.http.post('/api/v1/users', { email: 'enum@example.test', password: 'a long enough passphrase', role: 'owner' }, { token: admin.accessToken });
+    assert.equal(role.status, 400);
+    assert.match(String(role.body.error_description), /^body\/role must be one of "admin", "manager", "member", "viewer"$/);
+  });
+
   it('an expired token and a token from another issuer are refused', async () => {
     const expired = await new SignJWT({ org: admin.organizationId, kind: 'session', scope: 'admin' })
       .setProtectedHeader({ alg: 'EdDSA', kid: t.server.services.signingKeys.current().kid, typ: 'at+jwt' })
