@@ -47,6 +47,20 @@ describe('aim client commands: a whole journey', () => {
     assert.equal((await aim(['keygen', '--out', home])).code, EXIT.failure);
   });
 
+  it('usage errors exit 2 and, with --json, are one {error, error_description} document on standard output', async () => {
+    for (const args of [['api-keys', 'create', '--json'], ['no-such-command', '--json'], ['agents', 'list', '--no-such-flag', '--json']]) {
+      const r = await aim(args);
+      assert.equal(r.code, EXIT.usage, args.join(' '));
+      const body = JSON.parse(r.stdout) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(body), ['error', 'error_description']);
+      assert.equal(body.error, 'usage');
+    }
+    const human = await aim(['api-keys', 'create']);
+    assert.equal(human.code, EXIT.usage);
+    assert.equal(human.stdout, '');
+    assert.match(human.stderr, /--name/);
+  });
+
   it('commands that need a session say so before login (exit 4)', async () => {
     const r = await aim(['agents', 'list']);
     assert.equal(r.code, EXIT.auth);
@@ -421,6 +435,12 @@ describe('aim client commands: a whole journey', () => {
     assert.equal(JSON.parse(unreachable.stdout).error, 'logout_failed');
     assert.ok(statSync(path).isFile(), 'the session file is kept for a retry');
     writeFileSync(path, saved, { mode: 0o600 });
+    // Another server named: refused as everywhere (exit 4, one JSON document), nothing sent, the file kept.
+    const elsewhere = await aim(['logout', '--json'], { env: { AIM_URL: 'http://127.0.0.1:9' } });
+    assert.equal(elsewhere.code, EXIT.auth, elsewhere.stdout);
+    assert.deepEqual(Object.keys(JSON.parse(elsewhere.stdout)), ['error', 'error_description']);
+    assert.equal(JSON.parse(elsewhere.stdout).error, 'wrong_server');
+    assert.ok(statSync(path).isFile());
     // With AIM_API_KEY set (CI), logout still ends the stored session, not the key's nothing.
     assert.equal((await aim(['logout'], { env: { AIM_API_KEY: 'ak_live_not_the_session' } })).code, EXIT.ok);
     assert.equal((await aim(['agents', 'list'])).code, EXIT.auth);
