@@ -49,7 +49,7 @@ describe('aim client commands: a whole journey', () => {
   });
 
   it('usage errors exit 2 and, with --json, are one {error, error_description} document on standard output', async () => {
-    for (const args of [['api-keys', 'create', '--json'], ['no-such-command', '--json'], ['agents', 'list', '--no-such-flag', '--json']]) {
+    for (const args of [['api-keys', 'create', '--json'], ['no-such-command', '--json'], ['agents', 'list', '--no-such-flag', '--json'], ['agents', '--json']]) {
       const r = await aim(args);
       assert.equal(r.code, EXIT.usage, args.join(' '));
       const body = JSON.parse(r.stdout) as Record<string, unknown>;
