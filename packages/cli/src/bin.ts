@@ -33,7 +33,13 @@ try {
   if (error instanceof CliExit) process.exit(error.exitCode);
   const commanderCode = (error as { code?: string }).code;
   if (commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version') process.exit(EXIT.ok);
-  if (commanderCode?.startsWith('commander.')) process.exit(EXIT.usage);
+  if (commanderCode?.startsWith('commander.')) {
+    // Commander said it on standard error already; scripts reading --json get the one document they parse.
+    // (A command group given without its subcommand prints its help, with the message "(outputHelp)".)
+    const message = commanderCode === 'commander.help' ? 'a subcommand is missing: the usage is on standard error' : (error as Error).message.replace(/^error: /, '');
+    if (json) out.error('usage', message);
+    process.exit(EXIT.usage);
+  }
   // An answer from the server (or no answer): its protocol code, and an exit code by kind.
   if (error instanceof ClientError) {
     out.error(error.code, error.message);

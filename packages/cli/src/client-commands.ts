@@ -37,8 +37,10 @@ export function registerClientCommands(program: Command, out: Output): void {
     .action(async () => {
       const file = sessionFile();
       if (!(await file.read())) return out.result({ signed_out: false }, 'not signed in');
+      // Outside the try: a refusal here (another server named, exit 4) is that refusal, not a failed logout.
+      const client = await sessionClient(out);
       try {
-        await (await sessionClient(out)).logout();
+        await client.logout();
       } catch (error) {
         // A session the server no longer knows is over anyway; any other failure keeps the file, so a retry can end
         // it (deleted here, a session still alive there would be out of reach until it expired).

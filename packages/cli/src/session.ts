@@ -111,19 +111,45 @@ export async function sessionClient(out: Output, url?: string): Promise<AIMClien
  * refresh runs under a lock file, and whoever gets the lock second finds the fresh tokens already stored.
  */
 async function freshSession(file: CredentialFile<StoredSession>, baseUrl: string): Promise<StoredSession> {
-  return withLock(file.path, async () => {
-    const stored = await file.read();
-    if (!stored) throw new Error('signed out meanwhile: run `aim login`');
-    if (Date.now() < stored.access_expires_at - RENEW_BEFORE_MS) return stored;
-    const { body } = await new Transport({ baseUrl, userAgent: USER_AGENT }).send<WireSession>({
-      method: 'POST',
-      path: '/api/v1/auth/refresh',
-      json: { refresh_token: stored.refresh_token },
+  let interrupted: NodeJS.Signals | undefined;
+  try {
+    return await withLock(file.path, async () => {
+      const stored = await file.read();
+      if (!stored) throw new Error('signed out meanwhile: run `aim login`');
+      if (Date.now() < stored.access_expires_at - RENEW_BEFORE_MS) return stored;
+      return uninterrupted(async () => {
+        const { body } = await new Transport({ baseUrl, userAgent: USER_AGENT }).send<WireSession>({
+          method: 'POST',
+          path: '/api/v1/auth/refresh',
+          json: { refresh_token: stored.refresh_token },
+        });
+        const next = { ...storedSession(stored.base_url, stored.email, body), signed_in_at: stored.signed_in_at };
+        await file.write(next);
+        return next;
+      }, (signal) => (interrupted = signal));
     });
-    const next = { ...storedSession(stored.base_url, stored.email, body), signed_in_at: stored.signed_in_at };
-    await file.write(next);
-    return next;
-  });
+  } finally {
+    // The lock is released: the ctrl-c held back now ends the process as it would have.
+    if (interrupted) process.kill(process.pid, interrupted);
+  }
+}
+
+/**
+ * Runs `task` with ctrl-c (SIGINT), SIGTERM and SIGHUP held back; `held` hears the first one. Dying between the
+ * server's rotation and the file write would keep only the spent refresh token, and the next command would present
+ * it: reuse, the session revoked and an alert raised. Held at most the request's timeout plus one file write.
+ */
+async function uninterrupted<T>(task: () => Promise<T>, held: (signal: NodeJS.Signals) => void): Promise<T> {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  let first: NodeJS.Signals | undefined;
+  const hold = (signal: NodeJS.Signals) => void (first ??= signal);
+  for (const signal of signals) process.on(signal, hold);
+  try {
+    return await task();
+  } finally {
+    for (const signal of signals) process.off(signal, hold);
+    if (first) held(first);
+  }
 }
 
 /** Runs `task` holding `<path>.lock` (the SDK's exclusive lock file, also used by `secure()`); waits at most 15 s. */

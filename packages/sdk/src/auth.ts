@@ -9,8 +9,10 @@ const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 /**
  * Where a rotated refresh token is kept. The token manager saves each new refresh token before it uses the access
- * token that came with it, so a crash never leaves only the spent one behind. `@aim/sdk/node` has a file store
- * that writes atomically (temp file + rename, 0600).
+ * token that came with it, so no call runs on a rotation the store has not kept. A process that dies between the
+ * server's answer and the end of `save()` leaves only the spent token (reuse, unless the server's
+ * `AIM_REFRESH_REUSE_GRACE_SECONDS` covers it). `@aim/sdk/node` has a file store that writes atomically (temp file +
+ * rename, 0600).
  */
 export interface RefreshTokenStore {
   save(refreshToken: string): Promise<void>;
@@ -140,17 +142,25 @@ export function grantFor(credentials: Exclude<Credentials, ApiKeyCredentials | B
 
   let refreshToken = 'sdkToken' in credentials ? credentials.sdkToken : 'sessionRefreshToken' in credentials ? credentials.sessionRefreshToken : undefined;
   const store = credentials.store;
+  // A refresh token the server refused for good, and why: presenting it again would only add reuse alarms to the
+  // audit log and answer a vaguer error ("revoked" instead of "reused"), so its refusal is thrown again locally.
+  let refused: { token: string; error: unknown } | undefined;
   const rotate = async (): Promise<TokenSet> => {
     const presented = refreshToken!;
+    if (refused?.token === presented) throw refused.error;
     const started = transport.now();
-    const answer =
+    const answer = await (
       'sdkToken' in credentials
-        ? await transport.send<WireTokens>({
+        ? transport.send<WireTokens>({
             method: 'POST',
             path: '/oauth/token',
             form: { grant_type: 'refresh_token', refresh_token: presented, client_id: SDK_CLIENT_ID },
           })
-        : await transport.send<WireTokens>({ method: 'POST', path: '/api/v1/auth/refresh', json: { refresh_token: presented } });
+        : transport.send<WireTokens>({ method: 'POST', path: '/api/v1/auth/refresh', json: { refresh_token: presented } })
+    ).catch((error: unknown) => {
+      if (error instanceof RefreshTokenReusedError || error instanceof InvalidGrantError || error instanceof InvalidTokenError) refused = { token: presented, error };
+      throw error;
+    });
     const set = tokenSet(started, answer.body);
     if (set.refreshToken) {
       refreshToken = set.refreshToken;
@@ -196,16 +206,21 @@ function agentGrant(credentials: AgentCredentials, transport: Transport): () => 
   let parsed: { pem: string; keys: Promise<Ed25519KeyPair> } | undefined;
   let audience: Promise<string> | undefined;
   return async () => {
+    // A failed lookup (the network, a restarting server) is forgotten, so the next grant asks again.
+    audience ??= tokenEndpoint(transport).catch((error: unknown) => {
+      audience = undefined;
+      throw error;
+    });
+    const aud = await audience;
     // Read at each grant: after a key rotation the agent swaps `credentials.key` and the next assertion uses it.
     const key = credentials.key;
     if (typeof key === 'string' && parsed?.pem !== key) parsed = { pem: key, keys: Ed25519KeyPair.fromPem(key) };
     const keys = typeof key === 'string' ? parsed!.keys : Promise.resolve(key);
-    audience ??= tokenEndpoint(transport);
     const started = transport.now();
     const iat = Math.floor(started / 1000);
     const jti = toBase64Url(globalThis.crypto.getRandomValues(new Uint8Array(16)));
     // RFC 7523 §3: iss = sub = the client (the agent), aud = the token endpoint, short exp, single-use jti.
-    const assertion = await signJwt(await keys, { iss: credentials.agentId, sub: credentials.agentId, aud: await audience, iat, exp: iat + 120, jti });
+    const assertion = await signJwt(await keys, { iss: credentials.agentId, sub: credentials.agentId, aud, iat, exp: iat + 120, jti });
     const answer = await transport.send<WireTokens>({
       method: 'POST',
       path: '/oauth/token',

@@ -90,7 +90,8 @@ export class AIMClient {
   }
 
   /**
-   * Any API call with this client's credential. Paths are relative to the base URL.
+   * Any API call with this client's credential. Paths start with `/` and are relative to the base URL; any other is
+   * refused (`InvalidRequestError`, nothing sent), since it could name another host or port.
    *
    * @example
    * ```ts

@@ -1,4 +1,4 @@
-import { AimError, InvalidResponseError, NetworkError, RateLimitedError, errorFromResponse } from './errors.js';
+import { AimError, InvalidRequestError, InvalidResponseError, NetworkError, RateLimitedError, errorFromResponse } from './errors.js';
 
 /** How hard the SDK tries again when the server says "slow down". */
 export interface RetryPolicy {
@@ -87,6 +87,9 @@ export class Transport {
   }
 
   async send<T>(spec: RequestSpec): Promise<Answer<T>> {
+    // The path is appended to the base URL as text: one not starting with "/" could name another host or port
+    // ("http://127.0.0.1" + ":8081/…"), and the credential would go there.
+    if (!spec.path.startsWith('/')) throw new InvalidRequestError('invalid_request', 'a request path must start with "/" (it is relative to the base URL)', 0);
     const bucket = spec.headers && ('authorization' in spec.headers || 'x-api-key' in spec.headers) ? 'principal' : 'public';
     for (let attempt = 0; ; attempt += 1) {
       await this.waitForQuota(bucket, attempt);

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { refreshTokenFile } from '@aim/sdk/node';
-import { AIMClient, InvalidCredentialsError, InvalidGrantError, MfaRequiredError, RefreshTokenReusedError, type Agent } from '@aim/sdk';
+import { AIMClient, InvalidCredentialsError, InvalidGrantError, MfaRequiredError, NetworkError, RefreshTokenReusedError, type Agent } from '@aim/sdk';
 import { startLiveServer, type LiveServer } from './live-server.js';
 
 /** A store that remembers every refresh token it was asked to keep, in order. */
@@ -136,6 +136,39 @@ describe('SDK authentication against a live server', () => {
     assert.equal(tokens.sdk_tokens.find((t) => t.id === sdk.id)?.status, 'active', 'the family was not revoked');
     // The last saved token is the live one.
     assert.ok(await new AIMClient({ baseUrl: aim.url, auth: { sdkToken: store.saved[1]! } }).me());
+  });
+
+  it('a refresh token the server refused as reused is not presented again: later calls throw the same error, sending nothing', async () => {
+    const sdk = await aim.adminClient.sdkTokens.create({ name: `sdk-reused-${Date.now()}` });
+    // Someone else (a copied token file, another process) rotated it first.
+    await new AIMClient({ baseUrl: aim.url, auth: { sdkToken: sdk.refresh_token } }).me();
+    const sent: string[] = [];
+    const client = new AIMClient({
+      baseUrl: aim.url,
+      auth: { sdkToken: sdk.refresh_token },
+      fetch: (input, init) => (sent.push(new URL(String(input)).pathname), fetch(input, init)),
+    });
+    const first = await client.me().catch((e: unknown) => e);
+    // The token endpoint says invalid_grant (RFC 6749 §5.2), /api/v1/auth/refresh refresh_token_reused.
+    assert.ok(first instanceof InvalidGrantError || first instanceof RefreshTokenReusedError, String(first));
+    assert.deepEqual(sent, ['/oauth/token']);
+    await assert.rejects(client.me(), (e) => e === first);
+    await assert.rejects(client.agents.list(), (e) => e === first);
+    assert.deepEqual(sent, ['/oauth/token'], 'the spent token went to the server once');
+  });
+
+  it('agent private_key_jwt: a failed metadata fetch is not remembered; the next call signs in', async () => {
+    const agent: Agent = await aim.adminClient.agents.register({ name: `jwt-retry-${Date.now()}`, capabilities: ['search'] });
+    let cut = true;
+    const client = new AIMClient({
+      baseUrl: aim.url,
+      auth: { agentId: agent.id, key: agent.identity.private_key },
+      // The network drops the first request (the RFC 8414 metadata), then comes back.
+      fetch: (input, init) => (cut ? ((cut = false), Promise.reject(new TypeError('fetch failed'))) : fetch(input, init)),
+    });
+    await assert.rejects(client.authenticate(), NetworkError);
+    await client.authenticate();
+    assert.equal(client.tokens!.renewals, 1);
   });
 
   it('agent private_key_jwt: the agent authenticates with its own key (client_credentials) and verifies actions', async () => {

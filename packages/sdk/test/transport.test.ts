@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { AIMClient, NetworkError, RateLimitedError } from '@aim/sdk';
+import { AIMClient, InvalidRequestError, NetworkError, RateLimitedError } from '@aim/sdk';
 
 /** A real HTTP server on loopback whose answers each test scripts. */
 async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; url: string }> {
@@ -32,6 +32,16 @@ describe('SDK transport: hostile or broken answers', () => {
     } finally {
       redirecting.server.close();
     }
+  });
+
+  it('a request path that would leave the base URL\'s origin is refused before anything is sent', async () => {
+    // "http://127.0.0.1" + ":<port>/…" names another port: the path must not change the origin the credential goes to.
+    const port = new URL(elsewhere.url).port;
+    const client = new AIMClient({ baseUrl: 'http://127.0.0.1', auth: { apiKey: 'ak_live_would_leak' } });
+    for (const path of [`:${port}/api/v1/agents`, `.localhost:${port}/api/v1/agents`, 'api/v1/agents']) {
+      await assert.rejects(client.request('GET', path), (e) => e instanceof InvalidRequestError && e.status === 0, path);
+    }
+    assert.deepEqual(received, [], 'the other origin heard nothing');
   });
 
   it('one answer with an absurd RateLimit-Reset refuses one call locally, not every call after it', async () => {

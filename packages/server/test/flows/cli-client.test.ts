@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import SQLite from 'better-sqlite3';
 import { Secret, TOTP } from 'otpauth';
-import { runCli, type CliResult } from '../support/cli.js';
+import { CLI_BIN, runCli, type CliResult } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { startServerProcess, type ServerProcess } from '../support/process.js';
 
@@ -45,6 +46,20 @@ describe('aim client commands: a whole journey', () => {
     assert.equal(statSync(r.private_key_file).mode & 0o777, 0o600);
     assert.equal(Buffer.from(r.public_key, 'base64').length, 32);
     assert.equal((await aim(['keygen', '--out', home])).code, EXIT.failure);
+  });
+
+  it('usage errors exit 2 and, with --json, are one {error, error_description} document on standard output', async () => {
+    for (const args of [['api-keys', 'create', '--json'], ['no-such-command', '--json'], ['agents', 'list', '--no-such-flag', '--json'], ['agents', '--json']]) {
+      const r = await aim(args);
+      assert.equal(r.code, EXIT.usage, args.join(' '));
+      const body = JSON.parse(r.stdout) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(body), ['error', 'error_description']);
+      assert.equal(body.error, 'usage');
+    }
+    const human = await aim(['api-keys', 'create']);
+    assert.equal(human.code, EXIT.usage);
+    assert.equal(human.stdout, '');
+    assert.match(human.stderr, /--name/);
   });
 
   it('commands that need a session say so before login (exit 4)', async () => {
@@ -148,6 +163,55 @@ describe('aim client commands: a whole journey', () => {
     const me = await server.http.post<{ access_token: string }>('/api/v1/public/login', admin);
     const open = await server.http.get<{ alerts: Array<{ type: string }> }>('/api/v1/alerts', { token: me.body.access_token });
     assert.deepEqual(open.body.alerts.filter((a) => a.type === 'refresh_token_reused'), []);
+  });
+
+  it('ctrl-c while the session refreshes: the rotated refresh token is stored before the CLI stops, so the next command does not trip reuse', async () => {
+    // A relay in front of the real server that holds the refresh answer until the CLI has been sent SIGINT.
+    let held: (() => void) | undefined;
+    let refreshed: { refresh_token: string } | undefined;
+    let reached!: () => void;
+    const arrived = new Promise<void>((resolve) => (reached = resolve));
+    const relay = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', async () => {
+        const headers: Record<string, string> = {};
+        for (const name of ['content-type', 'authorization', 'user-agent', 'accept']) if (req.headers[name]) headers[name] = String(req.headers[name]);
+        const answer = await fetch(server.url + req.url, { method: req.method, headers, ...(chunks.length > 0 && { body: Buffer.concat(chunks) }) });
+        const body = await answer.text();
+        const send = () => res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(body);
+        if (req.url !== '/api/v1/auth/refresh') return send();
+        refreshed = JSON.parse(body) as { refresh_token: string };
+        held = send;
+        reached();
+      });
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const relayUrl = `http://127.0.0.1:${(relay.address() as AddressInfo).port}`;
+    const own = mkdtempSync(join(tmpdir(), 'aim-home-'));
+    const env = { ...process.env, AIM_HOME: own, AIM_API_KEY: '', AIM_URL: '' };
+    try {
+      const signedIn = await runCli(['login', '--url', relayUrl, '--email', admin.email, '--password-stdin'], { stdin: admin.password, env });
+      assert.equal(signedIn.code, EXIT.ok, signedIn.stderr);
+      const file = join(own, 'session.json');
+      const session = JSON.parse(readFileSync(file, 'utf8')) as { refresh_token: string };
+      writeFileSync(file, JSON.stringify({ ...session, access_expires_at: 0 }), { mode: 0o600 });
+
+      const child = spawn(process.execPath, [CLI_BIN, 'agents', 'list', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+      await arrived;
+      // kill() makes the signal pending at once: without a handler the child ends before it can read the answer.
+      child.kill('SIGINT');
+      held!();
+      const stopped = await exited;
+      assert.ok(stopped.signal === 'SIGINT' || stopped.code === 130, `stopped by the ctrl-c: ${JSON.stringify(stopped)}`);
+      assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { refresh_token: string }).refresh_token, refreshed!.refresh_token, 'the rotated token was kept');
+      const next = await runCli(['agents', 'list', '--json'], { env });
+      assert.equal(next.code, EXIT.ok, next.stdout + next.stderr);
+    } finally {
+      relay.close();
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 
   it('agents suspend (by local name): verify is then refused (exit 5); reactivate restores it', async () => {
@@ -421,6 +485,12 @@ describe('aim client commands: a whole journey', () => {
     assert.equal(JSON.parse(unreachable.stdout).error, 'logout_failed');
     assert.ok(statSync(path).isFile(), 'the session file is kept for a retry');
     writeFileSync(path, saved, { mode: 0o600 });
+    // Another server named: refused as everywhere (exit 4, one JSON document), nothing sent, the file kept.
+    const elsewhere = await aim(['logout', '--json'], { env: { AIM_URL: 'http://127.0.0.1:9' } });
+    assert.equal(elsewhere.code, EXIT.auth, elsewhere.stdout);
+    assert.deepEqual(Object.keys(JSON.parse(elsewhere.stdout)), ['error', 'error_description']);
+    assert.equal(JSON.parse(elsewhere.stdout).error, 'wrong_server');
+    assert.ok(statSync(path).isFile());
     // With AIM_API_KEY set (CI), logout still ends the stored session, not the key's nothing.
     assert.equal((await aim(['logout'], { env: { AIM_API_KEY: 'ak_live_not_the_session' } })).code, EXIT.ok);
     assert.equal((await aim(['agents', 'list'])).code, EXIT.auth);
