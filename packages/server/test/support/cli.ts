@@ -18,6 +18,8 @@ export function runCli(args: string[], options: { stdin?: string; env?: Record<s
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
+    // A command that exits before reading its stdin (a refusal up front) closes the pipe: EPIPE here is no failure.
+    child.stdin.on('error', () => undefined);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(options.stdin ?? '');
   });
