@@ -105,3 +105,12 @@ export async function heapHolds(page: Page, secret: string): Promise<boolean> {
   }
   return snapshot.includes(secret);
 }
+
+/** Signs in through the login form at `baseUrl` (a person without 2FA) and waits for the dashboard. */
+export async function signInWithForm(page: Page, baseUrl: string, person: { email: string; password: string }): Promise<void> {
+  await page.goto(`${baseUrl}/login`);
+  await page.getByLabel('Email').fill(person.email);
+  await page.getByRole('textbox', { name: 'Password' }).fill(person.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+}

@@ -6,7 +6,7 @@ import * as OTPAuth from 'otpauth';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { signedAction } from '../../server/test/support/agents.js';
 import { startTestServer, type TestServer, type TestUser } from '../../server/test/support/server.js';
-import { assertAccessible, ensureBuilt, focused, heapHolds, screenshot, startWithBrowser, watchErrors, WEB_DIR, WIDTHS } from './browser-support.js';
+import { assertAccessible, ensureBuilt, focused, heapHolds, screenshot, startWithBrowser, signInWithForm, watchErrors, WEB_DIR, WIDTHS } from './browser-support.js';
 
 /** A code for the next 30-second step: the step that enabled 2FA is spent, and the server accepts ±1 step. */
 function nextTotp(secret: string): string {
@@ -500,11 +500,7 @@ describe('admin web UI in Chromium', () => {
     try {
       const memberPage = await other.newPage();
       const memberErrors = watchErrors(memberPage);
-      await memberPage.goto(`${t.url}/login`);
-      await memberPage.getByLabel('Email').fill(member.email);
-      await memberPage.getByRole('textbox', { name: 'Password' }).fill(member.password);
-      await memberPage.getByRole('button', { name: 'Sign in' }).click();
-      await heading(memberPage, 'Dashboard');
+      await signInWithForm(memberPage, t.url, member);
       await memberPage.getByRole('link', { name: 'API keys' }).click();
       await heading(memberPage, 'API keys');
 

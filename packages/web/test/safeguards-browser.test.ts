@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import type { OrgId } from '../../server/src/core/ids.js';
 import { registerAgent, signedAction } from '../../server/test/support/agents.js';
 import { startTestServer, type SignedIn, type TestServer } from '../../server/test/support/server.js';
-import { assertAccessible, ensureBuilt, screenshot, startWithBrowser, watchErrors, WEB_DIR } from './browser-support.js';
+import { assertAccessible, ensureBuilt, screenshot, signInWithForm, startWithBrowser, watchErrors, WEB_DIR } from './browser-support.js';
 
 /** As the UI shortens ids (src/lib/format.ts). */
 const shortId = (id: string) => (id.length > 12 ? `${id.slice(0, 8)}…` : id);
@@ -51,11 +51,7 @@ describe('admin safeguards in Chromium: focus after row actions, named row butto
     if (options.permissions) await context.grantPermissions(options.permissions, { origin: t.url });
     const page = await context.newPage();
     const errors = watchErrors(page);
-    await page.goto(`${t.url}/login`);
-    await page.getByLabel('Email').fill(admin.email);
-    await page.getByRole('textbox', { name: 'Password' }).fill(admin.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    await signInWithForm(page, t.url, admin);
     await page.goto(`${t.url}${path}`);
     return { page, errors };
   }

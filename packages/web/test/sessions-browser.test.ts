@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { startTestServer, type TestServer, type TestUser } from '../../server/test/support/server.js';
-import { assertAccessible, ensureBuilt, screenshot, startWithBrowser, watchErrors, WEB_DIR, WIDTHS } from './browser-support.js';
+import { assertAccessible, ensureBuilt, screenshot, startWithBrowser, signInWithForm, watchErrors, WEB_DIR, WIDTHS } from './browser-support.js';
 
 const FIREFOX_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0';
 const SAFARI_IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.5 Mobile/15E148 Safari/604.1';
@@ -28,11 +28,7 @@ describe('Settings → Sessions in Chromium: see where you are signed in, sign t
     contexts.push(context);
     const page = await context.newPage();
     const errors = watchErrors(page);
-    await page.goto(`${t.url}/login`);
-    await page.getByLabel('Email').fill(user.email);
-    await page.getByRole('textbox', { name: 'Password' }).fill(user.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    await signInWithForm(page, t.url, user);
     return { page, errors };
   }
 
