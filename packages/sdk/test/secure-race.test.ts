@@ -79,6 +79,18 @@ describe('secure(): processes starting at once for one name share one identity',
   });
 });
 
+/** Touches `path` every `ms`, as a live holder does (a moment without the file, mid-rename, is skipped). */
+function touchEvery(path: string, ms: number): NodeJS.Timeout {
+  return setInterval(() => {
+    const now = new Date();
+    try {
+      utimesSync(path, now, now);
+    } catch {
+      // moved aside for a moment by a waiter checking it
+    }
+  }, ms);
+}
+
 describe('withFileLock', () => {
   let dir: string;
   before(() => {
@@ -120,6 +132,50 @@ describe('withFileLock', () => {
     assert.equal(await withFileLock(path, async () => 'ran', { waitMs: 2_000, staleMs: 60_000 }), 'ran');
     assert.equal(existsSync(`${path}.lock`), false);
   });
+  it('a holder that stopped touching its lock (crashed, on another host) is waited out and taken over, even past waitMs', async () => {
+    const path = join(dir, 'crashed.json');
+    writeFileSync(`${path}.lock`, JSON.stringify({ pid: 1, host: 'elsewhere.example', token: 'crashed' }));
+    const started = Date.now();
+    assert.equal(await withFileLock(path, async () => 'ran', { waitMs: 50, staleMs: 400 }), 'ran');
+    assert.ok(Date.now() - started >= 350, 'taken only once stale');
+    assert.equal(existsSync(`${path}.lock`), false);
+  });
+
+  it('a holder keeps its lock fresh while it works: a short staleMs never lets a waiter in early', async () => {
+    const path = join(dir, 'heartbeat.json');
+    const events: string[] = [];
+    let entered!: () => void;
+    const holding = new Promise<void>((resolve) => (entered = resolve));
+    const holder = withFileLock(
+      path,
+      async () => {
+        events.push('holder in');
+        entered();
+        await new Promise((resolve) => setTimeout(resolve, 900));
+        events.push('holder out');
+      },
+      { staleMs: 300 },
+    );
+    await holding;
+    await withFileLock(path, async () => void events.push('waiter in'), { staleMs: 300, waitMs: 5_000, pollMs: 10 });
+    await holder;
+    assert.deepEqual(events, ['holder in', 'holder out', 'waiter in']);
+  });
+
+  it('a holder on another host that keeps touching its lock is alive: the waiter gives up after waitMs', async () => {
+    const path = join(dir, 'remote.json');
+    const lock = `${path}.lock`;
+    writeFileSync(lock, JSON.stringify({ pid: 1, host: 'elsewhere.example', token: 'remote' }));
+    const touch = touchEvery(lock, 50);
+    try {
+      await assert.rejects(withFileLock(path, async () => 'never', { waitMs: 300, staleMs: 400 }), /remote\.json\.lock is held by another process/);
+      assert.equal(existsSync(lock), true);
+    } finally {
+      clearInterval(touch);
+      rmSync(lock, { force: true });
+    }
+  });
+
   it('a waiter that judged a lock stale never removes the fresh lock another waiter put in its place', async () => {
     const path = join(dir, 'swapped.json');
     const lock = `${path}.lock`;
@@ -127,14 +183,16 @@ describe('withFileLock', () => {
     const past = new Date(Date.now() - 120_000);
     utimesSync(lock, past, past);
     // Between this waiter's look at the stale lock and its move, another waiter breaks it and creates its own lock,
-    // not yet written (its owner unreadable).
+    // not yet written (its owner unreadable), and touches it while it works, as holders do.
     const realRename = fsp.rename;
     let swapped = false;
+    let touch: NodeJS.Timeout | undefined;
     fsp.rename = async (from, to) => {
       if (!swapped && String(from) === lock) {
         swapped = true;
         rmSync(lock);
         writeFileSync(lock, '');
+        touch = touchEvery(lock, 50);
       }
       return realRename(from, to);
     };
@@ -144,6 +202,7 @@ describe('withFileLock', () => {
       assert.ok(swapped, 'the race was staged');
       assert.equal(existsSync(lock), true, "the other waiter's lock is still there");
     } finally {
+      clearInterval(touch);
       fsp.rename = realRename;
       syncBuiltinESMExports();
       rmSync(lock, { force: true });
