@@ -76,6 +76,7 @@ const FILES = [
   'packages/sdk/test/redaction.test.ts',
   'packages/sdk/test/shared-identity.test.ts',
   'packages/server/test/flows/cli-client.test.ts',
+  'packages/server/test/flows/cli-session.test.ts',
   'packages/server/test/flows/seed-examples.test.ts',
   'packages/server/test/flows/web-ui.test.ts',
   'packages/web/test/browser.test.ts',

@@ -9,6 +9,7 @@ import { exitCodeFor } from './errors.js';
 import { registerKeygenCommand } from './keygen-command.js';
 import { registerSdkTokenCommands } from './sdk-token-commands.js';
 import { registerSessionCommands } from './sessions-commands.js';
+import { SessionEnded } from './session.js';
 import { registerServerCommands, server } from './server-commands.js';
 
 const json = process.argv.includes('--json');
@@ -39,6 +40,11 @@ try {
     const message = commanderCode === 'commander.help' ? 'a subcommand is missing: the usage is on standard error' : (error as Error).message.replace(/^error: /, '');
     if (json) out.error('usage', message);
     process.exit(EXIT.usage);
+  }
+  // Signed out while the command ran: "not signed in", whatever the command was doing.
+  if (error instanceof SessionEnded) {
+    out.error(error.code, error.message);
+    process.exit(EXIT.auth);
   }
   // An answer from the server (or no answer): its protocol code, and an exit code by kind.
   if (error instanceof ClientError) {

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Agent, AimError, Ed25519KeyPair, InvalidTokenError, RefreshTokenReusedError, type AgentView, type AIMClient, type ApiKeyView, type UserView } from '@aim/sdk';
 import { identityFile, identityStore } from '@aim/sdk/node';
-import { EXIT, fail, table, when, type Output } from './output.js';
+import { CliExit, EXIT, fail, table, when, type Output } from './output.js';
 import { exitCodeFor } from './errors.js';
-import { login, personClient, requireIssuer, serverUrl, sessionClient, sessionFile } from './session.js';
+import { SessionEnded, forgetSession, login, personClient, requireIssuer, serverUrl, sessionClient, sessionFile } from './session.js';
 import { keysGroup, server, storeConfig } from './server-commands.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -36,7 +36,8 @@ export function registerClientCommands(program: Command, out: Output): void {
     .description('end the stored session on the server and delete it here')
     .action(async () => {
       const file = sessionFile();
-      if (!(await file.read())) return out.result({ signed_out: false }, 'not signed in');
+      const stored = await file.read();
+      if (!stored) return out.result({ signed_out: false }, 'not signed in');
       // Outside the try: a refusal here (another server named, exit 4) is that refusal, not a failed logout.
       const client = await sessionClient(out);
       try {
@@ -44,12 +45,14 @@ export function registerClientCommands(program: Command, out: Output): void {
       } catch (error) {
         // A session the server no longer knows is over anyway; any other failure keeps the file, so a retry can end
         // it (deleted here, a session still alive there would be out of reach until it expired).
-        if (!(error instanceof InvalidTokenError || error instanceof RefreshTokenReusedError)) {
+        const over = error instanceof InvalidTokenError || error instanceof RefreshTokenReusedError || (error instanceof SessionEnded && error.ended);
+        if (error instanceof CliExit || (error instanceof SessionEnded && !error.ended)) throw error;
+        if (!over) {
           const reason = error instanceof Error ? error.message : String(error);
           fail(out, error instanceof AimError ? exitCodeFor(error) : EXIT.failure, `the server did not end the session (${reason}); ${file.path} is kept: run \`aim logout\` again`, 'logout_failed');
         }
       }
-      await file.remove();
+      await forgetSession(file, stored);
       out.result({ signed_out: true }, 'signed out');
     });
 

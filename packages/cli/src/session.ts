@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { AIMClient, Transport } from '@aim/sdk';
+import { AIMClient, InvalidTokenError, RefreshTokenReusedError, Transport } from '@aim/sdk';
 import { CredentialFile, aimHome, withFileLock } from '@aim/sdk/node';
 import { EXIT, fail, type Output } from './output.js';
 
@@ -24,6 +24,23 @@ interface WireSession {
   user?: { email: string; role: string };
 }
 
+/**
+ * The stored session ended while this command ran: another `aim logout` removed it, an `aim login` to another server
+ * replaced it, or the server refused its refresh token (revoked, or reused). bin.ts exits 4, "not signed in", with
+ * `code` as the error. `ended`: the session is over for good, so `aim logout` may forget it.
+ */
+export class SessionEnded extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly ended: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'SessionEnded';
+  }
+}
+
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
 /** Renew this long before the access token expires. */
 const RENEW_BEFORE_MS = 60_000;
@@ -40,13 +57,14 @@ export function serverUrl(flag: string | undefined, stored?: StoredSession): str
   return flag || process.env.AIM_URL || stored?.base_url || DEFAULT_URL;
 }
 
+const strip = (url: string) => url.replace(/\/+$/, '');
+
 /**
  * Stored credentials go only to the server that issued them: a `--url` or `$AIM_URL` naming another one (staging, a
  * typo, a project's .env) would hand it the session's tokens or an agent's signed assertions, which it could replay
  * at the real server. Exits with the auth code instead.
  */
 export function requireIssuer(out: Output, requested: string, issuedBy: string, what: string, relogin: string): void {
-  const strip = (url: string) => url.replace(/\/+$/, '');
   if (strip(requested) !== strip(issuedBy)) {
     fail(out, EXIT.auth, `${what} belongs to ${strip(issuedBy)}, not ${strip(requested)}: unset AIM_URL or --url, or ${relogin}`, 'wrong_server');
   }
@@ -115,14 +133,19 @@ async function freshSession(file: CredentialFile<StoredSession>, baseUrl: string
   try {
     return await withLock(file.path, async () => {
       const stored = await file.read();
-      if (!stored) throw new Error('signed out meanwhile: run `aim login`');
+      if (!stored) throw new SessionEnded('signed out meanwhile (another aim command ran aim logout): run `aim login`', 'not_signed_in', true);
+      // An `aim login` to another server replaced the file: its tokens must not go to this one.
+      if (strip(stored.base_url) !== strip(baseUrl)) {
+        throw new SessionEnded(`signed in to ${strip(stored.base_url)} meanwhile, not ${strip(baseUrl)}: run the command again`, 'wrong_server', false);
+      }
       if (Date.now() < stored.access_expires_at - RENEW_BEFORE_MS) return stored;
       return uninterrupted(async () => {
-        const { body } = await new Transport({ baseUrl, userAgent: USER_AGENT }).send<WireSession>({
-          method: 'POST',
-          path: '/api/v1/auth/refresh',
-          json: { refresh_token: stored.refresh_token },
-        });
+        const { body } = await new Transport({ baseUrl, userAgent: USER_AGENT })
+          .send<WireSession>({ method: 'POST', path: '/api/v1/auth/refresh', json: { refresh_token: stored.refresh_token } })
+          .catch((error: unknown) => {
+            if (!(error instanceof InvalidTokenError || error instanceof RefreshTokenReusedError)) throw error;
+            throw new SessionEnded(`the session was signed out (${error.message}): run \`aim login\``, error.code, true, { cause: error });
+          });
         const next = { ...storedSession(stored.base_url, stored.email, body), signed_in_at: stored.signed_in_at };
         await file.write(next);
         return next;
@@ -132,6 +155,18 @@ async function freshSession(file: CredentialFile<StoredSession>, baseUrl: string
     // The lock is released: the ctrl-c held back now ends the process as it would have.
     if (interrupted) process.kill(process.pid, interrupted);
   }
+}
+
+/**
+ * Deletes the stored session if it is still `ended` (the same login: server, email, sign-in time; refreshes keep
+ * these), under the lock: an `aim login` run meanwhile stored a new session, which stays, and a refresh in flight
+ * elsewhere cannot write the ended one back after it is gone.
+ */
+export async function forgetSession(file: CredentialFile<StoredSession>, ended: StoredSession): Promise<void> {
+  await withLock(file.path, async () => {
+    const now = await file.read();
+    if (now && now.base_url === ended.base_url && now.email === ended.email && now.signed_in_at === ended.signed_in_at) await file.remove();
+  });
 }
 
 /**
@@ -152,7 +187,11 @@ async function uninterrupted<T>(task: () => Promise<T>, held: (signal: NodeJS.Si
   }
 }
 
-/** Runs `task` holding `<path>.lock` (the SDK's exclusive lock file, also used by `secure()`); waits at most 15 s. */
+/**
+ * Runs `task` holding `<path>.lock` (the SDK's exclusive lock file, also used by `secure()`). Its defaults are the
+ * CLI's: a holder touches the lock every few seconds and one untouched for 10 s is taken over; a waiter gives up only
+ * on a holder still touching it after 30 s, so a crashed command (here or on another host) never fails the next.
+ */
 export function withLock<T>(path: string, task: () => Promise<T>): Promise<T> {
-  return withFileLock(path, task, { waitMs: 15_000 });
+  return withFileLock(path, task);
 }

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { unlink, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { runCli, type CliResult } from '../support/cli.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { startServerProcess, type ServerProcess } from '../support/process.js';
+
+const EXIT = { ok: 0, auth: 4 };
+
+/** The CLI's stored session when something else changes it while a command runs: the lock, and signed out meanwhile. */
+describe('aim: the stored session, shared with other commands', () => {
+  const admin = { email: 'cli-session@example.test', password: 'cli-session-correct-horse-battery' };
+  let database: TestDatabase;
+  let server: ServerProcess;
+  let home: string;
+  const file = () => join(home, 'session.json');
+  const lock = () => `${file()}.lock`;
+  const aim = (args: string[], options: { stdin?: string } = {}) => runCli(args, { ...options, env: { AIM_HOME: home, AIM_API_KEY: '', AIM_URL: '' } });
+  const expire = () => {
+    const session = JSON.parse(readFileSync(file(), 'utf8')) as Record<string, unknown>;
+    writeFileSync(file(), JSON.stringify({ ...session, access_expires_at: 0 }), { mode: 0o600 });
+  };
+
+  /**
+   * Runs `aim args` while this test holds the session lock, with session.json a named pipe holding `content`: the
+   * write returns once the CLI has opened it, so `meanwhile` runs after the CLI read its session and before it
+   * gets the lock to refresh, which is the moment another command's logout or login lands. Then the lock is freed.
+   */
+  async function readThenChange(args: string[], content: string, meanwhile: () => Promise<void>): Promise<CliResult> {
+    writeFileSync(lock(), JSON.stringify({ pid: process.pid, host: hostname(), token: 'this-test' }), { mode: 0o600 });
+    rmSync(file(), { force: true });
+    execFileSync('mkfifo', ['-m', '600', file()]);
+    const result = aim(args);
+    await writeFile(file(), content);
+    await unlink(file());
+    await meanwhile();
+    rmSync(lock());
+    return result;
+  }
+
+  before(async () => {
+    database = await createTestDatabase('sqlite');
+    server = await startServerProcess({ AIM_DATA_DIR: database.dataDir, AIM_ADMIN_EMAIL: admin.email, AIM_ADMIN_PASSWORD: admin.password });
+  });
+  beforeEach(async () => {
+    home = mkdtempSync(join(tmpdir(), 'aim-home-'));
+    const r = await aim(['login', '--url', server.url, '--email', admin.email, '--password-stdin'], { stdin: admin.password });
+    assert.equal(r.code, EXIT.ok, r.stderr);
+  });
+  after(async () => {
+    await server?.stop();
+    await database?.drop();
+  });
+
+  it('a lock left by a command that died here is taken over at once', async () => {
+    const gone = spawn(process.execPath, ['-e', '0']);
+    await new Promise((resolve) => gone.on('close', resolve));
+    writeFileSync(lock(), JSON.stringify({ pid: gone.pid, host: hostname(), token: 'dead' }), { mode: 0o600 });
+    expire();
+    const started = Date.now();
+    const r = await aim(['agents', 'list', '--json']);
+    assert.equal(r.code, EXIT.ok, r.stderr + r.stdout);
+    assert.ok(Date.now() - started < 5_000);
+  });
+
+  it('a lock a command on another host left 11 s ago and no longer touches is stale: taken over, the command succeeds', async () => {
+    // Holders touch the lock every few seconds; one untouched this long crashed (before: 30 s, and waiters quit at 15 s).
+    writeFileSync(lock(), JSON.stringify({ pid: 4242, host: 'another-host.example', token: 'crashed' }), { mode: 0o600 });
+    const past = new Date(Date.now() - 11_000);
+    utimesSync(lock(), past, past);
+    expire();
+    const started = Date.now();
+    const r = await aim(['agents', 'list', '--json']);
+    assert.equal(r.code, EXIT.ok, r.stderr + r.stdout);
+    assert.ok(Date.now() - started < 5_000, 'not waited out');
+  });
+
+  it('signed out meanwhile (another command logged out): exit 4, not_signed_in, in human and --json output', async () => {
+    for (const json of [false, true]) {
+      const session = readFileSync(file(), 'utf8');
+      const r = await readThenChange(['agents', 'list', ...(json ? ['--json'] : [])], session, async () => undefined);
+      assert.equal(r.code, EXIT.auth, r.stderr + r.stdout);
+      if (json) {
+        assert.deepEqual(JSON.parse(r.stdout), { error: 'not_signed_in', error_description: 'signed out meanwhile (another aim command ran aim logout): run `aim login`' });
+      } else {
+        assert.match(r.stderr, /^aim: signed out meanwhile .*aim login/);
+      }
+      writeFileSync(file(), session, { mode: 0o600 });
+    }
+  });
+
+  it('a login to another server meanwhile: its tokens are not sent here; exit 4, wrong_server', async () => {
+    const session = JSON.parse(readFileSync(file(), 'utf8')) as Record<string, unknown>;
+    const elsewhere = { ...session, base_url: 'http://127.0.0.1:9', refresh_token: 'rt_elsewhere', access_expires_at: 0 };
+    const r = await readThenChange(['agents', 'list', '--json'], JSON.stringify(session), async () => {
+      writeFileSync(file(), JSON.stringify(elsewhere), { mode: 0o600 });
+    });
+    assert.equal(r.code, EXIT.auth, r.stderr + r.stdout);
+    assert.equal((JSON.parse(r.stdout) as { error: string }).error, 'wrong_server');
+  });
+
+  it('a refresh token revoked elsewhere (sessions revoke): exit 4 with the refusal and what to do, human and --json', async () => {
+    const listed = JSON.parse((await aim(['sessions', 'list', '--json'])).stdout) as { sessions: Array<{ id: string; current: boolean }> };
+    const own = listed.sessions.find((s) => s.current)!;
+    assert.equal((await aim(['sessions', 'revoke', own.id])).code, EXIT.ok);
+    expire();
+    const human = await aim(['agents', 'list']);
+    assert.equal(human.code, EXIT.auth);
+    assert.match(human.stderr, /^aim: the session was signed out \(refresh token was revoked\): run `aim login`/);
+    const json = await aim(['agents', 'list', '--json']);
+    assert.equal(json.code, EXIT.auth);
+    assert.equal((JSON.parse(json.stdout) as { error: string }).error, 'invalid_token');
+  });
+});
