@@ -67,6 +67,7 @@ const FILES = [
   'packages/sdk/test/auth.test.ts',
   'packages/sdk/test/agents.test.ts',
   'packages/sdk/test/secure-race.test.ts',
+  'packages/sdk/test/credential-files.test.ts',
   'packages/sdk/test/client-helpers.test.ts',
   'packages/sdk/test/errors.test.ts',
   'packages/sdk/test/rate-limits.test.ts',

@@ -14,9 +14,11 @@ export function credentialsDir(env: Record<string, string | undefined> = process
 }
 
 /**
- * Replaces `path` with `data` atomically: written to a temporary file in the same directory (created 0600, so the
- * secret is never readable by others, not even for a moment), flushed, then renamed over the target. A reader sees
- * the old file or the new one, never half of either; a crash leaves the old one.
+ * Replaces `path` with `data` atomically and durably: written to a temporary file in the same directory (created
+ * 0600, so the secret is never readable by others, not even for a moment), flushed to disk, renamed over the target,
+ * then the directory flushed too. A reader sees the old file or the new one, never half of either; a crash leaves
+ * the old one, and once this resolves a power loss leaves the new one (a rotated refresh token, once lost, signs
+ * the user out: the spent one is then "reused").
  */
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
   const dir = dirname(path);
@@ -40,6 +42,22 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
   } catch (error) {
     await unlink(temp).catch(() => undefined);
     throw error;
+  }
+  await syncDirectory(dir);
+}
+
+/** Flushes `dir`'s entries (the rename), best effort where a directory cannot be opened or flushed. */
+async function syncDirectory(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch (error) {
+    // Windows refuses to open a directory (EISDIR, EPERM); some file systems refuse to flush one (EINVAL).
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL') throw error;
+  } finally {
+    await handle?.close();
   }
 }
 
