@@ -1,4 +1,4 @@
-import { Anchor, Badge, Button, Code, Group, Modal, Paper, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
+import { Anchor, Button, Code, Group, Modal, Paper, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
@@ -6,6 +6,7 @@ import { agents } from '../api/endpoints.js';
 import type { AgentKey, Verification } from '../api/types.js';
 import { useAuth } from '../auth/AuthProvider.js';
 import { CapabilitiesInput } from '../components/CapabilitiesInput.js';
+import { DueBadge } from '../components/DueBadge.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { invalidCapabilities } from '../lib/capabilities.js';
@@ -155,11 +156,7 @@ export function AgentDetailPage() {
                     <span>
                       expires {formatDateTime(a.key_expires_at)} ({daysLeft !== null && daysLeft >= 0 ? `${daysLeft} days left` : 'expired'})
                     </span>
-                    {a.rotation_due && (
-                      <Badge color="yellow" variant="light" size="sm">
-                        rotation due
-                      </Badge>
-                    )}
+                    {a.rotation_due && <DueBadge>rotation due</DueBadge>}
                   </Group>
                 )}
               </Field>
@@ -220,11 +217,7 @@ export function AgentDetailPage() {
                     <Table.Td>
                       <Group gap={4}>
                         <StatusBadge status={k.status} />
-                        {k.rotation_due && (
-                          <Badge color="yellow" variant="light" size="sm">
-                            rotation due
-                          </Badge>
-                        )}
+                        {k.rotation_due && <DueBadge>rotation due</DueBadge>}
                       </Group>
                     </Table.Td>
                     <Table.Td visibleFrom="sm">{formatDateTime(k.created_at)}</Table.Td>

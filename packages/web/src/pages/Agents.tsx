@@ -1,21 +1,21 @@
-import { Anchor, Badge, Button, Group, Paper, Select, Skeleton, Table, Text, TextInput } from '@mantine/core';
+import { Anchor, Badge, Button, Group, Select, Skeleton, Table, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { agents } from '../api/endpoints.js';
 import { useAuth } from '../auth/AuthProvider.js';
+import { DueBadge } from '../components/DueBadge.js';
 import { EmptyState } from '../components/EmptyState.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
+import { ListTable } from '../components/ListTable.js';
 import { PageHeader } from '../components/PageHeader.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { describeCapability } from '../lib/capabilities.js';
 import { formatDate } from '../lib/format.js';
-import { useNarrow } from '../lib/useNarrow.js';
 
 export function AgentsPage() {
   const { can } = useAuth();
-  const narrow = useNarrow();
   const [search, setSearch] = useState('');
   const [status, setStatus] = useState<string | null>('');
   const [q] = useDebouncedValue(search.trim(), 250);
@@ -73,72 +73,68 @@ export function AgentsPage() {
         )
       ) : (
         list.data && (
-          <Paper withBorder radius="md">
-            <Table.ScrollContainer minWidth={narrow ? 0 : 640}>
-              <Table highlightOnHover verticalSpacing="sm">
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>Name</Table.Th>
-                    <Table.Th visibleFrom="sm">Type</Table.Th>
-                    <Table.Th>Status</Table.Th>
-                    <Table.Th visibleFrom="sm">Capabilities</Table.Th>
-                    <Table.Th>Key expires</Table.Th>
-                    <Table.Th visibleFrom="sm">Created</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {list.data.agents.map((a) => (
-                    <Table.Tr key={a.agent_id}>
-                      <Table.Td>
-                        <Anchor component={Link} to={`/agents/${a.agent_id}`} fw={500}>
-                          {a.name}
-                        </Anchor>
-                      </Table.Td>
-                      <Table.Td visibleFrom="sm">
-                        <Text size="sm">{a.type.replace(/_/g, ' ')}</Text>
-                      </Table.Td>
-                      <Table.Td>
-                        <StatusBadge status={a.status} />
-                      </Table.Td>
-                      <Table.Td visibleFrom="sm">
-                        <Group gap={4}>
-                          {a.capabilities.length === 0 ? (
-                            <Text size="sm" c="dimmed">
-                              none
-                            </Text>
-                          ) : (
-                            a.capabilities.slice(0, 3).map((c) => (
-                              <Badge key={c} variant="outline" color="gray" radius="sm" tt="none" title={describeCapability(c)}>
-                                {c}
-                              </Badge>
-                            ))
-                          )}
-                          {a.capabilities.length > 3 && <Text size="xs">+{a.capabilities.length - 3}</Text>}
-                        </Group>
-                      </Table.Td>
-                      <Table.Td>
-                        <Group gap={6}>
-                          <Text size="sm">{formatDate(a.key_expires_at)}</Text>
-                          {a.rotation_due && (
-                            <Badge color="yellow" variant="light" size="sm">
-                              rotate
-                            </Badge>
-                          )}
-                        </Group>
-                      </Table.Td>
-                      <Table.Td visibleFrom="sm">
-                        <Text size="sm">{formatDate(a.created_at)}</Text>
-                      </Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-            <Text size="xs" c="dimmed" p="sm">
-              {list.data.total} agent{list.data.total === 1 ? '' : 's'}
-              {list.data.next_cursor ? `, showing the first ${list.data.agents.length}` : ''}
-            </Text>
-          </Paper>
+          <ListTable
+            minWidth={640}
+            highlightOnHover
+            verticalSpacing="sm"
+            head={
+              <>
+                <Table.Th>Name</Table.Th>
+                <Table.Th visibleFrom="sm">Type</Table.Th>
+                <Table.Th>Status</Table.Th>
+                <Table.Th visibleFrom="sm">Capabilities</Table.Th>
+                <Table.Th>Key expires</Table.Th>
+                <Table.Th visibleFrom="sm">Created</Table.Th>
+              </>
+            }
+            footer={
+              <Text size="xs" c="dimmed" p="sm">
+                {list.data.total} agent{list.data.total === 1 ? '' : 's'}
+                {list.data.next_cursor ? `, showing the first ${list.data.agents.length}` : ''}
+              </Text>
+            }
+          >
+            {list.data.agents.map((a) => (
+              <Table.Tr key={a.agent_id}>
+                <Table.Td>
+                  <Anchor component={Link} to={`/agents/${a.agent_id}`} fw={500}>
+                    {a.name}
+                  </Anchor>
+                </Table.Td>
+                <Table.Td visibleFrom="sm">
+                  <Text size="sm">{a.type.replace(/_/g, ' ')}</Text>
+                </Table.Td>
+                <Table.Td>
+                  <StatusBadge status={a.status} />
+                </Table.Td>
+                <Table.Td visibleFrom="sm">
+                  <Group gap={4}>
+                    {a.capabilities.length === 0 ? (
+                      <Text size="sm" c="dimmed">
+                        none
+                      </Text>
+                    ) : (
+                      a.capabilities.slice(0, 3).map((c) => (
+                        <Badge key={c} variant="outline" color="gray" radius="sm" tt="none" title={describeCapability(c)}>
+                          {c}
+                        </Badge>
+                      ))
+                    )}
+                    {a.capabilities.length > 3 && <Text size="xs">+{a.capabilities.length - 3}</Text>}
+                  </Group>
+                </Table.Td>
+                <Table.Td>
+                  <Group gap={6}>
+                    <Text size="sm">{formatDate(a.key_expires_at)}</Text>
+                    {a.rotation_due && <DueBadge>rotate</DueBadge>}
+                  </Group>
+                </Table.Td>
+                <Table.Td visibleFrom="sm">
+                  <Text size="sm">{formatDate(a.created_at)}</Text>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </ListTable>
         )
       )}
     </>

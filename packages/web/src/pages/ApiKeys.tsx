@@ -1,20 +1,23 @@
 import { isScope } from '@aim/protocol';
-import { Badge, Button, Checkbox, Group, Menu, Modal, NumberInput, Paper, SimpleGrid, Skeleton, Stack, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
+import { Button, Checkbox, Group, Menu, Modal, NumberInput, SimpleGrid, Skeleton, Stack, Table, Text, TextInput } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { apiKeys } from '../api/endpoints.js';
 import { API_KEY_SCOPES, type ApiKey, type CreatedApiKey } from '../api/types.js';
 import { useAuth } from '../auth/AuthProvider.js';
+import { ActionsHeader, ActionsMenu } from '../components/ActionsMenu.js';
 import { BarChart, lastDays } from '../components/BarChart.js';
 import { ConfirmModal } from '../components/ConfirmModal.js';
+import { DueBadge } from '../components/DueBadge.js';
 import { EmptyState } from '../components/EmptyState.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
+import { ListTable } from '../components/ListTable.js';
 import { PageHeader } from '../components/PageHeader.js';
+import { ScopeBadges } from '../components/ScopeBadges.js';
 import { SecretOnce } from '../components/SecretOnce.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { formatDate, fromNow } from '../lib/format.js';
 import { useMenuTrigger } from '../lib/useMenuTrigger.js';
-import { useNarrow } from '../lib/useNarrow.js';
 
 const DEFAULT_SCOPES = ['agents:read', 'agents:write', 'verify'];
 
@@ -104,7 +107,6 @@ function Usage({ apiKey, onClose, onClosed }: { apiKey: ApiKey | null; onClose: 
 }
 
 export function ApiKeysPage() {
-  const narrow = useNarrow();
   const { can } = useAuth();
   // The server refuses to rotate or revoke a key whose scopes the caller's role could not grant; say so up front.
   const mayManage = (k: ApiKey) => k.scopes.every((scope) => isScope(scope) && can(scope));
@@ -153,97 +155,76 @@ export function ApiKeysPage() {
         </EmptyState>
       ) : (
         list.data && (
-          <Paper withBorder radius="md">
-            <Table.ScrollContainer minWidth={narrow ? 0 : 860}>
-              <Table verticalSpacing="sm" highlightOnHover>
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>Name</Table.Th>
-                    <Table.Th visibleFrom="sm">Prefix</Table.Th>
-                    <Table.Th visibleFrom="sm">Scopes</Table.Th>
-                    <Table.Th>Status</Table.Th>
-                    <Table.Th visibleFrom="sm">Expires</Table.Th>
-                    <Table.Th visibleFrom="sm">Last used</Table.Th>
-                    <Table.Th>
-                      <VisuallyHidden>Actions</VisuallyHidden>
-                    </Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {list.data.api_keys.map((k) => (
-                    <Table.Tr key={k.id} data-testid={`api-key-${k.prefix}`}>
-                      <Table.Td>
-                        <Text size="sm" fw={500}>
-                          {k.name}
-                        </Text>
-                        <Text size="xs" c="dimmed" ff="monospace" hiddenFrom="sm">
-                          {k.prefix}…
-                        </Text>
-                        {k.minted_by && (
-                          <Text size="xs" c="dimmed">
-                            made with key {prefixOf(k.minted_by) ? `${prefixOf(k.minted_by)}…` : 'not on this page'}
-                          </Text>
-                        )}
-                      </Table.Td>
-                      <Table.Td visibleFrom="sm">
-                        <Text size="sm" ff="monospace">
-                          {k.prefix}…
-                        </Text>
-                      </Table.Td>
-                      <Table.Td visibleFrom="sm">
-                        <Group gap={4}>
-                          {k.scopes.map((s) => (
-                            <Badge key={s} variant="outline" color="gray" radius="sm" tt="none">
-                              {s}
-                            </Badge>
-                          ))}
-                        </Group>
-                      </Table.Td>
-                      <Table.Td>
-                        <Group gap={4}>
-                          <StatusBadge status={k.status} />
-                          {k.expiring_soon && (
-                            <Badge color="yellow" variant="light" size="sm">
-                              expiring soon
-                            </Badge>
-                          )}
-                        </Group>
-                      </Table.Td>
-                      <Table.Td visibleFrom="sm">{formatDate(k.expires_at)}</Table.Td>
-                      <Table.Td visibleFrom="sm">{fromNow(k.last_used_at)}</Table.Td>
-                      <Table.Td>
-                        <Menu position="bottom-end" withinPortal onOpen={menuTrigger.remember}>
-                          <Menu.Target>
-                            <Button size="compact-sm" variant="default" aria-label={`Actions for ${k.name}`}>
-                              Actions
-                            </Button>
-                          </Menu.Target>
-                          <Menu.Dropdown>
-                            <Menu.Item onClick={() => setUsageOf(k)}>Usage</Menu.Item>
-                            <Menu.Item disabled={k.status !== 'active' || !mayManage(k)} onClick={() => setPending({ kind: 'rotate', key: k })}>
-                              Rotate
-                            </Menu.Item>
-                            <Menu.Item
-                              color="red"
-                              disabled={k.status === 'revoked' || k.status === 'expired' || !mayManage(k)}
-                              onClick={() => setPending({ kind: 'revoke', key: k })}
-                            >
-                              Revoke
-                            </Menu.Item>
-                            {!mayManage(k) && (
-                              <Menu.Label maw={220} style={{ whiteSpace: 'normal' }}>
-                                Your role cannot grant this key&apos;s scopes, so it cannot rotate or revoke it.
-                              </Menu.Label>
-                            )}
-                          </Menu.Dropdown>
-                        </Menu>
-                      </Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-          </Paper>
+          <ListTable
+            minWidth={860}
+            verticalSpacing="sm"
+            highlightOnHover
+            head={
+              <>
+                <Table.Th>Name</Table.Th>
+                <Table.Th visibleFrom="sm">Prefix</Table.Th>
+                <Table.Th visibleFrom="sm">Scopes</Table.Th>
+                <Table.Th>Status</Table.Th>
+                <Table.Th visibleFrom="sm">Expires</Table.Th>
+                <Table.Th visibleFrom="sm">Last used</Table.Th>
+                <ActionsHeader />
+              </>
+            }
+          >
+            {list.data.api_keys.map((k) => (
+              <Table.Tr key={k.id} data-testid={`api-key-${k.prefix}`}>
+                <Table.Td>
+                  <Text size="sm" fw={500}>
+                    {k.name}
+                  </Text>
+                  <Text size="xs" c="dimmed" ff="monospace" hiddenFrom="sm">
+                    {k.prefix}…
+                  </Text>
+                  {k.minted_by && (
+                    <Text size="xs" c="dimmed">
+                      made with key {prefixOf(k.minted_by) ? `${prefixOf(k.minted_by)}…` : 'not on this page'}
+                    </Text>
+                  )}
+                </Table.Td>
+                <Table.Td visibleFrom="sm">
+                  <Text size="sm" ff="monospace">
+                    {k.prefix}…
+                  </Text>
+                </Table.Td>
+                <Table.Td visibleFrom="sm">
+                  <ScopeBadges scopes={k.scopes} />
+                </Table.Td>
+                <Table.Td>
+                  <Group gap={4}>
+                    <StatusBadge status={k.status} />
+                    {k.expiring_soon && <DueBadge>expiring soon</DueBadge>}
+                  </Group>
+                </Table.Td>
+                <Table.Td visibleFrom="sm">{formatDate(k.expires_at)}</Table.Td>
+                <Table.Td visibleFrom="sm">{fromNow(k.last_used_at)}</Table.Td>
+                <Table.Td>
+                  <ActionsMenu of={k.name} onOpen={menuTrigger.remember}>
+                    <Menu.Item onClick={() => setUsageOf(k)}>Usage</Menu.Item>
+                    <Menu.Item disabled={k.status !== 'active' || !mayManage(k)} onClick={() => setPending({ kind: 'rotate', key: k })}>
+                      Rotate
+                    </Menu.Item>
+                    <Menu.Item
+                      color="red"
+                      disabled={k.status === 'revoked' || k.status === 'expired' || !mayManage(k)}
+                      onClick={() => setPending({ kind: 'revoke', key: k })}
+                    >
+                      Revoke
+                    </Menu.Item>
+                    {!mayManage(k) && (
+                      <Menu.Label maw={220} style={{ whiteSpace: 'normal' }}>
+                        Your role cannot grant this key&apos;s scopes, so it cannot rotate or revoke it.
+                      </Menu.Label>
+                    )}
+                  </ActionsMenu>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </ListTable>
         )
       )}
 

@@ -1,14 +1,14 @@
-import { Badge, Button, Code, Group, Paper, Select, Skeleton, Stack, Table, Text, TextInput, Tooltip } from '@mantine/core';
+import { Badge, Button, Code, Group, Select, Skeleton, Stack, Table, Text, TextInput, Tooltip } from '@mantine/core';
 import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
 import { Fragment, useState } from 'react';
 import { AUDIT_EVENTS } from '@aim/protocol';
 import { audit } from '../api/endpoints.js';
 import { EmptyState } from '../components/EmptyState.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
+import { ListTable } from '../components/ListTable.js';
 import { PageHeader } from '../components/PageHeader.js';
 import { downloadFile } from '../lib/download.js';
 import { formatDateTime, shortId } from '../lib/format.js';
-import { useNarrow } from '../lib/useNarrow.js';
 
 /** `YYYY-MM-DD` from a date input, as the first (or last) millisecond of that local day. */
 function dayBound(value: string, end: boolean): number | undefined {
@@ -33,7 +33,6 @@ function ChainStatus() {
 }
 
 export function AuditPage() {
-  const narrow = useNarrow();
   const [event, setEvent] = useState<string | null>(null);
   const [actor, setActor] = useState('');
   // An agent's page links here with ?subject=<agent id>: everything that happened to it.
@@ -103,68 +102,66 @@ export function AuditPage() {
             {filtered ? 'Clear a filter or widen the dates.' : 'Sign-ins, key changes and agent decisions are recorded here as they happen.'}
           </EmptyState>
         ) : (
-          <Paper withBorder radius="md">
-            <Table.ScrollContainer minWidth={narrow ? 0 : 760}>
-              <Table verticalSpacing="xs" highlightOnHover>
-                <Table.Thead>
+          <ListTable
+            minWidth={760}
+            verticalSpacing="xs"
+            highlightOnHover
+            head={
+              <>
+                <Table.Th visibleFrom="sm">#</Table.Th>
+                <Table.Th>When</Table.Th>
+                <Table.Th>Event</Table.Th>
+                <Table.Th visibleFrom="sm">Actor</Table.Th>
+                <Table.Th visibleFrom="sm">Subject</Table.Th>
+                <Table.Th visibleFrom="sm">Address</Table.Th>
+                <Table.Th />
+              </>
+            }
+          >
+            {rows.map((e) => (
+              <Fragment key={e.id}>
+                <Table.Tr>
+                  <Table.Td visibleFrom="sm">{e.seq}</Table.Td>
+                  <Table.Td>
+                    <Text size="sm">{formatDateTime(e.created_at)}</Text>
+                  </Table.Td>
+                  <Table.Td>
+                    <Code>{e.event}</Code>
+                  </Table.Td>
+                  <Table.Td visibleFrom="sm">
+                    <Text size="sm">
+                      {e.actor_type}
+                      {e.actor_id ? ` ${shortId(e.actor_id)}` : ''}
+                    </Text>
+                  </Table.Td>
+                  <Table.Td visibleFrom="sm">
+                    <Text size="sm">{e.subject_type ? `${e.subject_type} ${shortId(e.subject_id ?? '')}` : '—'}</Text>
+                  </Table.Td>
+                  <Table.Td visibleFrom="sm">
+                    <Text size="sm">{e.ip ?? '—'}</Text>
+                  </Table.Td>
+                  <Table.Td>
+                    <Button
+                      size="compact-xs"
+                      variant="subtle"
+                      onClick={() => setOpen(open === e.id ? null : e.id)}
+                      aria-expanded={open === e.id}
+                      aria-label={`${open === e.id ? 'Hide details' : 'Details'} of entry ${e.seq}: ${e.event}`}
+                    >
+                      {open === e.id ? 'Hide' : 'Details'}
+                    </Button>
+                  </Table.Td>
+                </Table.Tr>
+                {open === e.id && (
                   <Table.Tr>
-                    <Table.Th visibleFrom="sm">#</Table.Th>
-                    <Table.Th>When</Table.Th>
-                    <Table.Th>Event</Table.Th>
-                    <Table.Th visibleFrom="sm">Actor</Table.Th>
-                    <Table.Th visibleFrom="sm">Subject</Table.Th>
-                    <Table.Th visibleFrom="sm">Address</Table.Th>
-                    <Table.Th />
+                    <Table.Td colSpan={7}>
+                      <Code block>{JSON.stringify({ data: e.data, actor_id: e.actor_id, subject_id: e.subject_id, prev_hash: e.prev_hash, hash: e.hash }, null, 2)}</Code>
+                    </Table.Td>
                   </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {rows.map((e) => (
-                    <Fragment key={e.id}>
-                      <Table.Tr>
-                        <Table.Td visibleFrom="sm">{e.seq}</Table.Td>
-                        <Table.Td>
-                          <Text size="sm">{formatDateTime(e.created_at)}</Text>
-                        </Table.Td>
-                        <Table.Td>
-                          <Code>{e.event}</Code>
-                        </Table.Td>
-                        <Table.Td visibleFrom="sm">
-                          <Text size="sm">
-                            {e.actor_type}
-                            {e.actor_id ? ` ${shortId(e.actor_id)}` : ''}
-                          </Text>
-                        </Table.Td>
-                        <Table.Td visibleFrom="sm">
-                          <Text size="sm">{e.subject_type ? `${e.subject_type} ${shortId(e.subject_id ?? '')}` : '—'}</Text>
-                        </Table.Td>
-                        <Table.Td visibleFrom="sm">
-                          <Text size="sm">{e.ip ?? '—'}</Text>
-                        </Table.Td>
-                        <Table.Td>
-                          <Button
-                            size="compact-xs"
-                            variant="subtle"
-                            onClick={() => setOpen(open === e.id ? null : e.id)}
-                            aria-expanded={open === e.id}
-                            aria-label={`${open === e.id ? 'Hide details' : 'Details'} of entry ${e.seq}: ${e.event}`}
-                          >
-                            {open === e.id ? 'Hide' : 'Details'}
-                          </Button>
-                        </Table.Td>
-                      </Table.Tr>
-                      {open === e.id && (
-                        <Table.Tr>
-                          <Table.Td colSpan={7}>
-                            <Code block>{JSON.stringify({ data: e.data, actor_id: e.actor_id, subject_id: e.subject_id, prev_hash: e.prev_hash, hash: e.hash }, null, 2)}</Code>
-                          </Table.Td>
-                        </Table.Tr>
-                      )}
-                    </Fragment>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-          </Paper>
+                )}
+              </Fragment>
+            ))}
+          </ListTable>
         )}
         {entries.hasNextPage && (
           <Group justify="center">

@@ -1,18 +1,18 @@
-import { Badge, Button, Code, Group, Paper, Skeleton, Table, Text } from '@mantine/core';
+import { Button, Code, Skeleton, Table, Text } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { sdkTokens } from '../api/endpoints.js';
 import type { SdkToken } from '../api/types.js';
 import { ConfirmModal } from '../components/ConfirmModal.js';
 import { EmptyState } from '../components/EmptyState.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
+import { ListTable } from '../components/ListTable.js';
 import { PageHeader } from '../components/PageHeader.js';
+import { ScopeBadges } from '../components/ScopeBadges.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { formatDate, fromNow } from '../lib/format.js';
 import { useConfirmedRevoke } from '../lib/useConfirmedRevoke.js';
-import { useNarrow } from '../lib/useNarrow.js';
 
 export function SdkTokensPage() {
-  const narrow = useNarrow();
   const list = useQuery({ queryKey: ['sdk-tokens'], queryFn: () => sdkTokens.list() });
   const { pending, ask, modal } = useConfirmedRevoke<SdkToken>(['sdk-tokens'], {
     one: (t) => sdkTokens.revoke(t.id),
@@ -46,59 +46,50 @@ export function SdkTokensPage() {
         </EmptyState>
       ) : (
         list.data && (
-          <Paper withBorder radius="md">
-            <Table.ScrollContainer minWidth={narrow ? 0 : 720}>
-              <Table verticalSpacing="sm">
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>Name</Table.Th>
-                    <Table.Th visibleFrom="sm">Scopes</Table.Th>
-                    <Table.Th>Status</Table.Th>
-                    <Table.Th visibleFrom="sm">Created</Table.Th>
-                    <Table.Th>Last used</Table.Th>
-                    <Table.Th visibleFrom="sm">Expires</Table.Th>
-                    <Table.Th />
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {list.data.sdk_tokens.map((t) => (
-                    <Table.Tr key={t.id}>
-                      <Table.Td fw={500}>{t.name}</Table.Td>
-                      <Table.Td visibleFrom="sm">
-                        <Group gap={4}>
-                          {t.scopes.map((s) => (
-                            <Badge key={s} variant="outline" color="gray" radius="sm" tt="none">
-                              {s}
-                            </Badge>
-                          ))}
-                        </Group>
-                      </Table.Td>
-                      <Table.Td>
-                        <StatusBadge status={t.status} />
-                      </Table.Td>
-                      <Table.Td visibleFrom="sm">{formatDate(t.created_at)}</Table.Td>
-                      <Table.Td>
-                        <Text size="sm">{fromNow(t.last_used_at)}</Text>
-                        {t.last_used_ip && (
-                          <Text size="xs" c="dimmed">
-                            {t.last_used_ip}
-                          </Text>
-                        )}
-                      </Table.Td>
-                      <Table.Td visibleFrom="sm">{formatDate(t.expires_at)}</Table.Td>
-                      <Table.Td>
-                        {t.status === 'active' && (
-                          <Button size="compact-sm" color="red" variant="subtle" onClick={() => ask(t)} aria-label={`Revoke ${t.name}`}>
-                            Revoke
-                          </Button>
-                        )}
-                      </Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-          </Paper>
+          <ListTable
+            minWidth={720}
+            verticalSpacing="sm"
+            head={
+              <>
+                <Table.Th>Name</Table.Th>
+                <Table.Th visibleFrom="sm">Scopes</Table.Th>
+                <Table.Th>Status</Table.Th>
+                <Table.Th visibleFrom="sm">Created</Table.Th>
+                <Table.Th>Last used</Table.Th>
+                <Table.Th visibleFrom="sm">Expires</Table.Th>
+                <Table.Th />
+              </>
+            }
+          >
+            {list.data.sdk_tokens.map((t) => (
+              <Table.Tr key={t.id}>
+                <Table.Td fw={500}>{t.name}</Table.Td>
+                <Table.Td visibleFrom="sm">
+                  <ScopeBadges scopes={t.scopes} />
+                </Table.Td>
+                <Table.Td>
+                  <StatusBadge status={t.status} />
+                </Table.Td>
+                <Table.Td visibleFrom="sm">{formatDate(t.created_at)}</Table.Td>
+                <Table.Td>
+                  <Text size="sm">{fromNow(t.last_used_at)}</Text>
+                  {t.last_used_ip && (
+                    <Text size="xs" c="dimmed">
+                      {t.last_used_ip}
+                    </Text>
+                  )}
+                </Table.Td>
+                <Table.Td visibleFrom="sm">{formatDate(t.expires_at)}</Table.Td>
+                <Table.Td>
+                  {t.status === 'active' && (
+                    <Button size="compact-sm" color="red" variant="subtle" onClick={() => ask(t)} aria-label={`Revoke ${t.name}`}>
+                      Revoke
+                    </Button>
+                  )}
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </ListTable>
         )
       )}
       <ConfirmModal

@@ -1,13 +1,15 @@
 import { ROLE_SCOPES } from '@aim/protocol';
-import { Alert, Badge, Button, Group, Menu, Modal, Paper, PasswordInput, Select, Skeleton, Stack, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
+import { Alert, Badge, Button, Group, Menu, Modal, PasswordInput, Select, Skeleton, Stack, Table, Text, TextInput } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { users } from '../api/endpoints.js';
 import { ROLES, type IssuedPasswordReset, type Revoked, type Role, type User } from '../api/types.js';
 import { useAuth } from '../auth/AuthProvider.js';
+import { ActionsHeader, ActionsMenu } from '../components/ActionsMenu.js';
 import { ConfirmModal } from '../components/ConfirmModal.js';
 import { EmptyState } from '../components/EmptyState.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
+import { ListTable } from '../components/ListTable.js';
 import { PageHeader } from '../components/PageHeader.js';
 import { SecretOnce } from '../components/SecretOnce.js';
 import { formatDate, formatDateTime } from '../lib/format.js';
@@ -197,88 +199,76 @@ export function UsersPage() {
           <Skeleton h={160} />
         ) : (
           list.data && (
-            <Paper withBorder radius="md">
-              <Table.ScrollContainer minWidth={narrow ? 0 : 640}>
-                <Table verticalSpacing="sm">
-                  <Table.Thead>
-                    <Table.Tr>
-                      <Table.Th>Email</Table.Th>
-                      <Table.Th>Role</Table.Th>
-                      <Table.Th visibleFrom="sm">2FA</Table.Th>
-                      <Table.Th visibleFrom="sm">Since</Table.Th>
-                      <Table.Th>
-                        <VisuallyHidden>Actions</VisuallyHidden>
-                      </Table.Th>
-                    </Table.Tr>
-                  </Table.Thead>
-                  <Table.Tbody>
-                    {list.data.users.map((u) => (
-                      <Table.Tr key={u.id}>
-                        <Table.Td>
-                          <Text size="sm" fw={500} style={{ wordBreak: 'break-all' }}>
-                            {u.email}
-                          </Text>
-                          {u.id === me?.id && (
-                            <Text size="xs" c="dimmed">
-                              you
-                            </Text>
-                          )}
-                          {u.status === 'disabled' && (
-                            <Badge color="red" variant="light" size="xs" data-testid={`status-${u.email}`}>
-                              disabled
-                            </Badge>
-                          )}
-                        </Table.Td>
-                        <Table.Td>
-                          <Select
-                            aria-label={`Role of ${u.email}`}
-                            data={ROLES}
-                            value={u.role}
-                            allowDeselect={false}
-                            disabled={u.id === me?.id}
-                            onChange={(value) => value && chooseRole(u, value as Role)}
-                            w={narrow ? 112 : 140}
-                          />
-                        </Table.Td>
-                        <Table.Td visibleFrom="sm">
-                          <Badge color={u.mfa_enabled ? 'green' : 'gray'} variant="light">
-                            {u.mfa_enabled ? 'on' : 'off'}
-                          </Badge>
-                        </Table.Td>
-                        <Table.Td visibleFrom="sm">{formatDate(u.created_at)}</Table.Td>
-                        <Table.Td>
-                          {u.id !== me?.id && (
-                            <Menu position="bottom-end" withinPortal onOpen={menuTrigger.remember}>
-                              <Menu.Target>
-                                <Button size="compact-sm" variant="default" aria-label={`Actions for ${u.email}`}>
-                                  Actions
-                                </Button>
-                              </Menu.Target>
-                              <Menu.Dropdown>
-                                {u.status === 'disabled' ? (
-                                  <Menu.Item onClick={() => setPending({ action: 'enable', user: u })}>Enable</Menu.Item>
-                                ) : (
-                                  <Menu.Item onClick={() => setPending({ action: 'disable', user: u })}>Disable</Menu.Item>
-                                )}
-                                <Menu.Item disabled={u.status === 'disabled'} onClick={() => setPending({ action: 'reset-password', user: u })}>
-                                  Reset password
-                                </Menu.Item>
-                                <Menu.Item disabled={!u.mfa_enabled} onClick={() => setPending({ action: 'reset-mfa', user: u })}>
-                                  Reset 2FA
-                                </Menu.Item>
-                                <Menu.Item color="red" onClick={() => setPending({ action: 'delete', user: u })}>
-                                  Delete
-                                </Menu.Item>
-                              </Menu.Dropdown>
-                            </Menu>
-                          )}
-                        </Table.Td>
-                      </Table.Tr>
-                    ))}
-                  </Table.Tbody>
-                </Table>
-              </Table.ScrollContainer>
-            </Paper>
+            <ListTable
+              minWidth={640}
+              verticalSpacing="sm"
+              head={
+                <>
+                  <Table.Th>Email</Table.Th>
+                  <Table.Th>Role</Table.Th>
+                  <Table.Th visibleFrom="sm">2FA</Table.Th>
+                  <Table.Th visibleFrom="sm">Since</Table.Th>
+                  <ActionsHeader />
+                </>
+              }
+            >
+              {list.data.users.map((u) => (
+                <Table.Tr key={u.id}>
+                  <Table.Td>
+                    <Text size="sm" fw={500} style={{ wordBreak: 'break-all' }}>
+                      {u.email}
+                    </Text>
+                    {u.id === me?.id && (
+                      <Text size="xs" c="dimmed">
+                        you
+                      </Text>
+                    )}
+                    {u.status === 'disabled' && (
+                      <Badge color="red" variant="light" size="xs" data-testid={`status-${u.email}`}>
+                        disabled
+                      </Badge>
+                    )}
+                  </Table.Td>
+                  <Table.Td>
+                    <Select
+                      aria-label={`Role of ${u.email}`}
+                      data={ROLES}
+                      value={u.role}
+                      allowDeselect={false}
+                      disabled={u.id === me?.id}
+                      onChange={(value) => value && chooseRole(u, value as Role)}
+                      w={narrow ? 112 : 140}
+                    />
+                  </Table.Td>
+                  <Table.Td visibleFrom="sm">
+                    <Badge color={u.mfa_enabled ? 'green' : 'gray'} variant="light">
+                      {u.mfa_enabled ? 'on' : 'off'}
+                    </Badge>
+                  </Table.Td>
+                  <Table.Td visibleFrom="sm">{formatDate(u.created_at)}</Table.Td>
+                  <Table.Td>
+                    {u.id !== me?.id && (
+                      <ActionsMenu of={u.email} onOpen={menuTrigger.remember}>
+                        {u.status === 'disabled' ? (
+                          <Menu.Item onClick={() => setPending({ action: 'enable', user: u })}>Enable</Menu.Item>
+                        ) : (
+                          <Menu.Item onClick={() => setPending({ action: 'disable', user: u })}>Disable</Menu.Item>
+                        )}
+                        <Menu.Item disabled={u.status === 'disabled'} onClick={() => setPending({ action: 'reset-password', user: u })}>
+                          Reset password
+                        </Menu.Item>
+                        <Menu.Item disabled={!u.mfa_enabled} onClick={() => setPending({ action: 'reset-mfa', user: u })}>
+                          Reset 2FA
+                        </Menu.Item>
+                        <Menu.Item color="red" onClick={() => setPending({ action: 'delete', user: u })}>
+                          Delete
+                        </Menu.Item>
+                      </ActionsMenu>
+                    )}
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </ListTable>
           )
         )}
       </Stack>
