@@ -1,5 +1,6 @@
 import { Anchor, Card, Group, Paper, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
+import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 import { agents, alerts, apiKeys, verifications } from '../api/endpoints.js';
 import { useAuth } from '../auth/AuthProvider.js';
@@ -31,6 +32,49 @@ function Stat({ label, value, hint, to }: { label: string; value: number | strin
         </Text>
       )}
     </Card>
+  );
+}
+
+/** A panel of the few things that want a look, or the line in `empty` when there are none. */
+function Shortlist({ title, empty, rows }: { title: string; empty: string; rows: ReactNode[] }) {
+  return (
+    <Paper withBorder radius="md" p="md">
+      <Title order={2} size="h4" mb="sm">
+        {title}
+      </Title>
+      {rows.length === 0 ? (
+        <Text c="dimmed" size="sm">
+          {empty}
+        </Text>
+      ) : (
+        <Table.ScrollContainer minWidth={320}>
+          <Table>
+            <Table.Tbody>{rows}</Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+    </Paper>
+  );
+}
+
+/** One thing in a Shortlist: a link to where it is handled, what it is, and a dimmed when. */
+function ShortlistRow({ to, label, detail, note }: { to: string; label: string; detail: string; note: string }) {
+  return (
+    <Table.Tr>
+      <Table.Td>
+        <Anchor component={Link} to={to} size="sm">
+          {label}
+        </Anchor>
+      </Table.Td>
+      <Table.Td>
+        <Text size="sm">{detail}</Text>
+      </Table.Td>
+      <Table.Td>
+        <Text size="sm" c="dimmed">
+          {note}
+        </Text>
+      </Table.Td>
+    </Table.Tr>
   );
 }
 
@@ -92,91 +136,21 @@ export function DashboardPage() {
         </Paper>
 
         <SimpleGrid cols={{ base: 1, md: 2 }}>
-          <Paper withBorder radius="md" p="md">
-            <Title order={2} size="h4" mb="sm">
-              Open alerts
-            </Title>
-            {(openAlerts.data?.alerts.length ?? 0) === 0 ? (
-              <Text c="dimmed" size="sm">
-                {openAlerts.isEnabled ? 'No open alerts. All quiet.' : 'Your role cannot see alerts.'}
-              </Text>
-            ) : (
-              <Table.ScrollContainer minWidth={320}>
-                <Table>
-                  <Table.Tbody>
-                    {openAlerts.data?.alerts.slice(0, 5).map((a) => (
-                      <Table.Tr key={a.id}>
-                        <Table.Td>
-                          <Anchor component={Link} to="/alerts" size="sm">
-                            {a.type.replace(/_/g, ' ')}
-                          </Anchor>
-                        </Table.Td>
-                        <Table.Td>
-                          <Text size="sm">×{a.count}</Text>
-                        </Table.Td>
-                        <Table.Td>
-                          <Text size="sm" c="dimmed">
-                            {fromNow(a.last_seen_at)}
-                          </Text>
-                        </Table.Td>
-                      </Table.Tr>
-                    ))}
-                  </Table.Tbody>
-                </Table>
-              </Table.ScrollContainer>
-            )}
-          </Paper>
-          <Paper withBorder radius="md" p="md">
-            <Title order={2} size="h4" mb="sm">
-              Keys nearing rotation
-            </Title>
-            {dueAgents.length + dueKeys.length === 0 ? (
-              <Text c="dimmed" size="sm">
-                No agent key or API key expires in the next two weeks.
-              </Text>
-            ) : (
-              <Table.ScrollContainer minWidth={320}>
-                <Table>
-                  <Table.Tbody>
-                    {dueAgents.map((a) => (
-                      <Table.Tr key={a.agent_id}>
-                        <Table.Td>
-                          <Anchor component={Link} to={`/agents/${a.agent_id}`} size="sm">
-                            {a.name}
-                          </Anchor>
-                        </Table.Td>
-                        <Table.Td>
-                          <Text size="sm">agent key</Text>
-                        </Table.Td>
-                        <Table.Td>
-                          <Text size="sm" c="dimmed">
-                            expires {formatDate(a.key_expires_at)}
-                          </Text>
-                        </Table.Td>
-                      </Table.Tr>
-                    ))}
-                    {dueKeys.map((k) => (
-                      <Table.Tr key={k.id}>
-                        <Table.Td>
-                          <Anchor component={Link} to="/api-keys" size="sm">
-                            {k.name}
-                          </Anchor>
-                        </Table.Td>
-                        <Table.Td>
-                          <Text size="sm">API key</Text>
-                        </Table.Td>
-                        <Table.Td>
-                          <Text size="sm" c="dimmed">
-                            expires {formatDate(k.expires_at)}
-                          </Text>
-                        </Table.Td>
-                      </Table.Tr>
-                    ))}
-                  </Table.Tbody>
-                </Table>
-              </Table.ScrollContainer>
-            )}
-          </Paper>
+          <Shortlist
+            title="Open alerts"
+            empty={openAlerts.isEnabled ? 'No open alerts. All quiet.' : 'Your role cannot see alerts.'}
+            rows={(openAlerts.data?.alerts ?? []).slice(0, 5).map((a) => (
+              <ShortlistRow key={a.id} to="/alerts" label={a.type.replace(/_/g, ' ')} detail={`×${a.count}`} note={fromNow(a.last_seen_at)} />
+            ))}
+          />
+          <Shortlist
+            title="Keys nearing rotation"
+            empty="No agent key or API key expires in the next two weeks."
+            rows={[
+              ...dueAgents.map((a) => <ShortlistRow key={a.agent_id} to={`/agents/${a.agent_id}`} label={a.name} detail="agent key" note={`expires ${formatDate(a.key_expires_at)}`} />),
+              ...dueKeys.map((k) => <ShortlistRow key={k.id} to="/api-keys" label={k.name} detail="API key" note={`expires ${formatDate(k.expires_at)}`} />),
+            ]}
+          />
         </SimpleGrid>
         {agentList.isSuccess && agentList.data.total === 0 && (
           <EmptyState title="No agents yet" action={<Anchor component={Link} to="/agents/new">Register your first agent</Anchor>}>
