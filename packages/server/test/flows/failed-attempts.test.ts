@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
 import { ManualClock, SECOND } from '../../src/core/clock.js';
-import { REDIS_TEST_URL } from '../support/databases.js';
-import { dropRedisPrefix, uniqueRedisPrefix } from '../support/redis.js';
 import { startTestServer, type SignedIn, type TestServer } from '../support/server.js';
 
 // Failed password and code checks: who sees them in the audit log, and which routes the login throttle covers.
@@ -31,25 +29,21 @@ const nextAddress = () => `198.18.${Math.floor(++addressCounter / 250)}.${addres
 for (const backend of ['memory', 'redis'] as const) {
   describe(`failed password and code checks (${backend} counters)`, () => {
     const clock = new ManualClock(Math.floor(Date.now() / STEP) * STEP + SECOND);
-    const prefix = uniqueRedisPrefix('failed');
     let t: TestServer;
     let admin: SignedIn;
     before(async () => {
       t = await startTestServer({
         clock,
+        sharedState: backend,
         env: {
           // Requests per address are not under test here.
           AIM_RATE_LIMIT_PUBLIC: '100000',
           AIM_TRUST_PROXY: '127.0.0.1',
-          ...(backend === 'redis' && { AIM_REDIS_URL: REDIS_TEST_URL, AIM_REDIS_PREFIX: prefix }),
         },
       });
       admin = await t.signIn({ role: 'admin' });
     });
-    after(async () => {
-      await t.close();
-      if (backend === 'redis') await dropRedisPrefix(prefix);
-    });
+    after(() => t.close());
 
     const login = (email: string, password: string, address = nextAddress(), extra: Record<string, unknown> = {}) =>
       t.http.post('/api/v1/public/login', { email, password, ...extra }, { headers: { 'x-forwarded-for': address } });

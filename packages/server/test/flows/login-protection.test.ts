@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { HOUR, ManualClock, MINUTE, SECOND } from '../../src/core/clock.js';
-import { REDIS_TEST_URL } from '../support/databases.js';
-import { dropRedisPrefix, uniqueRedisPrefix } from '../support/redis.js';
 import { startTestServer, type TestServer, type TestUser } from '../support/server.js';
 
 const WRONG = 'not the password, sorry';
@@ -12,24 +10,20 @@ const nextAddress = () => `172.16.${Math.floor(++addressCounter / 250)}.${addres
 for (const backend of ['memory', 'redis'] as const) {
   describe(`login protection (${backend})`, () => {
     const clock = new ManualClock(Date.UTC(2026, 5, 1));
-    const prefix = uniqueRedisPrefix('login');
     let t: TestServer;
 
     before(async () => {
       t = await startTestServer({
         clock,
+        sharedState: backend,
         env: {
           // Requests per address are not what is under test here: only failed sign-ins.
           AIM_RATE_LIMIT_PUBLIC: '100000',
           AIM_TRUST_PROXY: '127.0.0.1',
-          ...(backend === 'redis' && { AIM_REDIS_URL: REDIS_TEST_URL, AIM_REDIS_PREFIX: prefix }),
         },
       });
     });
-    after(async () => {
-      await t.close();
-      if (backend === 'redis') await dropRedisPrefix(prefix);
-    });
+    after(() => t.close());
 
     const attempt = (email: string, password: string, address = nextAddress(), extra: Record<string, unknown> = {}) =>
       t.http.post('/api/v1/public/login', { email, password, ...extra }, { headers: { 'x-forwarded-for': address } });

@@ -4,8 +4,6 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT, type JWTPayload } from 'jose';
 import { ManualClock, SECOND } from '../../src/core/clock.js';
 import { registerAgent } from '../support/agents.js';
-import { REDIS_TEST_URL } from '../support/databases.js';
-import { dropRedisPrefix, uniqueRedisPrefix } from '../support/redis.js';
 import { startTestServer, type SignedIn, type TestServer } from '../support/server.js';
 
 // The RFC details a strict client or a conformance suite checks, beyond the flows in oauth.test.ts.
@@ -223,17 +221,13 @@ describe('OAuth 2.0 endpoints, RFC by RFC', () => {
 describe('RFC 7523 client assertions on PostgreSQL and Redis', () => {
   for (const backend of ['postgres', 'redis'] as const) {
     describe(backend, () => {
-      const prefix = uniqueRedisPrefix('assertion');
       let t: TestServer;
       let admin: SignedIn;
       before(async () => {
-        t = await startTestServer({ store: 'postgres', ...(backend === 'redis' && { env: { AIM_REDIS_URL: REDIS_TEST_URL, AIM_REDIS_PREFIX: prefix } }) });
+        t = await startTestServer({ store: 'postgres', sharedState: backend === 'redis' ? 'redis' : 'memory' });
         admin = await t.signIn({ role: 'admin' });
       });
-      after(async () => {
-        await t.close();
-        if (backend === 'redis') await dropRedisPrefix(prefix);
-      });
+      after(() => t.close());
 
       it('RFC 7519 §2: a NumericDate may have a fraction; such an exp is accepted, and its jti still used once', async () => {
         const agent = await registerAgent(t.http, admin.accessToken);

@@ -32,24 +32,20 @@ function assertHeaders(res: HttpResult, expected: { policy: string; limit: numbe
 for (const backend of ['memory', 'redis'] as const) {
   describe(`rate limits over HTTP (${backend})`, () => {
     const clock = new ManualClock(T0);
-    const prefix = uniqueRedisPrefix('flow');
     let t: TestServer;
 
     before(async () => {
       t = await startTestServer({
         clock,
+        sharedState: backend,
         env: {
           AIM_RATE_LIMIT_JWT: '5',
           AIM_RATE_LIMIT_PUBLIC: '4',
           AIM_TRUST_PROXY: '127.0.0.1',
-          ...(backend === 'redis' && { AIM_REDIS_URL: REDIS_TEST_URL, AIM_REDIS_PREFIX: prefix }),
         },
       });
     });
-    after(async () => {
-      await t.close();
-      if (backend === 'redis') await dropRedisPrefix(prefix);
-    });
+    after(() => t.close());
 
     it(`reports its store in /health/ready`, async () => {
       const ready = await t.http.get<{ status: string; dependencies: Record<string, { status: string; detail?: string }> }>('/health/ready');

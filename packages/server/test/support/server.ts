@@ -5,9 +5,10 @@ import { createLogger } from '../../src/core/logger.js';
 import type { Clock } from '../../src/core/clock.js';
 import { createServer, type AimServer } from '../../src/main.js';
 import type { OrgId } from '../../src/core/ids.js';
-import { createTestDatabase, type StoreKind, type TestDatabase } from './databases.js';
+import { createTestDatabase, REDIS_TEST_URL, type StoreKind, type TestDatabase } from './databases.js';
 import { HttpClient } from './http.js';
 import { LogCapture } from './logs.js';
+import { dropRedisPrefix, uniqueRedisPrefix } from './redis.js';
 
 export interface TestServer {
   server: AimServer;
@@ -45,10 +46,15 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * `sharedState: 'redis'` keeps what the nodes of a cluster share (rate-limit counters, nonces, revocations) in the
+ * test Redis under a prefix of this server's own, which `close()` deletes; by default it stays in memory.
+ */
 export async function startTestServer(
-  options: { store?: StoreKind; clock?: Clock; env?: Record<string, string>; webDir?: string } = {},
+  options: { store?: StoreKind; clock?: Clock; env?: Record<string, string>; webDir?: string; sharedState?: 'memory' | 'redis' } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase(options.store ?? 'sqlite');
+  const redisPrefix = options.sharedState === 'redis' ? uniqueRedisPrefix('server') : undefined;
   const port = await freePort();
   const config = loadConfig({
     AIM_PORT: String(port),
@@ -56,6 +62,7 @@ export async function startTestServer(
     AIM_DATABASE_URL: database.databaseUrl,
     AIM_LOG_LEVEL: 'info',
     AIM_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    ...(redisPrefix && { AIM_REDIS_URL: REDIS_TEST_URL, AIM_REDIS_PREFIX: redisPrefix }),
     ...options.env,
   });
   const logs = new LogCapture();
@@ -100,6 +107,7 @@ export async function startTestServer(
     close: async () => {
       await server.close();
       await database.drop();
+      if (redisPrefix) await dropRedisPrefix(redisPrefix);
     },
   };
 }
