@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { newKeyPair, signedAction } from '../support/agents.js';
-import { createTestDatabase, REDIS_TEST_URL, type TestDatabase } from '../support/databases.js';
+import { clusterEnv } from '../support/cluster.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import type { HttpResult } from '../support/http.js';
 import { startServerProcess, type ServerProcess } from '../support/process.js';
 import { dropRedisPrefix, uniqueRedisPrefix } from '../support/redis.js';
@@ -24,14 +24,9 @@ describe('three nodes on one PostgreSQL and one Redis', () => {
   before(async () => {
     database = await createTestDatabase('postgres');
     const env = {
-      AIM_DATABASE_URL: database.databaseUrl!,
-      AIM_REDIS_URL: REDIS_TEST_URL,
-      AIM_REDIS_PREFIX: prefix,
-      AIM_MASTER_KEY: randomBytes(32).toString('hex'),
+      ...clusterEnv(database, prefix, admin),
       // One issuer for every node: a token from one is valid on all.
       AIM_PUBLIC_URL: 'http://aim.cluster.test',
-      AIM_ADMIN_EMAIL: admin.email,
-      AIM_ADMIN_PASSWORD: admin.password,
       AIM_RATE_LIMIT_PUBLIC: '100000',
     };
     // All at once: migrations, the first admin and the first signing key must survive the race.

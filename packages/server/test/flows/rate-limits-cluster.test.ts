@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { createTestDatabase, REDIS_TEST_URL, type TestDatabase } from '../support/databases.js';
+import { clusterEnv } from '../support/cluster.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { startServerProcess, type ServerProcess } from '../support/process.js';
 import { dropRedisPrefix, uniqueRedisPrefix } from '../support/redis.js';
 
@@ -16,12 +16,7 @@ describe('a limit shared by two server processes on one Redis', () => {
   before(async () => {
     database = await createTestDatabase('postgres');
     const env = {
-      AIM_DATABASE_URL: database.databaseUrl!,
-      AIM_REDIS_URL: REDIS_TEST_URL,
-      AIM_REDIS_PREFIX: prefix,
-      AIM_MASTER_KEY: randomBytes(32).toString('hex'),
-      AIM_ADMIN_EMAIL: admin.email,
-      AIM_ADMIN_PASSWORD: admin.password,
+      ...clusterEnv(database, prefix, admin),
       AIM_RATE_LIMIT_JWT: '6',
       AIM_RATE_LIMIT_PUBLIC: '10',
       AIM_LOG_LEVEL: 'info',
