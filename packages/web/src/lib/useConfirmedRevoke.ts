@@ -1,5 +1,5 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { useConfirmed } from './useConfirmed.js';
 
 /**
  * Revoking one item of a list, or all of them at once, after a confirmation: `ask(item | 'all')` opens the
@@ -7,28 +7,7 @@ import { useState } from 'react';
  */
 export function useConfirmedRevoke<T>(queryKey: string[], revoke: { one: (item: T) => Promise<unknown>; all: () => Promise<unknown> }) {
   const queryClient = useQueryClient();
-  const [pending, setPending] = useState<T | 'all' | null>(null);
-  const mutation = useMutation({
-    mutationFn: (target: T | 'all') => (target === 'all' ? revoke.all() : revoke.one(target)),
-    onSuccess: () => {
-      setPending(null);
-      void queryClient.invalidateQueries({ queryKey });
-    },
+  return useConfirmed((target: T | 'all') => (target === 'all' ? revoke.all() : revoke.one(target)), {
+    onDone: () => void queryClient.invalidateQueries({ queryKey }),
   });
-  return {
-    pending,
-    ask: setPending,
-    modal: {
-      opened: pending !== null,
-      busy: mutation.isPending,
-      error: mutation.error,
-      onConfirm: () => {
-        if (pending !== null) mutation.mutate(pending);
-      },
-      onClose: () => {
-        setPending(null);
-        mutation.reset();
-      },
-    },
-  };
 }

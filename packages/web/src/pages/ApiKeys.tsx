@@ -17,6 +17,7 @@ import { ScopeBadges } from '../components/ScopeBadges.js';
 import { SecretOnce } from '../components/SecretOnce.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { formatDate, fromNow } from '../lib/format.js';
+import { useConfirmed } from '../lib/useConfirmed.js';
 import { useMenuTrigger } from '../lib/useMenuTrigger.js';
 
 const DEFAULT_SCOPES = ['agents:read', 'agents:write', 'verify'];
@@ -116,31 +117,30 @@ export function ApiKeysPage() {
   const [creating, setCreating] = useState(false);
   const [secret, setSecret] = useState<CreatedApiKey | null>(null);
   const [usageOf, setUsageOf] = useState<ApiKey | null>(null);
-  const [pending, setPending] = useState<{ kind: 'rotate' | 'revoke'; key: ApiKey } | null>(null);
   const [revokeMinted, setRevokeMinted] = useState(false);
   const refresh = () => void queryClient.invalidateQueries({ queryKey: ['api-keys'] });
+  const { pending, ask, reset, modal } = useConfirmed(
+    async (p: { kind: 'rotate' | 'revoke'; key: ApiKey }) => (p.kind === 'rotate' ? apiKeys.rotate(p.key.id) : (await apiKeys.revoke(p.key.id, revokeMinted), null)),
+    {
+      onDone: (created) => {
+        setRevokeMinted(false);
+        if (created) setSecret(created);
+        refresh();
+      },
+      onClose: () => setRevokeMinted(false),
+    },
+  );
   const keys = list.data?.api_keys ?? [];
   const prefixOf = (keyId: string) => keys.find((k) => k.id === keyId)?.prefix;
   // Keys this page shows that the pending key made: the server follows the whole tree, this is only the hint.
   const mintedFromPending = pending ? keys.filter((k) => k.minted_by === pending.key.id).length : 0;
   const replacedInGrace = pending?.key.rotated_from ? keys.find((k) => k.id === pending.key.rotated_from && k.status === 'grace') : undefined;
 
-  const act = useMutation({
-    mutationFn: async (p: { kind: 'rotate' | 'revoke'; key: ApiKey }) =>
-      p.kind === 'rotate' ? apiKeys.rotate(p.key.id) : (await apiKeys.revoke(p.key.id, revokeMinted), null),
-    onSuccess: (created) => {
-      setPending(null);
-      setRevokeMinted(false);
-      if (created) setSecret(created);
-      refresh();
-    },
-  });
-
   const closeCreate = () => {
     setCreating(false);
     setSecret(null);
     // A rotation's answer holds the new key too.
-    act.reset();
+    reset();
   };
 
   return (
@@ -205,13 +205,13 @@ export function ApiKeysPage() {
                 <Table.Td>
                   <ActionsMenu of={k.name} onOpen={menuTrigger.remember}>
                     <Menu.Item onClick={() => setUsageOf(k)}>Usage</Menu.Item>
-                    <Menu.Item disabled={k.status !== 'active' || !mayManage(k)} onClick={() => setPending({ kind: 'rotate', key: k })}>
+                    <Menu.Item disabled={k.status !== 'active' || !mayManage(k)} onClick={() => ask({ kind: 'rotate', key: k })}>
                       Rotate
                     </Menu.Item>
                     <Menu.Item
                       color="red"
                       disabled={k.status === 'revoked' || k.status === 'expired' || !mayManage(k)}
-                      onClick={() => setPending({ kind: 'revoke', key: k })}
+                      onClick={() => ask({ kind: 'revoke', key: k })}
                     >
                       Revoke
                     </Menu.Item>
@@ -249,19 +249,11 @@ export function ApiKeysPage() {
       </Modal>
       <Usage apiKey={usageOf} onClose={() => setUsageOf(null)} onClosed={menuTrigger.restore} />
       <ConfirmModal
-        opened={pending !== null}
+        {...modal}
         title={pending?.kind === 'rotate' ? 'Rotate this key?' : 'Revoke this key?'}
         confirmLabel={pending?.kind === 'rotate' ? 'Rotate' : 'Revoke'}
         color={pending?.kind === 'rotate' ? 'indigo' : 'red'}
-        busy={act.isPending}
-        error={act.error}
         onClosed={menuTrigger.restore}
-        onConfirm={() => pending && act.mutate(pending)}
-        onClose={() => {
-          setPending(null);
-          setRevokeMinted(false);
-          act.reset();
-        }}
       >
         {pending?.kind === 'rotate' ? (
           <>

@@ -13,6 +13,7 @@ import { ListTable } from '../components/ListTable.js';
 import { PageHeader } from '../components/PageHeader.js';
 import { SecretOnce } from '../components/SecretOnce.js';
 import { formatDate, formatDateTime } from '../lib/format.js';
+import { useConfirmed } from '../lib/useConfirmed.js';
 import { useMenuTrigger } from '../lib/useMenuTrigger.js';
 import { useNarrow } from '../lib/useNarrow.js';
 import { usePageTitle } from '../lib/usePageTitle.js';
@@ -152,16 +153,14 @@ export function UsersPage() {
   const menuTrigger = useMenuTrigger();
   const list = useQuery({ queryKey: ['users'], queryFn: () => users.list(), enabled: can('admin') });
   const [adding, setAdding] = useState(false);
-  const [pending, setPending] = useState<{ action: Action; user: User } | null>(null);
   const [issued, setIssued] = useState<{ email: string; link: IssuedPasswordReset } | null>(null);
-  const act = useMutation({
-    mutationFn: ({ action, user }: { action: Action; user: User }) => runAction(action, user.id),
-    onSuccess: (link, { user }) => {
-      setPending(null);
+  const act = useConfirmed(({ action, user }: { action: Action; user: User }) => runAction(action, user.id), {
+    onDone: (link, { user }) => {
       if (link) setIssued({ email: user.email, link });
     },
     onSettled: () => void queryClient.invalidateQueries({ queryKey: ['users'] }),
   });
+  const pending = act.pending;
   // A lower role waits in `lowering` for a confirmation; a promotion takes nothing away and applies at once.
   const [lowering, setLowering] = useState<{ user: User; role: Role } | null>(null);
   const [changed, setChanged] = useState<string | null>(null);
@@ -250,17 +249,17 @@ export function UsersPage() {
                     {u.id !== me?.id && (
                       <ActionsMenu of={u.email} onOpen={menuTrigger.remember}>
                         {u.status === 'disabled' ? (
-                          <Menu.Item onClick={() => setPending({ action: 'enable', user: u })}>Enable</Menu.Item>
+                          <Menu.Item onClick={() => act.ask({ action: 'enable', user: u })}>Enable</Menu.Item>
                         ) : (
-                          <Menu.Item onClick={() => setPending({ action: 'disable', user: u })}>Disable</Menu.Item>
+                          <Menu.Item onClick={() => act.ask({ action: 'disable', user: u })}>Disable</Menu.Item>
                         )}
-                        <Menu.Item disabled={u.status === 'disabled'} onClick={() => setPending({ action: 'reset-password', user: u })}>
+                        <Menu.Item disabled={u.status === 'disabled'} onClick={() => act.ask({ action: 'reset-password', user: u })}>
                           Reset password
                         </Menu.Item>
-                        <Menu.Item disabled={!u.mfa_enabled} onClick={() => setPending({ action: 'reset-mfa', user: u })}>
+                        <Menu.Item disabled={!u.mfa_enabled} onClick={() => act.ask({ action: 'reset-mfa', user: u })}>
                           Reset 2FA
                         </Menu.Item>
-                        <Menu.Item color="red" onClick={() => setPending({ action: 'delete', user: u })}>
+                        <Menu.Item color="red" onClick={() => act.ask({ action: 'delete', user: u })}>
                           Delete
                         </Menu.Item>
                       </ActionsMenu>
@@ -273,18 +272,11 @@ export function UsersPage() {
         )}
       </Stack>
       <ConfirmModal
-        opened={pending !== null}
+        {...act.modal}
         title={pending ? CONFIRM[pending.action].title : ''}
         confirmLabel={pending ? CONFIRM[pending.action].label : ''}
         color={pending ? CONFIRM[pending.action].color : 'red'}
-        busy={act.isPending}
-        error={act.error}
         onClosed={menuTrigger.restore}
-        onConfirm={() => pending && act.mutate(pending)}
-        onClose={() => {
-          setPending(null);
-          act.reset();
-        }}
       >
         {pending && CONFIRM[pending.action].text(pending.user.email)}
       </ConfirmModal>
