@@ -229,7 +229,12 @@ describe('admin safeguards in Chromium: focus after row actions, named row butto
     await assertAccessible(page, 'server-unavailable');
     await screenshot(page, 'server-unavailable', { fullPage: false });
 
+    // The alert is already on screen, so waiting for it proves nothing: wait for the retry's refresh to fail, and the
+    // button to be ready again, before the network comes back (else the retry itself could get through).
+    const retried = page.waitForEvent('requestfailed', (request) => request.url().endsWith('/api/v1/auth/refresh'));
     await page.getByRole('button', { name: 'Try again' }).click();
+    await retried;
+    await page.getByRole('button', { name: 'Try again' }).and(page.locator(':enabled')).waitFor();
     await page.getByRole('alert').filter({ hasText: 'Cannot reach AIM right now' }).waitFor();
     await page.unroute('**/api/v1/auth/refresh');
     await page.getByRole('button', { name: 'Try again' }).click();
