@@ -257,6 +257,33 @@ for (const kind of STORE_KINDS) {
       assert.equal((await fresh.stores.agents.listKeysOfAgents([])).size, 0);
     });
 
+    it('agent pages: total counts every match of the filters on every page, an empty last page included', async () => {
+      const user = await newUser();
+      const other = await newUser();
+      const add = async (owner: { organizationId: OrgId }, i: number, status: 'active' | 'suspended') => {
+        const id = uuid() as AgentId;
+        const at = clock.now() + i;
+        await fresh.stores.agents.createAgent(
+          { id, organizationId: owner.organizationId, name: `page-${id}`, type: 'agent', description: null, capabilities: [], status, createdBy: `user:${user.id}`, createdAt: at, updatedAt: at },
+          { id: uuid() as KeyId, agentId: id, organizationId: owner.organizationId, publicKey: randomBytes(32).toString('base64'), createdAt: at, expiresAt: at + 1e9, graceUntil: null, replacedBy: null, revokedAt: null },
+        );
+      };
+      for (let i = 0; i < 5; i += 1) await add(user, i, i < 3 ? 'active' : 'suspended');
+      await add(other, 0, 'active');
+      const list = (query: Parameters<typeof fresh.stores.agents.listAgents>[1]) => fresh.stores.agents.listAgents(user.organizationId, query);
+
+      const first = await list({ limit: 2 });
+      assert.deepEqual([first.agents.length, first.total], [2, 5]);
+      const last = first.agents[1]!;
+      const second = await list({ limit: 2, after: { createdAt: last.createdAt, id: last.id } });
+      assert.deepEqual([second.agents.length, second.total], [2, 5]);
+      const oldest = (await list({ limit: 5 })).agents[4]!;
+      assert.deepEqual(await list({ limit: 2, after: { createdAt: oldest.createdAt, id: oldest.id } }), { agents: [], total: 5 });
+      assert.equal((await list({ limit: 1, status: 'active' })).total, 3);
+      assert.deepEqual(await list({ limit: 1, status: 'revoked' }), { agents: [], total: 0 });
+      assert.equal((await fresh.stores.agents.listAgents(uuid() as OrgId, { limit: 10 })).total, 0);
+    });
+
     it('signing keys: exactly one key signs after concurrent rotations', async () => {
       const key = () => ({ kid: uuid(), publicJwk: '{}', privateJwkSealed: 'x', createdAt: clock.now(), retiredAt: null, expiresAt: null });
       await Promise.all(Array.from({ length: 5 }, () => fresh.stores.signingKeys.insertAndRetireOthers(key(), clock.now(), clock.now() + 1000)));
