@@ -149,6 +149,12 @@ export const SETTINGS = {
     doc: 'Seconds after a rotation in which presenting the replaced refresh token again, while its successor is unused, counts as a client retrying a lost response (a fresh successor replaces the unused one) instead of reuse. 0: every second presentation revokes the family.',
     schema: int(0, 60),
   }),
+  reauthWindow: setting({
+    env: 'AIM_REAUTH_WINDOW',
+    default: '600',
+    doc: 'Seconds after a password sign-in during which the session may enrol a second factor without giving the password again; later, TOTP setup and enable need `password` in the body (403 `reauthentication_required` without it).',
+    schema: int(30, 86_400),
+  }),
   passwordResetTtl: setting({
     env: 'AIM_PASSWORD_RESET_TTL',
     default: '3600',
