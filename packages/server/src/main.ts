@@ -263,7 +263,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       config,
       logger,
       webDir: overrides.webDir ?? WEB_DIR,
-      metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() },
+      metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics(), token: config.metricsToken },
       onResponse: recordResponse(metrics),
       routes: routeTable({
         health: healthHandlers(checks, () => shuttingDown),

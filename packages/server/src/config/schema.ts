@@ -205,6 +205,13 @@ export const SETTINGS = {
     doc: 'When `true`, admin-only endpoints answer 403 `mfa_enrollment_required` until the admin has 2FA.',
     schema: boolean,
   }),
+  metricsToken: setting({
+    env: 'AIM_METRICS_TOKEN',
+    default: undefined,
+    doc: 'When set (at least 32 characters), `GET /metrics` answers only requests with `Authorization: Bearer <this token>` (401 `invalid_token` otherwise). Unset: `/metrics` is open; keep it off the public network.',
+    // A static secret a scraper holds: long enough that guessing it through the endpoint is hopeless.
+    schema: z.string().min(32, 'must be at least 32 characters').max(1024).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
+  }),
   logLevel: setting({
     env: 'AIM_LOG_LEVEL',
     default: 'info',
