@@ -298,6 +298,11 @@ function registerRoute(app: FastifyInstance, route: Route, options: AppOptions):
         throw new AimError('invalid_request', 'send the body as application/x-www-form-urlencoded');
       }
     },
+    ...(schema.optionalBody && {
+      preValidation: async (request: FastifyRequest) => {
+        if (request.body === undefined) request.body = {};
+      },
+    }),
     handler: async (request, reply) => {
       const userAgent = request.headers['user-agent'];
       return route.handler.handle({

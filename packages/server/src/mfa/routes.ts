@@ -26,12 +26,13 @@ export function mfaHandlers(mfa: MfaService) {
       {
         summary: 'Start TOTP enrolment: a new secret and otpauth:// URL, pending until enabled with a code',
         tags,
-        // No body at all stays valid (Fastify validates a missing body as null): setup took none before it took a password.
-        body: Type.Union([Type.Object({ password }, { additionalProperties: false }), Type.Null()]),
+        // Setup took no body before it took a password: a request without one is still valid.
+        body: Type.Object({ password }),
+        optionalBody: true,
         response: { 200: Type.Object({ secret: Type.String(), otpauth_url: Type.String() }) },
       },
       async ({ principal, body, ip }) => {
-        const setup = await mfa.setup(userOf(principal), { authTime: principal.authTime, password: body?.password }, { ip });
+        const setup = await mfa.setup(userOf(principal), { authTime: principal.authTime, password: body.password }, { ip });
         return { secret: setup.secret, otpauth_url: setup.otpauthUrl };
       },
     ),
