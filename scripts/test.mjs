@@ -84,6 +84,7 @@ const FILES = [
   'packages/web/test/reset-password.test.ts',
   'packages/web/test/sessions-browser.test.ts',
   'packages/web/test/safeguards-browser.test.ts',
+  'packages/web/test/reauth-browser.test.ts',
   'bench/smoke.test.ts',
   'scripts/readme.test.ts',
   'packages/server/test/attacks/fuzz-sqlite.test.ts',

@@ -17,6 +17,11 @@ export const ERROR_STATUS = {
   forbidden: 403,
   agent_suspended: 403,
   mfa_enrollment_required: 403,
+  // The token is valid and stays valid, but the sign-in behind it is too old for this step: proof of the password is
+  // missing from the body, not from the credential. A 401 would tell clients to refresh or sign in again, and a
+  // refresh cannot help (auth_time survives rotation); RFC 9470's 401 `insufficient_user_authentication` is a
+  // challenge for a new token from an authorization server, which is not how AIM's clients re-prove the password.
+  reauthentication_required: 403,
   csrf_token_invalid: 403,
   not_found: 404,
   conflict: 409,

@@ -223,6 +223,35 @@ export class AIMClient {
   };
 
   /**
+   * Your own second factor (TOTP, RFC 6238), for a person's session (a password client, or a session access token).
+   * Enrolling needs a recent sign-in: when the session's password sign-in is older than the server's
+   * `AIM_REAUTH_WINDOW` (10 minutes by default), setup and enable throw `ReauthenticationRequiredError` unless
+   * given `password`; a wrong one is `InvalidCredentialsError`.
+   *
+   * @example
+   * ```ts
+   * const { secret, otpauth_url } = await aim.mfa.totpSetup({ password });  // password: only if the sign-in is old
+   * showQrCode(otpauth_url);
+   * const { recovery_codes } = await aim.mfa.totpEnable(await askForCode(), { password });
+   * keepSafe(recovery_codes);                                              // shown this once
+   * ```
+   */
+  readonly mfa = {
+    totpSetup: (options: { password?: string } = {}) =>
+      this.request<{ secret: string; otpauth_url: string }>('POST', '/api/v1/auth/mfa/totp/setup', {
+        json: options.password !== undefined ? { password: options.password } : {},
+      }),
+    totpEnable: (code: string, options: { password?: string } = {}) =>
+      this.request<{ recovery_codes: string[] }>('POST', '/api/v1/auth/mfa/totp/enable', {
+        json: { code, ...(options.password !== undefined && { password: options.password }) },
+      }),
+    /** Turns 2FA off with a current TOTP code or an unused recovery code. */
+    totpDisable: (code: string) => this.request<{ mfa_enabled: boolean }>('POST', '/api/v1/auth/mfa/totp/disable', { json: { code } }),
+    /** Ten new recovery codes (shown this once) for a current TOTP code; the old ones stop working. */
+    regenerateRecoveryCodes: (code: string) => this.request<{ recovery_codes: string[] }>('POST', '/api/v1/auth/mfa/recovery-codes', { json: { code } }),
+  };
+
+  /**
    * People of your organization, for admins (a bearer token with `admin`; API keys cannot administer people).
    * Disabling and deleting revoke the person's sessions, SDK tokens and API keys at once, on every node.
    *

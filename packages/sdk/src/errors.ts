@@ -60,6 +60,11 @@ export class ForbiddenError extends AimError {}
 export class AgentSuspendedError extends AimError {}
 /** 403 `mfa_enrollment_required`: an admin must enable 2FA before using admin routes. */
 export class MfaEnrollmentRequiredError extends AimError {}
+/**
+ * 403 `reauthentication_required`: the sign-in behind this token is too old for the step (enrolling 2FA); send the
+ * password with it (`aim.mfa.totpSetup({ password })`). Refreshing does not help: the sign-in time carries over.
+ */
+export class ReauthenticationRequiredError extends AimError {}
 /** 403 `csrf_token_invalid`: a cookie request without the matching CSRF token. */
 export class CsrfTokenInvalidError extends AimError {}
 /** 404 `not_found`: no such resource in your organization. */
@@ -133,6 +138,7 @@ export const ERROR_CLASSES = {
   forbidden: ForbiddenError,
   agent_suspended: AgentSuspendedError,
   mfa_enrollment_required: MfaEnrollmentRequiredError,
+  reauthentication_required: ReauthenticationRequiredError,
   csrf_token_invalid: CsrfTokenInvalidError,
   not_found: NotFoundError,
   conflict: ConflictError,

@@ -49,9 +49,11 @@ describe('SDK authentication against a live server', () => {
       const member = { email: `mfa-${Date.now()}-${Math.random()}@example.test`, password: 'mfa-user-correct-horse-battery' };
       await aim.adminClient.request('POST', '/api/v1/users', { json: { ...member, role: 'member' } });
       const person = new AIMClient({ baseUrl: aim.url, auth: member });
-      const setup = await person.request<{ secret: string }>('POST', '/api/v1/auth/mfa/totp/setup');
+      // A fresh sign-in needs no password to enrol; an old one would pass { password } (ReauthenticationRequiredError).
+      const setup = await person.mfa.totpSetup();
       const secret = Secret.fromBase32(setup.secret);
-      await person.request('POST', '/api/v1/auth/mfa/totp/enable', { json: { code: TOTP.generate({ secret, timestamp: Date.now() }) } });
+      const enabled = await person.mfa.totpEnable(TOTP.generate({ secret, timestamp: Date.now() }), { password: member.password });
+      assert.equal(enabled.recovery_codes.length, 10);
       return { member, nextCode: () => TOTP.generate({ secret, timestamp: Date.now() + 30_000 }) };
     };
 

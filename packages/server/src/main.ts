@@ -153,6 +153,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     const sessions = new SessionService(stores, users, accessTokens, revocations, audit, clock, random, {
       refreshTtlSeconds: config.refreshTokenTtl,
       reuseGraceSeconds: config.refreshReuseGrace,
+      reauthWindowSeconds: config.reauthWindow,
     });
     const apiKeys = new ApiKeyService(stores, users, audit, revocations, clock, random, {
       environment: config.environment,
@@ -186,7 +187,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     const sdkTokens = new SdkTokenService(stores, sessions, users, config.sdkTokenMaxAgeDays);
     const agentActive = async (orgId: OrgId, agentId: string) =>
       isUuid(agentId) && (await directory.get(orgId, agentId as AgentId))?.agent.status === 'active';
-    const mfa = new MfaService(stores, audit, box, clock, random, `AIM (${new URL(config.publicUrl).hostname})`);
+    const mfa = new MfaService(stores, audit, box, clock, random, `AIM (${new URL(config.publicUrl).hostname})`, sessions);
     sessions.useSecondFactor(mfa);
     const browser = new BrowserSessions(sessions, box.deriveKeys('aim.csrf-token'), clock, {
       publicUrl: config.publicUrl,
@@ -262,7 +263,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       config,
       logger,
       webDir: overrides.webDir ?? WEB_DIR,
-      metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() },
+      metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics(), token: config.metricsToken },
       onResponse: recordResponse(metrics),
       routes: routeTable({
         health: healthHandlers(checks, () => shuttingDown),

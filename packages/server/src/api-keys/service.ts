@@ -76,6 +76,8 @@ export class ApiKeyService {
   readonly usage: UsageCounter;
   private readonly cache = new Map<string, CacheEntry>();
   private bus: InvalidationBus | undefined;
+  /** Bumped on every invalidation and resync, so a load that raced with one is used once, not kept. */
+  private generation = 0;
 
   constructor(
     private readonly hub: StoreHub,
@@ -348,13 +350,24 @@ export class ApiKeyService {
    * the hook for other nodes to call when they hear of a change (pub/sub).
    */
   invalidate(keyId: ApiKeyId): void {
+    this.generation += 1;
     for (const [hash, entry] of this.cache) if (entry.keyId === keyId) this.cache.delete(hash);
   }
 
-  /** Tells every node (this one included, through the bus) that a key changed. */
+  /**
+   * Tells every node (this one included, through the bus) that a key changed. Pub/sub does not replay: when the
+   * subscription drops or comes back, an invalidation (a key revoked on another node) may have been missed, so the
+   * cache starts over, and while other nodes cannot reach this one it keeps nothing it loads (as the agent directory).
+   */
   useInvalidationBus(bus: InvalidationBus): void {
     this.bus = bus;
     bus.subscribe('api_key', (id) => this.invalidate(id as ApiKeyId));
+    bus.onResync(() => this.dropAll());
+  }
+
+  private dropAll(): void {
+    this.generation += 1;
+    this.cache.clear();
   }
 
   private changed(keyId: ApiKeyId): void {
@@ -393,13 +406,16 @@ export class ApiKeyService {
       const oldest = this.cache.keys().next();
       if (!oldest.done) this.cache.delete(oldest.value);
     }
+    const generation = this.generation;
     const entry: CacheEntry = { loaded: this.hub.apiKeys.findByHash(hash), until: now + CACHE_TTL };
     this.cache.set(hash, entry);
     entry.loaded.then(
       (key) => {
-        // Unknown hashes are not remembered: memory stays bounded by real keys, not by what callers send.
+        // Unknown hashes are not remembered: memory stays bounded by real keys, not by what callers send. Nor is a
+        // load that raced with an invalidation, or one made while other nodes' invalidations cannot reach us.
+        const keep = key !== undefined && generation === this.generation && (this.bus?.listening() ?? true);
         if (key) entry.keyId = key.id;
-        else if (this.cache.get(hash) === entry) this.cache.delete(hash);
+        if (!keep && this.cache.get(hash) === entry) this.cache.delete(hash);
       },
       () => {
         if (this.cache.get(hash) === entry) this.cache.delete(hash);

@@ -51,6 +51,10 @@ describe('configuration', () => {
     ['AIM_AUDIT_RETENTION_DAYS', 'forever'],
     ['AIM_ALERT_WEBHOOK_URL', 'ftp://siem.example'],
     ['AIM_ALERT_WEBHOOK_SECRET', 'too-short'],
+    ['AIM_METRICS_TOKEN', 'x'.repeat(31)],
+    ['AIM_METRICS_TOKEN', `${'x'.repeat(32)} with spaces`],
+    ['AIM_REAUTH_WINDOW', '0'],
+    ['AIM_REAUTH_WINDOW', 'ten minutes'],
   ];
   for (const [name, value] of bad) {
     it(`refuses ${name}=${value} with one line naming the variable`, () => {

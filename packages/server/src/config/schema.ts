@@ -149,6 +149,12 @@ export const SETTINGS = {
     doc: 'Seconds after a rotation in which presenting the replaced refresh token again, while its successor is unused, counts as a client retrying a lost response (a fresh successor replaces the unused one) instead of reuse. 0: every second presentation revokes the family.',
     schema: int(0, 60),
   }),
+  reauthWindow: setting({
+    env: 'AIM_REAUTH_WINDOW',
+    default: '600',
+    doc: 'Seconds after a password sign-in during which the session may enrol a second factor without giving the password again; later, TOTP setup and enable need `password` in the body (403 `reauthentication_required` without it).',
+    schema: int(30, 86_400),
+  }),
   passwordResetTtl: setting({
     env: 'AIM_PASSWORD_RESET_TTL',
     default: '3600',
@@ -198,6 +204,13 @@ export const SETTINGS = {
     default: 'false',
     doc: 'When `true`, admin-only endpoints answer 403 `mfa_enrollment_required` until the admin has 2FA.',
     schema: boolean,
+  }),
+  metricsToken: setting({
+    env: 'AIM_METRICS_TOKEN',
+    default: undefined,
+    doc: 'When set (at least 32 characters), `GET /metrics` answers only requests with `Authorization: Bearer <this token>` (401 `invalid_token` otherwise). Unset: `/metrics` is open; keep it off the public network.',
+    // A static secret a scraper holds: long enough that guessing it through the endpoint is hopeless.
+    schema: z.string().min(32, 'must be at least 32 characters').max(1024).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
   }),
   logLevel: setting({
     env: 'AIM_LOG_LEVEL',

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { restrictToOwner } from './private-files.js';
 
 const ALGORITHM = 'aes-256-gcm';
 const VERSION = 'v2';
@@ -121,6 +122,7 @@ export function loadMasterKey(configured: Buffer | undefined, dataDir: string): 
     writeFileSync(file, generateMasterKey(), { mode: 0o600, flag: 'wx' });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    restrictToOwner(file);
   }
   const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
   if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte base64 key`);

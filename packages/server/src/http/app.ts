@@ -7,6 +7,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { AimError } from '../core/errors.js';
+import { constantTimeEqual } from '../core/hashing.js';
 import { authenticate, type CredentialVerifiers, type PrincipalPolicy } from './authenticate.js';
 import { toErrorResponse } from './errors.js';
 import { rejectNul } from './nul-guard.js';
@@ -33,8 +34,8 @@ export interface AppOptions {
   rateLimit?: RateLimitHook;
   /** The built web UI, served at `/` when present. */
   webDir?: string;
-  /** Prometheus text for GET /metrics. */
-  metrics?: { contentType: string; render(): Promise<string> };
+  /** Prometheus text for GET /metrics; with `token` (AIM_METRICS_TOKEN), only for `Authorization: Bearer <token>`. */
+  metrics?: { contentType: string; render(): Promise<string>; token?: string | undefined };
   /** Called after every response: metrics. */
   onResponse?: (request: FastifyRequest, reply: FastifyReply) => void;
 }
@@ -214,7 +215,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   if (options.metrics) {
     const metrics = options.metrics;
-    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.render()));
+    app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+      if (metrics.token !== undefined) checkMetricsToken(request.headers.authorization, metrics.token);
+      return reply.type(metrics.contentType).send(await metrics.render());
+    });
   }
 
   const webUi = await registerWebUi(app, options.webDir);
@@ -294,6 +298,11 @@ function registerRoute(app: FastifyInstance, route: Route, options: AppOptions):
         throw new AimError('invalid_request', 'send the body as application/x-www-form-urlencoded');
       }
     },
+    ...(schema.optionalBody && {
+      preValidation: async (request: FastifyRequest) => {
+        if (request.body === undefined) request.body = {};
+      },
+    }),
     handler: async (request, reply) => {
       const userAgent = request.headers['user-agent'];
       return route.handler.handle({
@@ -308,6 +317,19 @@ function registerRoute(app: FastifyInstance, route: Route, options: AppOptions):
       });
     },
   });
+}
+
+/**
+ * AIM_METRICS_TOKEN: a scraper's static bearer token (Prometheus `authorization: {credentials: …}`), compared in
+ * constant time. Anything else is 401 `invalid_token` with its RFC 6750 §3 challenge.
+ */
+function checkMetricsToken(authorization: string | undefined, token: string): void {
+  const presented = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length) : undefined;
+  if (presented === undefined || !constantTimeEqual(presented, token)) {
+    throw new AimError('invalid_token', 'GET /metrics needs Authorization: Bearer <AIM_METRICS_TOKEN>', {
+      headers: { 'www-authenticate': `Bearer realm="aim-metrics"${presented === undefined ? '' : ', error="invalid_token"'}` },
+    });
+  }
 }
 
 function isApiPath(url: string): boolean {

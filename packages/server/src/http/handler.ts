@@ -13,6 +13,11 @@ export interface HandlerSchema {
   response: Record<number, TSchema>;
   /** Request content types other than JSON this route parses (the OAuth endpoints take forms). */
   consumes?: string[];
+  /**
+   * A request with no body at all is validated as `{}` (a route that took no body and gained optional fields keeps
+   * its old callers). A body that is there, a literal `null` included, is validated as sent.
+   */
+  optionalBody?: true;
 }
 
 type StaticOr<T, Fallback> = T extends TSchema ? Static<T> : Fallback;

@@ -19,6 +19,8 @@ export interface Principal {
   role?: Role;
   /** The refresh family a session or SDK access token came from. */
   familyId?: FamilyId;
+  /** When the person last proved their password (seconds, the session token's `auth_time`); unset otherwise. */
+  authTime?: number;
   /** The agent, for OAuth client_credentials tokens. */
   agentId?: string;
   /** What the rate limit counts against: the user, key or client. */

@@ -7,7 +7,7 @@ import type { OrgId, UserId } from '../core/ids.js';
 import type { SecretBox } from '../core/master-key.js';
 import type { Random } from '../core/random.js';
 import type { LoginThrottle, ThrottleKey } from '../rate-limits/index.js';
-import type { LoginFailureListener, SecondFactor } from '../sessions/service.js';
+import type { LoginFailureListener, ReauthenticatedStep, SecondFactor, SignInProof } from '../sessions/service.js';
 import type { StoreHub } from '../storage/stores.js';
 import type { User } from '../users/types.js';
 import { RECOVERY_CODE_COUNT, formatRecoveryCode, hashRecoveryCode, normalizeRecoveryCode } from './recovery-codes.js';
@@ -16,6 +16,11 @@ import type { FactorMethod, NewRecoveryCode, TotpFactor, TotpSetup } from './typ
 
 export interface RequestMeta {
   ip: string | null;
+}
+
+/** The check that the person enrolling signed in with their password recently (SessionService). */
+export interface RecentSignIn {
+  requireRecentSignIn(user: User, proof: SignInProof, ip: string | null, step: ReauthenticatedStep): Promise<void>;
 }
 
 /**
@@ -34,6 +39,7 @@ export class MfaService implements SecondFactor {
     private readonly random: Random,
     /** Shown by authenticator apps next to the account name. */
     private readonly issuer: string,
+    private readonly recentSignIn: RecentSignIn,
   ) {}
 
   /**
@@ -53,9 +59,14 @@ export class MfaService implements SecondFactor {
     return (await this.hub.mfa.findTotp(userId))?.enabledAt != null;
   }
 
-  /** Starts (or restarts) enrolment: a new secret, pending until a code from it is given to `enable`. */
-  async setup(userId: UserId, meta: RequestMeta): Promise<TotpSetup> {
+  /**
+   * Starts (or restarts) enrolment: a new secret, pending until a code from it is given to `enable`. Setup and enable
+   * both need a recent password sign-in (or the password): with only a stolen access token, enrolling a factor of
+   * the thief's would lock the owner out of an account that had none.
+   */
+  async setup(userId: UserId, proof: SignInProof, meta: RequestMeta): Promise<TotpSetup> {
     const user = await this.userOf(userId);
+    await this.recentSignIn.requireRecentSignIn(user, proof, meta.ip, 'totp_setup');
     const secret = base32Secret(this.random.bytes(TOTP_SECRET_BYTES));
     const sealed = this.box.seal(secret, purpose(user.id));
     await this.hub.transaction(async (s) => {
@@ -68,8 +79,9 @@ export class MfaService implements SecondFactor {
   }
 
   /** Turns the pending factor on with a code from it; answers the recovery codes, which are never shown again. */
-  async enable(userId: UserId, code: string, meta: RequestMeta): Promise<string[]> {
+  async enable(userId: UserId, code: string, proof: SignInProof, meta: RequestMeta): Promise<string[]> {
     const user = await this.userOf(userId);
+    await this.recentSignIn.requireRecentSignIn(user, proof, meta.ip, 'totp_enable');
     const factor = await this.hub.mfa.findTotp(user.id);
     if (!factor || factor.enabledAt !== null) {
       throw new AimError('conflict', factor ? 'two-factor authentication is already on' : 'start with POST /api/v1/auth/mfa/totp/setup');

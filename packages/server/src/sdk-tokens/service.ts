@@ -35,7 +35,7 @@ export class SdkTokenService {
     if (beyond.length > 0) throw new AimError('insufficient_scope', `your role cannot grant: ${beyond.join(', ')}`);
     if (scopes.length === 0) throw new AimError('invalid_request', 'an SDK token needs at least one scope');
     const days = Math.min(input.expiresInDays ?? this.maxAgeDays, this.maxAgeDays);
-    const result = await this.sessions.startFamily(user, 'sdk', { name: input.name, scopes, maxAgeMs: days * DAY }, meta);
+    const result = await this.sessions.startFamily(user, 'sdk', { name: input.name, scopes, maxAgeMs: days * DAY, authTime: null }, meta);
     return { family: result.family, refreshToken: result.refreshToken };
   }
 

@@ -62,6 +62,18 @@ export interface RequestMeta {
   userAgent: string | null;
 }
 
+/**
+ * What a request offers as proof that its sender signed in with the password recently: the access token's
+ * `auth_time` (seconds; absent for SDK tokens and tokens issued before AIM kept it), and the password if given again.
+ */
+export interface SignInProof {
+  authTime?: number | undefined;
+  password?: string | undefined;
+}
+
+/** The steps that ask for a recent sign-in, as `user.reauthentication_failed` names them. */
+export type ReauthenticatedStep = 'totp_setup' | 'totp_enable';
+
 /** A session family lives at most this long, however often it is refreshed; then the user signs in again. */
 const SESSION_MAX_AGE = 30 * DAY;
 
@@ -79,7 +91,7 @@ export class SessionService {
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly random: Random,
-    private readonly policy: { refreshTtlSeconds: number; reuseGraceSeconds: number },
+    private readonly policy: { refreshTtlSeconds: number; reuseGraceSeconds: number; reauthWindowSeconds: number },
   ) {}
 
   useSecondFactor(factor: SecondFactor): void {
@@ -133,7 +145,12 @@ export class SessionService {
       }
       await this.throttle?.success(codeKeys);
     }
-    const tokens = await this.startFamily(user, 'session', { name: null, scopes: [...ROLE_SCOPES[user.role]], maxAgeMs: SESSION_MAX_AGE }, input);
+    const tokens = await this.startFamily(
+      user,
+      'session',
+      { name: null, scopes: [...ROLE_SCOPES[user.role]], maxAgeMs: SESSION_MAX_AGE, authTime: this.clock.now() },
+      input,
+    );
     if (input.ip) await this.throttle?.trust(input.email, input.ip);
     return tokens;
   }
@@ -164,18 +181,60 @@ export class SessionService {
     return changed.alongside.length;
   }
 
+  /**
+   * Refuses a step a stolen access token must not take (enrolling a second factor locks the owner out) unless the
+   * password was proved within AIM_REAUTH_WINDOW: at the sign-in behind the token (`auth_time`), or now. A password
+   * given is always checked, like the current password at /auth/password: login throttle, audited (here as
+   * `user.reauthentication_failed`), counted toward `failed_logins`; wrong, it is 401 `invalid_credentials`.
+   * Neither: 403 `reauthentication_required`.
+   */
+  async requireRecentSignIn(user: User, proof: SignInProof, ip: string | null, step: ReauthenticatedStep): Promise<void> {
+    if (proof.password !== undefined) return this.confirmPassword(user, proof.password, ip, step);
+    const age = proof.authTime === undefined ? Infinity : this.clock.now() / SECOND - proof.authTime;
+    // A small negative age is clock skew between nodes; a sign-in from the future is no proof.
+    if (age >= -5 && age <= this.policy.reauthWindowSeconds) return;
+    throw new AimError(
+      'reauthentication_required',
+      `this step needs a sign-in from the last ${Math.round(this.policy.reauthWindowSeconds / 60)} minutes: send your password as "password"`,
+    );
+  }
+
+  private async confirmPassword(user: User, password: string, ip: string | null, step: ReauthenticatedStep): Promise<void> {
+    const keys = this.throttle ? await this.throttle.loginKeys(user.email, ip ?? '') : [];
+    await this.throttle?.check(keys, () => this.recordReauthFailure(user, 'throttled', step, ip));
+    if (!(await this.users.verifyPassword(user.id, password))) {
+      await this.throttle?.failure(keys);
+      await this.notifyFailure({ email: user.email, ip, reason: 'invalid_current_password', user });
+      await this.recordReauthFailure(user, 'invalid_password', step, ip);
+      throw new AimError('invalid_credentials', 'the password is wrong');
+    }
+    await this.throttle?.success(keys);
+  }
+
+  private async recordReauthFailure(user: User, reason: 'invalid_password' | 'throttled', step: ReauthenticatedStep, ip: string | null): Promise<void> {
+    await this.audit.record({
+      organizationId: user.organizationId,
+      event: 'user.reauthentication_failed',
+      actor: { type: 'user', id: user.id },
+      subject: { type: 'user', id: user.id },
+      ip,
+      data: { reason, step },
+    });
+  }
+
   private async notifyFailure(failure: LoginFailure): Promise<void> {
     await Promise.allSettled(this.failureListeners.map(async (listener) => listener(failure)));
   }
 
   /**
    * Starts a new family of refresh tokens for a user. Sessions cap their lifetime; SDK tokens are named,
-   * long-lived credentials that live as long as they keep being used.
+   * long-lived credentials that live as long as they keep being used. `authTime` is when the password was proved
+   * for this family (a sign-in), null when it was not (an SDK token, made with an access token).
    */
   async startFamily(
     user: User,
     kind: FamilyKind,
-    options: { name: string | null; scopes: string[]; maxAgeMs: number },
+    options: { name: string | null; scopes: string[]; maxAgeMs: number; authTime: number | null },
     meta: RequestMeta,
   ): Promise<SessionTokens> {
     const now = this.clock.now();
@@ -193,6 +252,7 @@ export class SessionService {
       userAgent: meta.userAgent,
       revokedAt: null,
       revokedReason: null,
+      authTime: options.authTime,
     };
     const { token, record } = this.newRefreshToken(now, kind, family.expiresAt);
     const role = await this.hub.transaction(async (s) => {
@@ -411,6 +471,7 @@ export class SessionService {
       scope: scopes,
       sid: family.id,
       role: user.role,
+      ...(family.authTime !== null && { authTime: Math.floor(family.authTime / SECOND) }),
     });
     return { accessToken: token, expiresIn, user, family };
   }

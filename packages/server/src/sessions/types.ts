@@ -18,6 +18,11 @@ export interface RefreshFamily {
   userAgent: string | null;
   revokedAt: number | null;
   revokedReason: string | null;
+  /**
+   * When the person last proved their password for this family (ms): the sign-in that started a session. Null for
+   * SDK token families. Unchanged by rotation, so a refreshed access token is no fresher proof than the first.
+   */
+  authTime: number | null;
 }
 
 export interface NewRefreshToken {

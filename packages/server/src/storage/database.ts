@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { restrictToOwner } from '../core/private-files.js';
 import { MIGRATIONS } from './migrations/index.js';
 import type { Tables } from './tables.js';
 
@@ -36,7 +37,9 @@ function openSqlite(dataDir: string): Database {
   const file = join(dataDir, 'aim.sqlite');
   // SQLite would create the file with the umask's mode (0644 as a rule) and gives its -wal and -shm files the mode of
   // the database, so it is created 0600 here first: it holds password hashes and sealed secrets (README: AIM_DATA_DIR).
+  // One made wider by an older version is narrowed, with any -wal and -shm it left, before SQLite opens them.
   closeSync(openSync(file, 'a', 0o600));
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) restrictToOwner(path);
   const sqlite = new SQLite(file);
   // WAL keeps readers off the writer's back; NORMAL is durable across process crashes in WAL mode.
   sqlite.pragma('journal_mode = WAL');

@@ -23,6 +23,7 @@ function toFamily(row: FamilyRow): RefreshFamily {
     userAgent: row.user_agent,
     revokedAt: row.revoked_at,
     revokedReason: row.revoked_reason,
+    authTime: row.auth_time,
   };
 }
 
@@ -45,6 +46,7 @@ export class KyselyRefreshTokenStore extends KyselyStore implements RefreshToken
           user_agent: family.userAgent,
           revoked_at: null,
           revoked_reason: null,
+          auth_time: family.authTime,
         })
         .execute();
       await insertToken(trx, family.id, first);

@@ -56,6 +56,7 @@ export interface Tables {
     user_agent: string | null;
     revoked_at: number | null;
     revoked_reason: string | null;
+    auth_time: number | null;
   };
   refresh_tokens: {
     id: string;

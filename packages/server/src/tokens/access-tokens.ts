@@ -22,6 +22,11 @@ export interface AccessClaims {
   /** The refresh family (session or SDK token) this token came from; revoking it stops the token. */
   sid?: string;
   role?: string;
+  /**
+   * OIDC Core §2 `auth_time`: when the person last proved their password (seconds). Only session tokens carry it;
+   * refresh rotation keeps it, so it dates the sign-in, not the token.
+   */
+  authTime?: number;
 }
 
 export interface VerifiedAccess extends AccessClaims {
@@ -76,6 +81,7 @@ export class AccessTokens {
       scope: claims.scope.join(' '),
       ...(claims.sid && { sid: claims.sid }),
       ...(claims.role && { role: claims.role }),
+      ...(claims.authTime !== undefined && { auth_time: claims.authTime }),
     };
     const token = signEdDsaJwt({ alg: 'EdDSA', kid, typ: ACCESS_TOKEN_TYP }, payload, privateKey);
     return { token, expiresIn: this.ttlSeconds, jti };
@@ -137,5 +143,6 @@ function toClaims(p: JwtPayload): VerifiedAccess {
     exp: typeof p.exp === 'number' ? p.exp : 0,
     ...(sid && { sid }),
     ...(role && { role }),
+    ...(typeof p.auth_time === 'number' && Number.isSafeInteger(p.auth_time) && { authTime: p.auth_time }),
   };
 }

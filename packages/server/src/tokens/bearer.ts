@@ -33,6 +33,8 @@ export function bearerVerifier(
       actor: { type: 'user', id: claims.sub },
       userId: claims.sub as UserId,
       ...(claims.role && { role: claims.role as Role }),
+      // Only a session proves a password sign-in; an SDK token's access token never counts as one.
+      ...(claims.kind === 'session' && claims.authTime !== undefined && { authTime: claims.authTime }),
       // OAuth counts per client (the SDK token); JWT counts per user.
       rateKey: claims.kind === 'session' ? `user:${claims.sub}` : `client:${claims.sid ?? claims.sub}`,
     };

@@ -100,6 +100,13 @@ export class UserService {
     return { ok: true, user: visible };
   }
 
+  /** Whether `password` is the active account's current password (re-authentication of a signed-in person). */
+  async verifyPassword(id: UserId, password: string): Promise<boolean> {
+    const user = await this.hub.users.findById(id);
+    const ok = await this.hasher.verify(user?.passwordHash ?? (await this.decoyHash), password);
+    return ok && user !== undefined && user.disabledAt === null;
+  }
+
   /** The account behind an email, if any (no password involved: for attributing refused attempts). */
   async findByEmail(email: string): Promise<User | undefined> {
     const user = await this.hub.users.findByEmail(normalizeEmail(email));

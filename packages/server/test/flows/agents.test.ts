@@ -464,6 +464,56 @@ describe('agent caches after a Redis outage (two nodes, postgres, injected clock
   });
 });
 
+describe('API-key cache after a Redis outage (two nodes, postgres, injected clock)', () => {
+  it("a key rotated out while a node's subscriber was away is refused there once it is back, not when its cache expires", async () => {
+    const clock = new ManualClock(Date.now());
+    const prefix = uniqueRedisPrefix('api-key-cache');
+    const proxy = TcpProxy.forUrl(REDIS_TEST_URL);
+    await proxy.start();
+    // No grace: a rotated key stops at once. Rotation is announced only as a cache invalidation (a revocation would
+    // also reach b through the revocation list, which reloads when Redis is back), so the cache is what is tested.
+    const grace = { AIM_API_KEY_ROTATION_GRACE: '0' };
+    const a = await startTestServer({ store: 'postgres', clock, env: { AIM_REDIS_URL: REDIS_TEST_URL, AIM_REDIS_PREFIX: prefix, ...grace } });
+    const b = await startTestServer({
+      store: 'postgres',
+      clock,
+      env: {
+        AIM_DATABASE_URL: a.database.databaseUrl!,
+        AIM_DATA_DIR: a.database.dataDir,
+        AIM_PUBLIC_URL: a.server.config.publicUrl,
+        AIM_REDIS_URL: proxy.url(),
+        AIM_REDIS_PREFIX: prefix,
+        ...grace,
+      },
+    });
+    try {
+      const admin = await a.signIn();
+      const created = await a.http.post<{ id: string; key: string }>('/api/v1/api-keys', { name: 'automation', scopes: ['agents:read'] }, { token: admin.accessToken });
+      assert.equal(created.status, 201, created.text);
+      const onB = () => b.http.get('/api/v1/agents', { apiKey: created.body.key });
+      assert.equal((await onB()).status, 200, 'b has the key cached');
+
+      await proxy.cut();
+      const rotated = await a.http.post(`/api/v1/api-keys/${created.body.id}/rotate`, undefined, { token: admin.accessToken });
+      assert.equal(rotated.status, 201, rotated.text);
+      assert.equal((await a.http.get('/api/v1/agents', { apiKey: created.body.key })).status, 401, 'a refuses the old key at once; its message never reaches b');
+      await proxy.start();
+
+      // From b's reconnection on, the old key must be refused: the clock stands still, so a cache that only expired
+      // (CACHE_TTL) would keep accepting it.
+      await within(10_000, async () => {
+        const res = await onB();
+        return res.status === 401 && res.body.error === 'invalid_api_key';
+      });
+    } finally {
+      await b.close();
+      await a.close();
+      await proxy.cut();
+      await dropRedisPrefix(prefix);
+    }
+  });
+});
+
 describe('agent key rotation (injected clock)', () => {
   const clock = new ManualClock(Date.now());
   let t: TestServer;

@@ -61,6 +61,8 @@ describe('bad input on every route answers a catalogued 4xx, never a 500', () =>
     for (const op of ops.filter((o) => o.hasBody && !o.form)) {
       for (const [name, input] of hostile) {
         const res = await t.http.request(op.path, { method: op.method, ...input, headers: { ...input.headers, ...(op.secured ? auth : {}) } });
+        // `{}` is a well-formed request where no field is required (TOTP setup: an optional password); it may succeed.
+        if (name === 'empty object' && (op.body?.required ?? []).length === 0 && res.status < 300) continue;
         assertCatalogued(res, `${op.method} ${op.path} with ${name}`);
         if (name === '1 MB body') assert.equal(res.status, 413, `${op.method} ${op.path}`);
         if (name === 'text/plain') assert.equal(res.status, 415, `${op.method} ${op.path}`);

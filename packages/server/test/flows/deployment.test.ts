@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { generateMasterKey } from '../../src/core/master-key.js';
 import { runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { startServerProcess } from '../support/process.js';
@@ -83,6 +84,29 @@ describe('deployment: the SQLite data dir', () => {
       assert.equal(second.status, 200);
       assert.equal(second.body.user.id, view.id);
       assert.equal(second.body.user.organization_id, organizationId);
+    } finally {
+      await node.stop();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('narrows a store and master key that an older version left 0644 to 0600 at start, and keeps using them', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'aim-datadir-'));
+    const dataDir = join(root, 'aim');
+    mkdirSync(dataDir, { mode: 0o700 });
+    // What an older AIM (or a restore, or a copy) left behind: an (empty) SQLite store and a key, readable by all.
+    const key = generateMasterKey();
+    writeFileSync(join(dataDir, 'aim.sqlite'), '');
+    writeFileSync(join(dataDir, 'master.key'), key);
+    for (const name of ['aim.sqlite', 'master.key']) chmodSync(join(dataDir, name), 0o644);
+    const node = await startServerProcess({ AIM_DATA_DIR: dataDir, AIM_ADMIN_EMAIL: 'owner@example.com', AIM_ADMIN_PASSWORD: 'a long passphrase' });
+    try {
+      assert.equal((await node.http.post('/api/v1/public/login', { email: 'owner@example.com', password: 'a long passphrase' })).status, 200);
+      for (const name of ['aim.sqlite', 'aim.sqlite-wal', 'aim.sqlite-shm', 'master.key']) {
+        const mode = statSync(join(dataDir, name)).mode & 0o777;
+        assert.equal(mode, 0o600, `${name} is ${mode.toString(8)}`);
+      }
+      assert.equal(readFileSync(join(dataDir, 'master.key'), 'utf8'), key, 'the key itself is kept');
     } finally {
       await node.stop();
       rmSync(root, { recursive: true, force: true });

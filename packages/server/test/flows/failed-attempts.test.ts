@@ -189,6 +189,34 @@ for (const backend of ['memory', 'redis'] as const) {
       assert.equal(alert.evidence.failures, 10);
     });
 
+    it('the password given to enrol 2FA after AIM_REAUTH_WINDOW: throttled like sign-ins, audited, counted toward failed_logins', async () => {
+      const member = await t.signIn({ role: 'member', organizationId: admin.organizationId });
+      clock.advance(601 * SECOND);
+      const setup = (password: string, address = '192.0.2.45') =>
+        t.http.post('/api/v1/auth/mfa/totp/setup', { password }, { token: member.accessToken, headers: { 'x-forwarded-for': address } });
+      for (let i = 0; i < 5; i++) {
+        const res = await setup(WRONG);
+        assert.equal(res.status, 401, `free attempt ${i + 1}`);
+        assert.equal(res.body.error, 'invalid_credentials');
+      }
+      assert.equal((await setup(member.password)).status, 429, 'even the right password waits: no oracle');
+      assert.equal((await login(member.email, WRONG)).status, 429, 'sign-in shares the account budget');
+      const failed = (await entries(await adminToken(), 'user.reauthentication_failed')).filter((e) => e.subject_id === member.id);
+      assert.deepEqual(failed.map((e) => e.data.reason).sort(), [...Array(5).fill('invalid_password'), 'throttled']);
+      assert.ok(failed.every((e) => e.actor_id === member.id && e.ip === '192.0.2.45' && e.data.step === 'totp_setup'));
+
+      let failures = 5;
+      while (failures < 10) {
+        const res = await login(member.email, WRONG);
+        if (res.status === 429) clock.advance(Number(res.headers.get('retry-after')) * SECOND);
+        else failures += 1;
+      }
+      const alerts = await t.http.get<{ alerts: Array<{ principal: { id: string }; evidence: Record<string, unknown> }> }>('/api/v1/alerts?type=failed_logins', {
+        token: await adminToken(),
+      });
+      assert.equal(alerts.body.alerts.find((a) => a.principal.id === member.id)?.evidence.failures, 10, 'raised at the 10th failure');
+    });
+
     it('TOTP disable and enable codes are throttled per user, sharing the sign-in budget, and audited', async () => {
       const member = await t.signIn({ role: 'member', organizationId: admin.organizationId });
       const secret = await enrol(member);

@@ -126,7 +126,7 @@ for (const store of STORE_KINDS) {
 
       // A user enrolling now gets a secret sealed under B.
       const other = await n.server.services.users.create({ email: `other-${store}@example.test`, password: user.password, role: 'member' }, { type: 'system' });
-      await n.server.services.mfa.setup(other.id, { ip: null });
+      await n.server.services.mfa.setup(other.id, { password: user.password }, { ip: null });
       const sealedOther = (await sealedValues(n)).find((v) => v.kind === 'totp_secret' && v.id === other.id)!;
       assert.equal(sealedOther.sealed.split('.')[1], masterKeyId(Buffer.from(KEY_B, 'hex')));
     });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
 import { ManualClock, SECOND } from '../../src/core/clock.js';
+import type { UserId } from '../../src/core/ids.js';
 import { STORE_KINDS } from '../support/databases.js';
 import { startTestServer, type TestServer, type TestUser } from '../support/server.js';
 
@@ -202,6 +203,121 @@ for (const store of STORE_KINDS) {
       for (const path of ['/api/v1/auth/mfa/totp/setup', '/api/v1/auth/mfa/totp/enable', '/api/v1/auth/mfa/totp/disable']) {
         assert.equal((await t.http.post(path, { code: '123456' })).status, 401);
       }
+      for (const body of [{ password: '' }, { password: 42 }, { password: 'x'.repeat(1025) }, { code: '123456' }, []]) {
+        const res = await t.http.post('/api/v1/auth/mfa/totp/setup', body, { token: s.accessToken });
+        assert.equal(res.status, 400, JSON.stringify(body));
+        assert.equal(res.body.error, 'invalid_request');
+      }
+    });
+
+    describe('enrolment needs a recent sign-in (AIM_REAUTH_WINDOW, 600 s by default)', () => {
+      const WINDOW = 600 * SECOND;
+      const setup = (token: string, body?: Record<string, unknown>) =>
+        t.http.post<{ secret: string; otpauth_url: string }>('/api/v1/auth/mfa/totp/setup', body, { token });
+      const enable = (token: string, body: Record<string, unknown>) => t.http.post<{ recovery_codes: string[] }>('/api/v1/auth/mfa/totp/enable', body, { token });
+      const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+      const reauthFailures = async (user: TestUser) =>
+        (await t.server.stores.audit.list({ organizationId: user.organizationId, event: 'user.reauthentication_failed', limit: 50 }))
+          .filter((e) => e.subject_id === user.id)
+          .map((e) => ({ ...e, data: e.data as Record<string, unknown> }));
+
+      it('a fresh sign-in enrols without the password; its access token says when it signed in (auth_time)', async () => {
+        const s = await t.signIn({ role: 'member' });
+        assert.equal(claimsOf(s.accessToken).auth_time, Math.floor(clock.now() / SECOND));
+        clock.advance(WINDOW - 30 * SECOND);
+        const started = await setup(s.accessToken);
+        assert.equal(started.status, 200, started.text);
+        const enabled = await enable(s.accessToken, { code: codeAt(started.body.secret, clock.now()) });
+        assert.equal(enabled.status, 200, enabled.text);
+        clock.advance(STEP);
+      });
+
+      it('past the window: 403 reauthentication_required without the password; a wrong one is invalid_credentials, audited; the right one enrols', async () => {
+        const s = await t.signIn({ role: 'member' });
+        clock.advance(WINDOW + SECOND);
+        const refused = await setup(s.accessToken);
+        assert.equal(refused.status, 403, refused.text);
+        assert.equal(refused.body.error, 'reauthentication_required');
+        assert.equal((await setup(s.accessToken, {})).body.error, 'reauthentication_required', 'an empty body is no password');
+        assert.equal(await t.server.stores.mfa.findTotp(s.id as UserId), undefined, 'nothing was set up');
+
+        const wrong = await setup(s.accessToken, { password: 'not the password at all' });
+        assert.equal(wrong.status, 401);
+        assert.equal(wrong.body.error, 'invalid_credentials');
+        const failures = await reauthFailures(s);
+        assert.equal(failures.length, 1);
+        assert.deepEqual(failures[0]!.data, { reason: 'invalid_password', step: 'totp_setup' });
+        assert.ok(!JSON.stringify(failures).includes('not the password'), 'the guess is not recorded');
+
+        const started = await setup(s.accessToken, { password: s.password });
+        assert.equal(started.status, 200, started.text);
+        const code = codeAt(started.body.secret, clock.now());
+        // The password proves this request only: enable needs it too while the sign-in is old.
+        const noPassword = await enable(s.accessToken, { code });
+        assert.equal(noPassword.status, 403);
+        assert.equal(noPassword.body.error, 'reauthentication_required');
+        const wrongAtEnable = await enable(s.accessToken, { code, password: 'still not the password' });
+        assert.equal(wrongAtEnable.body.error, 'invalid_credentials');
+        assert.deepEqual((await reauthFailures(s)).map((e) => e.data.step).sort(), ['totp_enable', 'totp_setup']);
+        const enabled = await enable(s.accessToken, { code, password: s.password });
+        assert.equal(enabled.status, 200, enabled.text);
+        assert.equal(enabled.body.recovery_codes.length, 10);
+        assert.equal((await t.http.get('/api/v1/auth/me', { token: s.accessToken })).body.mfa_enabled, true);
+        clock.advance(STEP);
+      });
+
+      it('a refreshed access token keeps the sign-in time: refreshing does not make an old sign-in recent', async () => {
+        const s = await t.signIn({ role: 'member' });
+        const signedInAt = claimsOf(s.accessToken).auth_time;
+        assert.equal(typeof signedInAt, 'number');
+        clock.advance(WINDOW / 2);
+        const first = await t.http.post<{ access_token: string; refresh_token: string }>('/api/v1/auth/refresh', { refresh_token: s.refreshToken });
+        assert.equal(first.status, 200, first.text);
+        assert.equal(claimsOf(first.body.access_token).auth_time, signedInAt);
+        clock.advance(WINDOW / 2 + SECOND);
+        const second = await t.http.post<{ access_token: string }>('/api/v1/auth/refresh', { refresh_token: first.body.refresh_token });
+        assert.equal(second.status, 200, second.text);
+        const fresh = second.body.access_token;
+        assert.equal(claimsOf(fresh).auth_time, signedInAt);
+        assert.ok(Number(claimsOf(fresh).iat) > Number(signedInAt) + 600, 'the token itself is new');
+        assert.equal((await setup(fresh)).body.error, 'reauthentication_required');
+        assert.equal((await setup(fresh, { password: s.password })).status, 200);
+      });
+
+      it('tokens that prove no password sign-in (SDK tokens through OAuth, session tokens without auth_time) cannot enrol without it', async () => {
+        const s = await t.signIn({ role: 'member' });
+        const created = await t.http.post<{ refresh_token: string }>('/api/v1/sdk-tokens', { name: 'enrol-attempt' }, { token: s.accessToken });
+        assert.equal(created.status, 201, created.text);
+        const granted = await t.http.request<{ access_token: string }>('/oauth/token', {
+          method: 'POST',
+          raw: new URLSearchParams({ grant_type: 'refresh_token', client_id: 'aim-sdk', refresh_token: created.body.refresh_token }).toString(),
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        });
+        assert.equal(granted.status, 200, granted.text);
+        const sdkAccess = granted.body.access_token;
+        assert.equal(claimsOf(sdkAccess).kind, 'sdk');
+        assert.equal(claimsOf(sdkAccess).auth_time, undefined, 'an SDK token is not a password sign-in');
+        // The second-factor routes are a person's session's: an SDK token's access token is refused there outright.
+        for (const body of [undefined, { password: s.password }]) {
+          const res = await setup(sdkAccess, body);
+          assert.equal(res.status, 401, res.text);
+          assert.equal(res.body.error, 'invalid_token');
+        }
+
+        // A session access token without auth_time (issued before AIM kept it) is an old sign-in, not a fresh one.
+        const claims = claimsOf(s.accessToken);
+        const legacy = await t.server.services.accessTokens.issue({
+          sub: s.id,
+          org: s.organizationId,
+          kind: 'session',
+          scope: String(claims.scope).split(' '),
+          sid: String(claims.sid),
+          role: 'member',
+        });
+        assert.equal(claimsOf(legacy.token).auth_time, undefined);
+        assert.equal((await setup(legacy.token)).body.error, 'reauthentication_required');
+        assert.equal((await setup(legacy.token, { password: s.password })).status, 200);
+      });
     });
   });
 }

@@ -66,3 +66,43 @@ describe('operations endpoints: rate-limit rejections in /metrics', () => {
     assert.match(text, /aim_rate_limit_rejections_total\{class="login"\} 1\n/);
   });
 });
+
+describe('operations endpoints: AIM_METRICS_TOKEN', () => {
+  const TOKEN = 'metrics-scraper-token-0123456789abcdef';
+  let t: TestServer;
+  let open: TestServer;
+  before(async () => {
+    [t, open] = await Promise.all([startTestServer({ env: { AIM_METRICS_TOKEN: TOKEN } }), startTestServer()]);
+  });
+  after(() => Promise.all([t.close(), open.close()]));
+
+  it('set: /metrics answers only its bearer token; anything else is 401 invalid_token with a challenge', async () => {
+    const ok = await t.http.get('/metrics', { token: TOKEN });
+    assert.equal(ok.status, 200);
+    assert.match(ok.text, /aim_http_requests_total/);
+    const refusals: Array<Record<string, string>> = [
+      {},
+      { authorization: `Bearer ${TOKEN.slice(0, -1)}` },
+      { authorization: `Bearer ${TOKEN}x` },
+      { authorization: `Bearer ${TOKEN.toUpperCase()}` },
+      { authorization: `Basic ${Buffer.from(`prometheus:${TOKEN}`).toString('base64')}` },
+      { authorization: TOKEN },
+      { authorization: `Bearer  ${TOKEN}` },
+    ];
+    for (const headers of refusals) {
+      const res = await t.http.get('/metrics', { headers });
+      assert.equal(res.status, 401, JSON.stringify(headers));
+      assert.equal(res.body.error, 'invalid_token');
+      assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer realm=/);
+      assert.ok(!res.text.includes('aim_'), 'no metrics in the refusal');
+    }
+    // A person's access token is not the metrics token.
+    const admin = await t.signIn();
+    assert.equal((await t.http.get('/metrics', { token: admin.accessToken })).status, 401);
+    assert.equal((await t.http.get('/health')).status, 200, 'the probes stay open');
+  });
+
+  it('unset: /metrics stays open, as before', async () => {
+    assert.equal((await open.http.get('/metrics')).status, 200);
+  });
+});

@@ -163,7 +163,7 @@ describe('password reset links', () => {
     clock.advance(1); // the reset's password_changed_at is a later millisecond than the account's creation
     assert.equal((await redeem((await issued(user)).reset_token)).status, 200);
     await assert.rejects(
-      t.server.services.sessions.startFamily(checked.user, 'session', { name: null, scopes: [], maxAgeMs: 60_000 }, { ip: null, userAgent: null }),
+      t.server.services.sessions.startFamily(checked.user, 'session', { name: null, scopes: [], maxAgeMs: 60_000, authTime: clock.now() }, { ip: null, userAgent: null }),
       (error: Error & { code?: string }) => error.code === 'invalid_credentials',
     );
   });

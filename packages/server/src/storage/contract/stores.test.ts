@@ -57,6 +57,7 @@ for (const kind of STORE_KINDS) {
           userAgent: null,
           revokedAt: null,
           revokedReason: null,
+          authTime: kindOfFamily === 'session' ? clock.now() : null,
         },
         { id: tokenId, secretHash: sha('s0'), createdAt: clock.now(), expiresAt: clock.now() + 1e8 },
       );
@@ -190,7 +191,7 @@ for (const kind of STORE_KINDS) {
       const familyId = uuid() as FamilyId;
       await fresh.stores.refreshTokens.createFamily(
         { id: familyId, kind: 'session', organizationId: first.user.organizationId, userId: first.user.id, name: null, scopes: [], createdAt: clock.now(),
-          expiresAt: clock.now() + 1e9, lastUsedAt: null, lastIp: null, userAgent: null, revokedAt: null, revokedReason: null },
+          expiresAt: clock.now() + 1e9, lastUsedAt: null, lastIp: null, userAgent: null, revokedAt: null, revokedReason: null, authTime: clock.now() },
         next(),
       );
       const revoked = await fresh.stores.refreshTokens.revokeUserFamilies(first.user.id, 'password_changed', clock.now(), { except: familyId });

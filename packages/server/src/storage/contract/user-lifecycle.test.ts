@@ -108,7 +108,7 @@ for (const kind of STORE_KINDS) {
       for (const family of ['session', 'sdk'] as const) {
         await fresh.stores.refreshTokens.createFamily(
           { id: uuid() as FamilyId, kind: family, organizationId: org, userId: user, name: null, scopes: [], createdAt: clock.now(), expiresAt: clock.now() + DAY,
-            lastUsedAt: null, lastIp: null, userAgent: null, revokedAt: null, revokedReason: null },
+            lastUsedAt: null, lastIp: null, userAgent: null, revokedAt: null, revokedReason: null, authTime: null },
           { id: uuid(), secretHash: sha(uuid()), createdAt: clock.now(), expiresAt: clock.now() + DAY },
         );
       }

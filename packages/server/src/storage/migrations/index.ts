@@ -12,6 +12,7 @@ import * as auditSubject from './0010_audit_subject.js';
 import * as auditHeadFunction from './0011_audit_head_function.js';
 import * as passwordResets from './0012_password_resets.js';
 import * as apiKeyMintedBy from './0013_api_key_minted_by.js';
+import * as sessionAuthTime from './0014_session_auth_time.js';
 
 /** Every migration, in order. Names are permanent once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0011_audit_head_function': auditHeadFunction,
   '0012_password_resets': passwordResets,
   '0013_api_key_minted_by': apiKeyMintedBy,
+  '0014_session_auth_time': sessionAuthTime,
 };
