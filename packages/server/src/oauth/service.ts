@@ -206,6 +206,8 @@ export class OAuthService {
         jti: claims.jti,
         org: claims.org,
         aim_kind: claims.kind,
+        // When the person last proved their password (session tokens only), for a resource server's own step-up rule.
+        ...(claims.authTime !== undefined && { auth_time: claims.authTime }),
       };
     }
     const refresh = await this.sessions.liveRefreshToken(token);

@@ -237,6 +237,36 @@ describe('pub/sub across a Redis outage', () => {
   });
 });
 
+describe('pub/sub when Redis stalls while the subscriber resubscribes', () => {
+  it('a SUBSCRIBE left unanswered is no unhandled rejection (which ends a Node process) when it fails', async () => {
+    const proxy = TcpProxy.forUrl(REDIS_TEST_URL);
+    await proxy.start();
+    const conn = new RedisConnection({ url: proxy.url(), prefix: uniqueRedisPrefix('pubsub-stall'), logger: silent, connectTimeoutMs: 300, maxReconnectDelayMs: 200 });
+    const pubsub = new RedisPubSub(conn, silent);
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      assert.equal(await conn.connect(), true);
+      await pubsub.subscribe('revocations', () => undefined);
+      // The subscriber comes back after a cut, and the SUBSCRIBE it sends then is never answered.
+      const held = proxy.holdNext('subscribe');
+      await proxy.cut();
+      await proxy.start();
+      await held;
+      // Shutting down now fails every command still waiting ("Connection is closed."), the SUBSCRIBE with them.
+      pubsub.close();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(unhandled.map(String), []);
+    } finally {
+      process.off('unhandledRejection', record);
+      pubsub.close();
+      await conn.close();
+      await proxy.cut();
+    }
+  });
+});
+
 describe('revocations in Redis', () => {
   it('a starting node loads the revocations in force, whatever characters AIM_REDIS_PREFIX holds', async () => {
     // SCAN MATCH reads the prefix as a glob pattern: "[", "*", "?" and "\\" must match only themselves.

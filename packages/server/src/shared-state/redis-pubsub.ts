@@ -16,7 +16,10 @@ export class RedisPubSub {
     private readonly connection: RedisConnection,
     logger: Logger,
   ) {
-    this.subscriber = connection.client.duplicate({ enableOfflineQueue: true });
+    // `resubscribe` below restores the channels on every reconnection. ioredis's own autoResubscribe sends its
+    // SUBSCRIBE without handling a failure (ioredis PR #2187, in no release yet): a reconnection followed by a stall
+    // (command timeout) or a shutdown became an unhandled rejection, which ends the Node process.
+    this.subscriber = connection.client.duplicate({ enableOfflineQueue: true, autoResubscribe: false });
     this.subscriber.on('error', (error: Error) => logger.debug({ err: { message: error.message } }, 'redis subscriber error'));
     this.subscriber.on('message', (channel: string, message: string) => {
       for (const handler of this.handlers.get(channel) ?? []) handler(message);

@@ -156,7 +156,9 @@ describe('OAuth 2.0 endpoints, RFC by RFC', () => {
       assert.match(String(res.body.error_description), /not issued to client/);
     }
     assert.equal((await post('/oauth/introspect', { token: refreshToken }, auth)).body.active, true, 'the SDK token survived');
-    assert.equal((await post('/oauth/introspect', { token: agentAccess }, auth)).body.active, true, 'the agent token survived');
+    const agentAnswer = await post('/oauth/introspect', { token: agentAccess }, auth);
+    assert.equal(agentAnswer.body.active, true, 'the agent token survived');
+    assert.equal(agentAnswer.body.auth_time, undefined, 'no sign-in behind an agent token');
     assert.equal((await t.http.get('/api/v1/auth/me', { token: admin.accessToken })).status, 200, 'the session survived');
     // An unknown token is still 200 whatever the client_id: nothing is revealed about tokens one does not hold.
     assert.equal((await post('/oauth/revoke', { token: 'rt_nope', client_id: 'aim-sdk' })).status, 200);
@@ -186,6 +188,9 @@ describe('OAuth 2.0 endpoints, RFC by RFC', () => {
     for (const field of ['scope', 'client_id', 'sub', 'token_type']) assert.equal(typeof access.body[field], 'string', `access token: ${field}`);
     assert.equal(access.body.iss, issuer);
     assert.equal(access.body.exp, Number(access.body.iat) + t.server.config.accessTokenTtl);
+    // A session's access token says when the password was proved; an agent's has no person behind it.
+    assert.equal(typeof access.body.auth_time, 'number');
+    assert.ok(Number(access.body.auth_time) <= Number(access.body.iat));
 
     const refresh = await post('/oauth/introspect', { token: admin.refreshToken }, auth);
     assert.equal(refresh.body.active, true);

@@ -7,6 +7,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private hold: { text: string; heard: () => void } | undefined;
   port = 0;
 
   constructor(
@@ -33,7 +34,16 @@ export class TcpProxy {
         s.on('close', () => this.sockets.delete(s));
         s.on('error', () => s.destroy());
       }
-      client.pipe(upstream).pipe(client);
+      client.on('data', (chunk: Buffer) => {
+        if (this.hold && chunk.toString('latin1').toLowerCase().includes(this.hold.text)) {
+          const { heard } = this.hold;
+          this.hold = undefined;
+          heard();
+          return;
+        }
+        upstream.write(chunk);
+      });
+      upstream.pipe(client);
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
@@ -44,6 +54,17 @@ export class TcpProxy {
     const address = server.address();
     if (address && typeof address === 'object') this.port = address.port;
     this.server = server;
+  }
+
+  /**
+   * Swallows the next bytes a client sends that contain `text` (any case; RESP command names are plain text): the
+   * command never reaches the service and its answer never comes, as with a service that stalls. Resolves when that
+   * happened.
+   */
+  holdNext(text: string): Promise<void> {
+    return new Promise((heard) => {
+      this.hold = { text: text.toLowerCase(), heard };
+    });
   }
 
   /** Refuses new connections and drops every open one: the service is "down". */
