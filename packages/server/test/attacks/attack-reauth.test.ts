@@ -23,7 +23,7 @@ describe('attack: enrolling 2FA without a recent sign-in', () => {
   const clock = new ManualClock(Date.UTC(2026, 6, 1, 12));
   let t: TestServer;
   before(async () => {
-    t = await startTestServer({ clock, env: { AIM_RATE_LIMIT_PUBLIC: '100000' } });
+    t = await startTestServer({ clock, env: { AIM_RATE_LIMIT_PUBLIC: '100000', AIM_TRUST_PROXY: '127.0.0.1' } });
   });
   after(() => t.close());
 
@@ -92,7 +92,7 @@ describe('attack: enrolling 2FA without a recent sign-in', () => {
     assert.equal((await form(sdk.body.refresh_token)).status, 200);
   });
 
-  it('the window is exact, and an auth_time in the future (beyond 5 s of clock skew between nodes) proves nothing', async () => {
+  it('the window is exact; an auth_time in the future (beyond 5 s of clock skew between nodes) or not a whole number proves nothing', async () => {
     const s = await t.signIn({ role: 'member' });
     const now = Math.floor(clock.now() / SECOND);
     const cases: Array<[string, number, number]> = [
@@ -101,6 +101,12 @@ describe('attack: enrolling 2FA without a recent sign-in', () => {
       ['5 s ahead (skew)', now + 5, 200],
       ['6 s ahead', now + 6, 403],
       ['a day ahead', now + 86_400, 403],
+      ['the largest safe integer', Number.MAX_SAFE_INTEGER, 403],
+      // Not a whole number of seconds, or not a number: no proof of anything, so treated as absent.
+      ['a fraction', now - 0.5, 403],
+      ['a string', String(now) as unknown as number, 403],
+      ['an array', [now] as unknown as number, 403],
+      ['null', null as unknown as number, 403],
     ];
     for (const [name, authTime, status] of cases) {
       const res = await t.http.post(SETUP, {}, { token: await tokenSignedInAt(s, authTime) });
@@ -173,6 +179,19 @@ describe('attack: enrolling 2FA without a recent sign-in', () => {
     assert.ok(logs.includes(SETUP), 'the requests were logged');
     assert.ok(!logs.includes(wrong), 'a wrong password is not logged');
     assert.ok(!logs.includes(s.password), 'the right password is not logged');
+  });
+
+  it('a burst of guesses through the password field gets no more than the free attempts (counted when each starts)', async () => {
+    const s = await t.signIn({ role: 'member' });
+    clock.advance(WINDOW + SECOND);
+    const headers = { 'x-forwarded-for': '203.0.113.77' };
+    const burst = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => t.http.post(SETUP, { password: `burst guess ${i}` }, { token: s.accessToken, headers })),
+    );
+    const statuses = burst.map((r) => r.status);
+    assert.ok(statuses.every((status) => status === 401 || status === 429), statuses.join());
+    assert.ok(statuses.filter((status) => status === 401).length <= 5, `guesses checked: ${statuses.join()}`);
+    assert.equal((await t.http.post(SETUP, { password: s.password }, { token: s.accessToken, headers })).status, 429, 'the right one waits too');
   });
 });
 
