@@ -95,6 +95,7 @@ const FILES = [
   'packages/server/test/attacks/attack-input.test.ts',
   'packages/server/test/attacks/attack-signatures.test.ts',
   'packages/server/test/attacks/attack-timing.test.ts',
+  'packages/server/test/attacks/attack-reauth.test.ts',
   // Runs last: scans every log line the suite wrote for secrets it created.
   'packages/server/test/flows/log-secrets.test.ts',
 ];

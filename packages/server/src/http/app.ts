@@ -216,7 +216,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.metrics) {
     const metrics = options.metrics;
     app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
-      if (metrics.token !== undefined) checkMetricsToken(request.headers.authorization, metrics.token);
+      if (metrics.token !== undefined) {
+        // A refused token counts against the address's public limit, like a failed credential on any route: uncounted,
+        // an address could guess the token without limit (the 101st refusal in a minute is a 429).
+        const badCredential = options.rateLimit && (() => options.rateLimit!(request, reply, undefined));
+        await checkMetricsToken(request.headers.authorization, metrics.token, badCredential);
+      }
       return reply.type(metrics.contentType).send(await metrics.render());
     });
   }
@@ -323,9 +328,10 @@ function registerRoute(app: FastifyInstance, route: Route, options: AppOptions):
  * AIM_METRICS_TOKEN: a scraper's static bearer token (Prometheus `authorization: {credentials: …}`), compared in
  * constant time. Anything else is 401 `invalid_token` with its RFC 6750 §3 challenge.
  */
-function checkMetricsToken(authorization: string | undefined, token: string): void {
+async function checkMetricsToken(authorization: string | undefined, token: string, onBadCredential?: () => Promise<void>): Promise<void> {
   const presented = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length) : undefined;
   if (presented === undefined || !constantTimeEqual(presented, token)) {
+    await onBadCredential?.();
     throw new AimError('invalid_token', 'GET /metrics needs Authorization: Bearer <AIM_METRICS_TOKEN>', {
       headers: { 'www-authenticate': `Bearer realm="aim-metrics"${presented === undefined ? '' : ', error="invalid_token"'}` },
     });

@@ -11,10 +11,12 @@ export class RedisPubSub {
   private readonly handlers = new Map<string, Array<(message: string) => void>>();
   private readonly readyListeners: Array<() => void> = [];
   private readonly downListeners: Array<() => void> = [];
+  /** Set by close(): a SUBSCRIBE failing then must not reconnect. */
+  private closed = false;
 
   constructor(
     private readonly connection: RedisConnection,
-    logger: Logger,
+    private readonly logger: Logger,
   ) {
     // `resubscribe` below restores the channels on every reconnection. ioredis's own autoResubscribe sends its
     // SUBSCRIBE without handling a failure (ioredis PR #2187, in no release yet): a reconnection followed by a stall
@@ -39,7 +41,8 @@ export class RedisPubSub {
     const channel = this.channel(name);
     const existing = this.handlers.get(channel);
     this.handlers.set(channel, [...(existing ?? []), handler]);
-    if (!existing) await this.subscriber.subscribe(channel).catch(() => undefined);
+    // While Redis is away this fails, and the next 'ready' subscribes every channel; when it is up, see below.
+    if (!existing) await this.subscribeOrReconnect([channel]);
   }
 
   /** Publishes on the main connection; throws when Redis cannot take it. */
@@ -54,8 +57,27 @@ export class RedisPubSub {
    */
   private async resubscribe(): Promise<void> {
     const channels = [...this.handlers.keys()];
-    if (channels.length > 0) await this.subscriber.subscribe(...channels).catch(() => undefined);
+    if (channels.length > 0 && !(await this.subscribeOrReconnect(channels))) return;
     for (const listener of this.readyListeners) listener();
+  }
+
+  /**
+   * A SUBSCRIBE that fails on a connection that is up (a stall: the command timed out) leaves the node deaf while
+   * `isListening()` says it hears: caches would keep what other nodes invalidate. The subscriber reconnects instead,
+   * so it counts as down ('close' resyncs the listeners) until a later 'ready' subscribes again. Answers whether the
+   * channels are subscribed.
+   */
+  private async subscribeOrReconnect(channels: string[]): Promise<boolean> {
+    try {
+      await this.subscriber.subscribe(...channels);
+      return true;
+    } catch (error) {
+      if (!this.closed && this.subscriber.status === 'ready') {
+        this.logger.debug({ err: { message: (error as Error).message } }, 'redis SUBSCRIBE failed; reconnecting the subscriber');
+        this.subscriber.disconnect(true);
+      }
+      return false;
+    }
   }
 
   onReady(listener: () => void): void {
@@ -73,6 +95,7 @@ export class RedisPubSub {
   }
 
   close(): void {
+    this.closed = true;
     this.subscriber.disconnect(false);
   }
 }

@@ -514,6 +514,60 @@ describe('API-key cache after a Redis outage (two nodes, postgres, injected cloc
   });
 });
 
+describe('API-key cache when the resubscription after an outage stalls (two nodes, postgres, injected clock)', () => {
+  it('a node whose SUBSCRIBE timed out on reconnection is not deaf for good: a key rotated out afterwards is refused there too', async () => {
+    const clock = new ManualClock(Date.now());
+    const prefix = uniqueRedisPrefix('resubscribe-stall');
+    const proxy = TcpProxy.forUrl(REDIS_TEST_URL);
+    await proxy.start();
+    // No grace, and rotation is announced only as a cache invalidation (see the test above): the cache is under test.
+    const grace = { AIM_API_KEY_ROTATION_GRACE: '0' };
+    const a = await startTestServer({ store: 'postgres', clock, env: { AIM_REDIS_URL: REDIS_TEST_URL, AIM_REDIS_PREFIX: prefix, ...grace } });
+    const b = await startTestServer({
+      store: 'postgres',
+      clock,
+      env: {
+        AIM_DATABASE_URL: a.database.databaseUrl!,
+        AIM_DATA_DIR: a.database.dataDir,
+        AIM_PUBLIC_URL: a.server.config.publicUrl,
+        AIM_REDIS_URL: proxy.url(),
+        AIM_REDIS_PREFIX: prefix,
+        ...grace,
+      },
+    });
+    try {
+      const admin = await a.signIn();
+      const created = await a.http.post<{ id: string; key: string }>('/api/v1/api-keys', { name: 'automation', scopes: ['agents:read'] }, { token: admin.accessToken });
+      assert.equal(created.status, 201, created.text);
+      const onB = () => b.http.get('/api/v1/agents', { apiKey: created.body.key });
+      assert.equal((await onB()).status, 200);
+
+      // An outage, then a connection that is back but swallows b's first SUBSCRIBE (a stall: it times out).
+      await proxy.cut();
+      const stalled = proxy.holdNext('subscribe');
+      await proxy.start();
+      await stalled;
+      // b serves again and caches the key anew.
+      await within(10_000, async () => (await onB()).status === 200);
+      await new Promise((resolve) => setTimeout(resolve, 1_000)); // past the SUBSCRIBE's command timeout (500 ms)
+      assert.equal((await onB()).status, 200, 'cached again');
+
+      const rotated = await a.http.post(`/api/v1/api-keys/${created.body.id}/rotate`, undefined, { token: admin.accessToken });
+      assert.equal(rotated.status, 201, rotated.text);
+      // The clock stands still: only an invalidation that reaches b (or a resync) can make it refuse the old key.
+      await within(10_000, async () => {
+        const res = await onB();
+        return res.status === 401 && res.body.error === 'invalid_api_key';
+      });
+    } finally {
+      await b.close();
+      await a.close();
+      await proxy.cut();
+      await dropRedisPrefix(prefix);
+    }
+  });
+});
+
 describe('agent key rotation (injected clock)', () => {
   const clock = new ManualClock(Date.now());
   let t: TestServer;
