@@ -23,6 +23,7 @@ const FILES = [
   'packages/server/src/agents/capabilities.test.ts',
   'packages/server/src/tokens/jws.test.ts',
   'packages/server/src/core/master-key.test.ts',
+  'packages/server/src/core/private-files.test.ts',
   'packages/server/test/flows/sessions.test.ts',
   'packages/server/test/flows/your-sessions.test.ts',
   'packages/server/test/flows/agents.test.ts',

@@ -25,7 +25,7 @@ export const SETTINGS = {
   dataDir: setting({
     env: 'AIM_DATA_DIR',
     default: './data',
-    doc: 'Embedded SQLite store and generated secrets (files created 0600).',
+    doc: 'Embedded SQLite store and generated secrets (files created 0600; existing ones that others can read are narrowed at start, or start-up stops naming the file).',
     schema: z.string().min(1),
   }),
   databaseUrl: setting({
