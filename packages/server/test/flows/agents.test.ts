@@ -4,13 +4,12 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { DAY, HOUR, ManualClock } from '../../src/core/clock.js';
 import { keyPairFromPem, newKeyPair, nonce, registerAgent, signText, signedAction } from '../support/agents.js';
-import { REDIS_TEST_URL, STORE_KINDS } from '../support/databases.js';
-import { dropRedisPrefix, uniqueRedisPrefix } from '../support/redis.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
+import { STORE_KINDS } from '../support/databases.js';
 import { startTestServer, type SignedIn, type TestServer } from '../support/server.js';
 import { HttpClient } from '../support/http.js';
 import { LogCapture } from '../support/logs.js';
 import { within } from '../support/within.js';
+import { withTwoNodes } from '../support/two-nodes.js';
 import { createServer, type AimServer } from '../../src/main.js';
 import { createLogger } from '../../src/core/logger.js';
 
@@ -421,23 +420,7 @@ describe('the signature window (injected clock)', () => {
 describe('agent caches after a Redis outage (two nodes, postgres, injected clock)', () => {
   it("a key revoked while a node's subscriber was away is refused there once it is back, not when its cache expires", async () => {
     const clock = new ManualClock(Date.now());
-    const prefix = uniqueRedisPrefix('agent-cache');
-    const proxy = TcpProxy.forUrl(REDIS_TEST_URL);
-    await proxy.start();
-    const a = await startTestServer({ store: 'postgres', clock, env: { AIM_REDIS_URL: REDIS_TEST_URL, AIM_REDIS_PREFIX: prefix } });
-    // Node b: same database, data dir and issuer, its Redis reached through a proxy the test can cut.
-    const b = await startTestServer({
-      store: 'postgres',
-      clock,
-      env: {
-        AIM_DATABASE_URL: a.database.databaseUrl!,
-        AIM_DATA_DIR: a.database.dataDir,
-        AIM_PUBLIC_URL: a.server.config.publicUrl,
-        AIM_REDIS_URL: proxy.url(),
-        AIM_REDIS_PREFIX: prefix,
-      },
-    });
-    try {
+    await withTwoNodes({ name: 'agent-cache', clock }, async ({ a, b, proxy }) => {
       const admin = await a.signIn();
       const agent = await registerAgent(a.http, admin.accessToken);
       const onB = () => b.http.post(`/api/v1/agents/${agent.id}/verify-action`, signedAction(agent.id, agent.keys.privateKey, 'search', 'x', { timestamp: Math.floor(clock.now() / 1000) }), { token: admin.accessToken });
@@ -455,38 +438,18 @@ describe('agent caches after a Redis outage (two nodes, postgres, injected clock
         const res = await onB();
         return res.status === 401 && res.body.error === 'invalid_signature';
       });
-    } finally {
-      await b.close();
-      await a.close();
-      await proxy.cut();
-      await dropRedisPrefix(prefix);
-    }
+    });
   });
 });
 
 describe('API-key cache after a Redis outage (two nodes, postgres, injected clock)', () => {
+  // No grace: a rotated key stops at once. Rotation is announced only as a cache invalidation (a revocation would
+  // also reach b through the revocation list, which reloads when Redis is back), so the cache is what is tested.
+  const noGrace = { AIM_API_KEY_ROTATION_GRACE: '0' };
+
   it("a key rotated out while a node's subscriber was away is refused there once it is back, not when its cache expires", async () => {
     const clock = new ManualClock(Date.now());
-    const prefix = uniqueRedisPrefix('api-key-cache');
-    const proxy = TcpProxy.forUrl(REDIS_TEST_URL);
-    await proxy.start();
-    // No grace: a rotated key stops at once. Rotation is announced only as a cache invalidation (a revocation would
-    // also reach b through the revocation list, which reloads when Redis is back), so the cache is what is tested.
-    const grace = { AIM_API_KEY_ROTATION_GRACE: '0' };
-    const a = await startTestServer({ store: 'postgres', clock, env: { AIM_REDIS_URL: REDIS_TEST_URL, AIM_REDIS_PREFIX: prefix, ...grace } });
-    const b = await startTestServer({
-      store: 'postgres',
-      clock,
-      env: {
-        AIM_DATABASE_URL: a.database.databaseUrl!,
-        AIM_DATA_DIR: a.database.dataDir,
-        AIM_PUBLIC_URL: a.server.config.publicUrl,
-        AIM_REDIS_URL: proxy.url(),
-        AIM_REDIS_PREFIX: prefix,
-        ...grace,
-      },
-    });
-    try {
+    await withTwoNodes({ name: 'api-key-cache', clock, env: noGrace }, async ({ a, b, proxy }) => {
       const admin = await a.signIn();
       const created = await a.http.post<{ id: string; key: string }>('/api/v1/api-keys', { name: 'automation', scopes: ['agents:read'] }, { token: admin.accessToken });
       assert.equal(created.status, 201, created.text);
@@ -505,37 +468,12 @@ describe('API-key cache after a Redis outage (two nodes, postgres, injected cloc
         const res = await onB();
         return res.status === 401 && res.body.error === 'invalid_api_key';
       });
-    } finally {
-      await b.close();
-      await a.close();
-      await proxy.cut();
-      await dropRedisPrefix(prefix);
-    }
+    });
   });
-});
 
-describe('API-key cache when the resubscription after an outage stalls (two nodes, postgres, injected clock)', () => {
   it('a node whose SUBSCRIBE timed out on reconnection is not deaf for good: a key rotated out afterwards is refused there too', async () => {
     const clock = new ManualClock(Date.now());
-    const prefix = uniqueRedisPrefix('resubscribe-stall');
-    const proxy = TcpProxy.forUrl(REDIS_TEST_URL);
-    await proxy.start();
-    // No grace, and rotation is announced only as a cache invalidation (see the test above): the cache is under test.
-    const grace = { AIM_API_KEY_ROTATION_GRACE: '0' };
-    const a = await startTestServer({ store: 'postgres', clock, env: { AIM_REDIS_URL: REDIS_TEST_URL, AIM_REDIS_PREFIX: prefix, ...grace } });
-    const b = await startTestServer({
-      store: 'postgres',
-      clock,
-      env: {
-        AIM_DATABASE_URL: a.database.databaseUrl!,
-        AIM_DATA_DIR: a.database.dataDir,
-        AIM_PUBLIC_URL: a.server.config.publicUrl,
-        AIM_REDIS_URL: proxy.url(),
-        AIM_REDIS_PREFIX: prefix,
-        ...grace,
-      },
-    });
-    try {
+    await withTwoNodes({ name: 'resubscribe-stall', clock, env: noGrace }, async ({ a, b, proxy }) => {
       const admin = await a.signIn();
       const created = await a.http.post<{ id: string; key: string }>('/api/v1/api-keys', { name: 'automation', scopes: ['agents:read'] }, { token: admin.accessToken });
       assert.equal(created.status, 201, created.text);
@@ -559,12 +497,7 @@ describe('API-key cache when the resubscription after an outage stalls (two node
         const res = await onB();
         return res.status === 401 && res.body.error === 'invalid_api_key';
       });
-    } finally {
-      await b.close();
-      await a.close();
-      await proxy.cut();
-      await dropRedisPrefix(prefix);
-    }
+    });
   });
 });
 
