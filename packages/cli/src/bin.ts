@@ -48,7 +48,9 @@ try {
   }
   // An answer from the server (or no answer): its protocol code, and an exit code by kind.
   if (error instanceof ClientError) {
-    out.error(error.code, error.message);
+    // The server's words name its HTTP route; at the terminal the way is `aim reauth`.
+    const message = error.code === 'reauthentication_required' ? `${error.message.replace(/:.*$/, '')}: run \`aim reauth\`, then this command again` : error.message;
+    out.error(error.code, message);
     process.exit(exitCodeFor(error));
   }
   if (error instanceof (await server()).AimError) {

@@ -4,7 +4,7 @@ import { Agent, AimError, Ed25519KeyPair, InvalidTokenError, RefreshTokenReusedE
 import { identityFile, identityStore } from '@aim/sdk/node';
 import { CliExit, EXIT, fail, table, when, type Output } from './output.js';
 import { exitCodeFor } from './errors.js';
-import { SessionEnded, forgetSession, login, personClient, requireIssuer, serverUrl, sessionClient, sessionFile } from './session.js';
+import { SessionEnded, forgetSession, login, personClient, reauthenticate, requireIssuer, serverUrl, sessionClient, sessionFile } from './session.js';
 import { keysGroup, server, storeConfig } from './server-commands.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -29,6 +29,17 @@ export function registerClientCommands(program: Command, out: Output): void {
         { signed_in: true, url: baseUrl.replace(/\/+$/, ''), email: opts.email, role: user?.role ?? null, session_file: sessionFile().path },
         `signed in to ${baseUrl} as ${opts.email}${user ? ` (${user.role})` : ''}; session kept in ${sessionFile().path}`,
       );
+    });
+
+  program
+    .command('reauth')
+    .description('confirm your password in the stored session: steps that need a recent sign-in (SDK tokens, API keys, user admin, 2FA) work again for the server\'s window (10 minutes by default)')
+    .option('--password-stdin', 'read the password from standard input (else $AIM_PASSWORD)')
+    .action(async (opts: { passwordStdin?: boolean }) => {
+      const password = opts.passwordStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : process.env.AIM_PASSWORD;
+      if (!password) fail(out, EXIT.usage, 'give the password on standard input with --password-stdin, or in AIM_PASSWORD');
+      const session = await reauthenticate(out, password);
+      out.result({ reauthenticated: true, email: session.email }, `password confirmed for ${session.email}`);
     });
 
   program

@@ -95,6 +95,30 @@ export async function login(baseUrl: string, input: { email: string; password: s
 }
 
 /**
+ * Confirms the password in the stored session (`POST /api/v1/auth/reauthenticate`) and keeps the access token it
+ * answers, which carries the new sign-in time, for the next commands; the refresh token stays, and refreshes carry
+ * the new time too. A session replaced meanwhile (another `aim login`) is left as it is.
+ */
+export async function reauthenticate(out: Output, password: string): Promise<StoredSession> {
+  const file = sessionFile();
+  const client = await sessionClient(out);
+  const before = await file.read();
+  const started = Date.now();
+  const answer = await client.reauthenticate(password);
+  return withLock(file.path, async () => {
+    const stored = await file.read();
+    // The same login (refreshes keep these): only then is the answered token this session's.
+    const same = stored && before && stored.base_url === before.base_url && stored.email === before.email && stored.signed_in_at === before.signed_in_at;
+    if (!same) {
+      throw new SessionEnded('the stored session changed meanwhile (aim login or logout): run `aim reauth` again', 'not_signed_in', false);
+    }
+    const next = { ...stored, access_token: answer.access_token, access_expires_at: started + answer.expires_in * 1000 };
+    await file.write(next);
+    return next;
+  });
+}
+
+/**
  * A client for the person at the keyboard: `$AIM_API_KEY` when set (CI), else the session `aim login` stored.
  */
 export async function personClient(out: Output, url?: string): Promise<AIMClient> {

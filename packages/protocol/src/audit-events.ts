@@ -18,6 +18,7 @@ export const AUDIT_EVENTS = [
   'user.deleted',
   'user.password_changed',
   'user.password_change_failed',
+  'user.reauthenticated',
   'user.reauthentication_failed',
   'user.password_reset_issued',
   'user.password_reset',

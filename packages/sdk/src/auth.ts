@@ -106,6 +106,15 @@ export class TokenManager {
     return (await this.renew()).accessToken;
   }
 
+  /**
+   * Uses an access token the server answered outside a grant (`POST /api/v1/auth/reauthenticate`) from now on; the
+   * refresh token stays as it was.
+   */
+  adopt(accessToken: string, expiresInSeconds: number, issuedAt: number = this.now()): void {
+    const lifetimeMs = expiresInSeconds * 1000;
+    this.#current = { accessToken, expiresAt: issuedAt + lifetimeMs, lifetimeMs };
+  }
+
   private renew(): Promise<TokenSet> {
     this.#inFlight ??= this.grant()
       .then((set) => {

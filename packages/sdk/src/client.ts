@@ -1,5 +1,5 @@
 import { TokenManager, grantFor, type BearerCredentials, type Credentials } from './auth.js';
-import { InvalidTokenError } from './errors.js';
+import { InvalidRequestError, InvalidTokenError, ReauthenticationRequiredError } from './errors.js';
 import { INSPECT, inspectAs, redactCredentials, type Inspect } from './redact.js';
 import { Transport, type RateLimitState, type TransportOptions } from './transport.js';
 import type {
@@ -11,6 +11,7 @@ import type {
   IssuedPasswordReset,
   IssuedSdkToken,
   Me,
+  ReauthenticatedSession,
   Page,
   RevokedApiKey,
   RevokedCredentials,
@@ -99,6 +100,17 @@ export class AIMClient {
    * ```
    */
   async request<T>(method: string, path: string, options: { json?: unknown; query?: Query } = {}): Promise<T> {
+    try {
+      return await this.send<T>(method, path, options);
+    } catch (error) {
+      // A password client holds the password: past the server's AIM_REAUTH_WINDOW it confirms it and goes on.
+      if (!(error instanceof ReauthenticationRequiredError) || !('email' in this.credentials)) throw error;
+      await this.reauthenticate();
+      return this.send<T>(method, path, options);
+    }
+  }
+
+  private async send<T>(method: string, path: string, options: { json?: unknown; query?: Query }): Promise<T> {
     const target = path + queryString(options.query);
     if (!this.tokens) {
       return (await this.transport.send<T>({ method, path: target, json: options.json, headers: await this.fixedHeaders() })).body;
@@ -125,6 +137,35 @@ export class AIMClient {
   /** Signs in now (the first call would otherwise do it lazily), so a wrong password or missing code shows at once. */
   async authenticate(): Promise<void> {
     await this.tokens?.accessToken();
+  }
+
+  /**
+   * Confirms the password in this session, for the steps that ask for a recent sign-in (creating SDK tokens and API
+   * keys, rotating keys, administering people, enrolling 2FA) once the sign-in is older than the server's
+   * `AIM_REAUTH_WINDOW` (10 minutes by default): they throw `ReauthenticationRequiredError` until then. A password
+   * client does this by itself with its own password; a session client (what `aim login` keeps) gives `password`.
+   * The new access token is used from here on (for a bearer-token client, take it from the answer). A wrong
+   * password is `InvalidCredentialsError`, and counts toward the account's sign-in throttle.
+   *
+   * @example
+   * ```ts
+   * try {
+   *   issued = await aim.sdkTokens.create({ name: 'ci' });
+   * } catch (error) {
+   *   if (!(error instanceof ReauthenticationRequiredError)) throw error;
+   *   await aim.reauthenticate(await askForPassword());
+   *   issued = await aim.sdkTokens.create({ name: 'ci' });
+   * }
+   * ```
+   */
+  async reauthenticate(password?: string): Promise<ReauthenticatedSession> {
+    const auth = this.credentials;
+    const given = password ?? ('email' in auth ? auth.password : undefined);
+    if (given === undefined) throw new InvalidRequestError('invalid_request', 'give the password to confirm (nothing was sent)', 0);
+    const started = this.transport.now();
+    const answer = await this.send<ReauthenticatedSession>('POST', '/api/v1/auth/reauthenticate', { json: { password: given } });
+    this.tokens?.adopt(answer.access_token, answer.expires_in, started);
+    return answer;
   }
 
   /** Who this credential acts for (`GET /api/v1/auth/me`; people and SDK tokens). */

@@ -137,6 +137,14 @@ export interface Me {
   [field: string]: unknown;
 }
 
+/** The answer of `reauthenticate()`: a new access token of the same session, with the confirmed sign-in time. */
+export interface ReauthenticatedSession {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  user: Me;
+}
+
 /** An SDK token as listed: never the token itself. */
 export interface SdkTokenView {
   id: string;

@@ -25,6 +25,7 @@ import { Metrics } from './metrics/metrics.js';
 import { recordResponse } from './metrics/routes.js';
 import { routeTable } from './http/route-table.js';
 import { MASTER_KEY_CHECK_PURPOSE, resealAll, type ResealReport } from './master-key/index.js';
+import { recentSignInPolicy } from './sessions/recent-sign-in-policy.js';
 import { adminMfaPolicy } from './mfa/policy.js';
 import { mfaHandlers } from './mfa/routes.js';
 import { MfaService } from './mfa/service.js';
@@ -291,7 +292,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
         apiKey: apiKeyVerifier(apiKeys),
         sessionCookie: (request) => browser.principalFromCookie(request),
       },
-      policies: config.requireAdminMfa ? [adminMfaPolicy(mfa)] : [],
+      policies: [...(config.requireAdminMfa ? [adminMfaPolicy(mfa)] : []), recentSignInPolicy(sessions)],
     });
     // Retention runs at start and daily: API key usage always (AIM_API_KEY_USAGE_RETENTION_DAYS); the audit log
     // only with AIM_AUDIT_RETENTION_DAYS set, otherwise its entries are kept forever.

@@ -370,7 +370,8 @@ describe('admin web UI in Chromium', () => {
     await page.getByRole('button', { name: 'Suspend' }).waitFor();
     assert.equal(await constraint.count(), 1, 'the unsaved capability is still there');
     await page.getByRole('button', { name: 'Save capabilities' }).click();
-    await page.getByRole('button', { name: 'Save capabilities' }).and(page.locator(':disabled')).waitFor();
+    // Disabled and not loading: saved (a loading button is disabled too, while the PATCH is still on its way).
+    await page.getByRole('button', { name: 'Save capabilities' }).and(page.locator(':disabled:not([data-loading])')).waitFor();
     assert.equal(await constraint.count(), 1, 'and shows as saved');
     const agent = await t.http.get<{ capabilities: string[] }>(`/api/v1/agents/${agentId}`, { apiKey });
     assert.deepEqual([...agent.body.capabilities].sort(), ['files:read', 'payments:send@acct-42', 'search']);

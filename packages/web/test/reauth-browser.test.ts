@@ -10,7 +10,7 @@ import { assertAccessible, ensureBuilt, screenshot, signInWithForm, startWithBro
 const clock = new ManualClock(Date.now());
 const codeAt = (secret: string, ms: number) => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate({ timestamp: ms });
 
-describe('Settings → 2FA in Chromium when the sign-in is older than AIM_REAUTH_WINDOW: the password is asked for in the same flow', () => {
+describe('in Chromium, a step that needs a recent sign-in (AIM_REAUTH_WINDOW) asks for the password in a dialog, then goes on', () => {
   let t: TestServer;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
@@ -47,56 +47,75 @@ describe('Settings → 2FA in Chromium when the sign-in is older than AIM_REAUTH
     await page.getByTestId('mfa-status').filter({ hasText: /^on$/ }).waitFor();
   }
 
-  it('"Set up 2FA" on an old sign-in asks for the password; a wrong one is refused in the API\'s words, the right one goes on to the QR code and enables', async () => {
+  /** The dialog the API client opens on 403 reauthentication_required. */
+  const confirmDialog = (page: Page) => page.getByRole('dialog', { name: 'Confirm it is you' });
+
+  it('"Set up 2FA" on an old sign-in: a wrong password is refused in the API\'s words, the right one goes on to the QR code, and enabling asks nothing more', async () => {
     const member = await t.createUser({ role: 'member' });
     const { page, errors } = await signedIn(member);
     clock.advance(11 * MINUTE);
     await openSettings(page);
 
     await page.getByRole('button', { name: 'Set up 2FA' }).click();
-    const confirm = page.getByRole('form', { name: 'Confirm your password to set up two-factor authentication' });
-    await confirm.waitFor();
-    assert.match((await confirm.getByRole('status').textContent()) ?? '', /Enter your password/);
+    const dialog = confirmDialog(page);
+    await dialog.waitFor();
     assert.equal(await page.getByRole('alert').count(), 0, 'asking for the password is no failure');
-    const password = confirm.getByLabel('Your password');
+    const password = dialog.getByRole('textbox', { name: 'Your password' });
     assert.equal(await password.getAttribute('type'), 'password');
     assert.equal(await password.getAttribute('autocomplete'), 'current-password');
-    await screenshot(page, 'settings-2fa-reauth');
-    await assertAccessible(page, 'settings-2fa-reauth');
+    assert.ok(await password.evaluate((el) => el === el.ownerDocument.activeElement), 'the focus is in the password field');
+    await screenshot(page, 'confirm-identity', { fullPage: false });
+    await assertAccessible(page, 'confirm-identity');
 
     await password.fill('not my password, sorry');
-    await confirm.getByRole('button', { name: 'Continue' }).click();
-    await page.getByRole('alert').filter({ hasText: 'the password is wrong' }).waitFor();
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    await dialog.getByRole('alert').filter({ hasText: 'the password is wrong' }).waitFor();
+    assert.equal(await password.inputValue(), '', 'a refused password is not kept in the field');
 
     await password.fill(member.password);
-    await confirm.getByRole('button', { name: 'Continue' }).click();
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    await dialog.waitFor({ state: 'hidden' });
     const secret = (await page.getByTestId('totp-secret').innerText()).trim();
-    assert.equal(await page.getByRole('alert').count(), 0, 'the refusal is gone once the password was right');
-    // Still past the window: the form sends the password with the code too, without asking again.
+    assert.equal(await page.getByRole('alert').count(), 0);
+    // The session's sign-in time is now: enabling needs no second confirmation.
     await page.getByLabel('Code from the app').fill(codeAt(secret, clock.now()));
     await page.getByRole('button', { name: 'Turn on 2FA' }).click();
     await enabledWithCodes(page);
+    assert.equal(await confirmDialog(page).count(), 0);
     assert.deepEqual(errors, []);
   });
 
-  it('a sign-in that grows old between setup and enable: the password field appears beside the code, and enabling goes through with it', async () => {
-    const member = await t.createUser({ role: 'member' });
-    const { page, errors } = await signedIn(member);
-    await openSettings(page);
-    await page.getByRole('button', { name: 'Set up 2FA' }).click();
-    const secret = (await page.getByTestId('totp-secret').innerText()).trim();
-
+  it('creating an API key on an old sign-in: Cancel makes nothing and says why; confirming shows the key once', async () => {
+    const admin = await t.createUser({ role: 'admin' });
+    const { page, errors } = await signedIn(admin);
     clock.advance(11 * MINUTE);
-    const form = page.getByRole('form', { name: 'Turn on two-factor authentication' });
-    await form.getByLabel('Code from the app').fill(codeAt(secret, clock.now()));
-    await form.getByRole('button', { name: 'Turn on 2FA' }).click();
-    const password = form.getByLabel('Your password');
-    await password.waitFor();
-    assert.equal(await page.getByRole('alert').count(), 0);
-    assert.equal(await form.getByLabel('Code from the app').inputValue(), codeAt(secret, clock.now()), 'the code stays typed');
-    await password.fill(member.password);
-    await form.getByRole('button', { name: 'Turn on 2FA' }).click();
-    await enabledWithCodes(page);
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.getByRole('heading', { level: 1, name: 'API keys' }).waitFor();
+
+    const create = async () => {
+      await page.getByRole('button', { name: 'Create API key' }).click();
+      await page.getByLabel('Name').fill('after-lunch');
+      await page.getByRole('button', { name: 'Create key' }).click();
+      const field = confirmDialog(page).getByRole('textbox', { name: 'Your password' });
+      await field.waitFor();
+      // On top of the Create dialog, and the keyboard is in it, not left in the dialog beneath.
+      await page.waitForFunction("document.activeElement?.getAttribute('autocomplete') === 'current-password'");
+    };
+    await create();
+    await confirmDialog(page).getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Not done: this step needs your password again' }).waitFor();
+    const none = await t.http.post<{ access_token: string }>('/api/v1/public/login', { email: admin.email, password: admin.password });
+    const listed = await t.http.get<{ api_keys: unknown[] }>('/api/v1/api-keys', { token: none.body.access_token });
+    assert.equal(listed.body.api_keys.length, 0, 'no key was made');
+
+    await page.keyboard.press('Escape');
+    await create();
+    await page.keyboard.type(admin.password);
+    await page.keyboard.press('Enter');
+    await confirmDialog(page).waitFor({ state: 'hidden' });
+    const secret = page.getByTestId('secret-value');
+    await secret.waitFor();
+    assert.match((await secret.innerText()).trim(), /^ak_(live|test)_/);
     assert.deepEqual(errors, []);
   });
 });

@@ -329,7 +329,8 @@ function registerRoute(app: FastifyInstance, route: Route, options: AppOptions):
  * constant time. Anything else is 401 `invalid_token` with its RFC 6750 §3 challenge.
  */
 async function checkMetricsToken(authorization: string | undefined, token: string, onBadCredential?: () => Promise<void>): Promise<void> {
-  const presented = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length) : undefined;
+  // RFC 9110 §11.1: the scheme is case-insensitive; the token is compared exactly.
+  const presented = authorization !== undefined && /^bearer /i.test(authorization) ? authorization.slice('Bearer '.length) : undefined;
   if (presented === undefined || !constantTimeEqual(presented, token)) {
     await onBadCredential?.();
     throw new AimError('invalid_token', 'GET /metrics needs Authorization: Bearer <AIM_METRICS_TOKEN>', {

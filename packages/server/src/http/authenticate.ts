@@ -16,7 +16,8 @@ type GuardedAccess = Extract<Access, { auth: readonly string[] }>;
 /** Extra checks after authentication, such as the admin 2FA requirement. Throws to refuse. */
 export type PrincipalPolicy = (principal: Principal, request: FastifyRequest, access: GuardedAccess) => Promise<void> | void;
 
-const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
+// RFC 9110 §11.1: the scheme is case-insensitive (`bearer`, `BEARER`); the token is not.
+const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i;
 
 /** RFC 6750 §3: a 401 for a bearer-protected resource says how to authenticate. */
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="aim"' };

@@ -62,6 +62,8 @@ export type Access =
       scope?: Scope | readonly Scope[];
       /** Also accepts the web UI's session cookie (`aim_rt` with its CSRF token) when no credential header is sent. */
       cookie?: true;
+      /** A person's token needs a password sign-in within AIM_REAUTH_WINDOW (403 `reauthentication_required`). */
+      recentSignIn?: true;
     };
 
 export interface Route {

@@ -42,6 +42,11 @@ const ANY = { auth: ['jwt', 'api_key', 'oauth'] } as const;
  * stay JWT-only: a key is not a person and cannot sign in, change a password or administer accounts.
  */
 const PERSON_OR_KEY = { auth: ['jwt', 'api_key'] } as const;
+/**
+ * Admin steps that give someone an account or take one over (a new user, a role, re-enabling, a password or 2FA
+ * reset): a person's token needs a recent password sign-in for them (`recentSignIn`, 403 `reauthentication_required`).
+ */
+const ADMIN_GRANT = { ...PERSON, scope: 'admin', recentSignIn: true } as const;
 /** A person's session: a bearer token, or the web UI's cookie with its CSRF token. */
 const PERSON_OR_COOKIE = { auth: ['jwt'], cookie: true } as const;
 
@@ -62,7 +67,7 @@ export function routeTable(h: Handlers): Route[] {
     { method: 'POST', url: '/oauth/token', access: PUBLIC, handler: h.oauth.token },
     { method: 'POST', url: '/oauth/revoke', access: PUBLIC, handler: h.oauth.revoke },
     { method: 'POST', url: '/oauth/introspect', access: ANY, handler: h.oauth.introspect },
-    { method: 'POST', url: '/api/v1/sdk-tokens', access: PERSON, handler: h.sdkTokens.create },
+    { method: 'POST', url: '/api/v1/sdk-tokens', access: { ...PERSON, recentSignIn: true }, handler: h.sdkTokens.create },
     { method: 'GET', url: '/api/v1/sdk-tokens', access: PERSON, handler: h.sdkTokens.list },
     { method: 'POST', url: '/api/v1/sdk-tokens/revoke-all', access: PERSON, handler: h.sdkTokens.revokeAll },
     { method: 'POST', url: '/api/v1/sdk-tokens/:id/revoke', access: PERSON, handler: h.sdkTokens.revoke },
@@ -72,6 +77,7 @@ export function routeTable(h: Handlers): Route[] {
     { method: 'POST', url: '/api/v1/auth/refresh', access: PUBLIC, handler: h.sessions.refresh },
     { method: 'POST', url: '/api/v1/auth/logout', access: PERSON_OR_COOKIE, handler: h.sessions.logout },
     { method: 'GET', url: '/api/v1/auth/me', access: PERSON_OR_SDK, handler: h.sessions.me },
+    { method: 'POST', url: '/api/v1/auth/reauthenticate', access: PERSON, handler: h.sessions.reauthenticate },
     { method: 'POST', url: '/api/v1/auth/password', access: PERSON, handler: h.sessions.changePassword },
     { method: 'POST', url: '/api/v1/public/password-reset', access: PUBLIC, handler: h.passwordResets.complete },
     { method: 'GET', url: '/api/v1/auth/sessions', access: PERSON, handler: h.sessions.listSessions },
@@ -86,13 +92,13 @@ export function routeTable(h: Handlers): Route[] {
 
     // users (admins)
     { method: 'GET', url: '/api/v1/users', access: { ...PERSON, scope: 'admin' }, handler: h.users.list },
-    { method: 'POST', url: '/api/v1/users', access: { ...PERSON, scope: 'admin' }, handler: h.users.create },
-    { method: 'PATCH', url: '/api/v1/users/:id', access: { ...PERSON, scope: 'admin' }, handler: h.users.update },
+    { method: 'POST', url: '/api/v1/users', access: ADMIN_GRANT, handler: h.users.create },
+    { method: 'PATCH', url: '/api/v1/users/:id', access: ADMIN_GRANT, handler: h.users.update },
     { method: 'DELETE', url: '/api/v1/users/:id', access: { ...PERSON, scope: 'admin' }, handler: h.users.remove },
     { method: 'POST', url: '/api/v1/users/:id/disable', access: { ...PERSON, scope: 'admin' }, handler: h.users.disable },
-    { method: 'POST', url: '/api/v1/users/:id/enable', access: { ...PERSON, scope: 'admin' }, handler: h.users.enable },
-    { method: 'POST', url: '/api/v1/users/:id/mfa/reset', access: { ...PERSON, scope: 'admin' }, handler: h.users.resetMfa },
-    { method: 'POST', url: '/api/v1/users/:id/password-reset', access: { ...PERSON, scope: 'admin' }, handler: h.passwordResets.issue },
+    { method: 'POST', url: '/api/v1/users/:id/enable', access: ADMIN_GRANT, handler: h.users.enable },
+    { method: 'POST', url: '/api/v1/users/:id/mfa/reset', access: ADMIN_GRANT, handler: h.users.resetMfa },
+    { method: 'POST', url: '/api/v1/users/:id/password-reset', access: ADMIN_GRANT, handler: h.passwordResets.issue },
 
     // agents and MCP servers
     { method: 'POST', url: '/api/v1/sdk-api/agents/register', access: { auth: ['api_key', 'jwt'], scope: 'agents:write' }, handler: h.agents.sdkRegister },
@@ -107,7 +113,7 @@ export function routeTable(h: Handlers): Route[] {
     // agent keys: rotation needs agents:write or the agent's own token, checked by the service
     { method: 'GET', url: '/api/v1/agents/:id/keys', access: { ...ANY, scope: 'agents:read' }, handler: h.agents.keys },
     // Setting a key outright (no signature by the current one) lets the caller sign as the agent: admins only.
-    { method: 'POST', url: '/api/v1/agents/:id/keys', access: { ...ANY, scope: 'admin' }, handler: h.agents.replaceKey },
+    { method: 'POST', url: '/api/v1/agents/:id/keys', access: { ...ANY, scope: 'admin', recentSignIn: true }, handler: h.agents.replaceKey },
     { method: 'POST', url: '/api/v1/agents/:id/keys/rotate', access: ANY, handler: h.agents.rotateKey },
     { method: 'POST', url: '/api/v1/agents/:id/keys/:keyId/revoke', access: { ...ANY, scope: 'agents:write' }, handler: h.agents.revokeKey },
 
@@ -118,10 +124,10 @@ export function routeTable(h: Handlers): Route[] {
     { method: 'GET', url: '/api/v1/verifications/stats', access: { ...ANY, scope: 'agents:read' }, handler: h.signatures.stats },
     { method: 'GET', url: '/api/v1/verifications/:id', access: { ...ANY, scope: 'agents:read' }, handler: h.signatures.get },
     // API keys: people with api_keys:manage; keys only with admin (a key can never hold api_keys:manage)
-    { method: 'POST', url: '/api/v1/api-keys', access: { ...PERSON_OR_KEY, scope: 'api_keys:manage' }, handler: h.apiKeys.create },
+    { method: 'POST', url: '/api/v1/api-keys', access: { ...PERSON_OR_KEY, scope: 'api_keys:manage', recentSignIn: true }, handler: h.apiKeys.create },
     { method: 'GET', url: '/api/v1/api-keys', access: { ...PERSON_OR_KEY, scope: 'api_keys:manage' }, handler: h.apiKeys.list },
     { method: 'DELETE', url: '/api/v1/api-keys/:id', access: { ...PERSON_OR_KEY, scope: 'api_keys:manage' }, handler: h.apiKeys.revoke },
-    { method: 'POST', url: '/api/v1/api-keys/:id/rotate', access: { ...PERSON_OR_KEY, scope: 'api_keys:manage' }, handler: h.apiKeys.rotate },
+    { method: 'POST', url: '/api/v1/api-keys/:id/rotate', access: { ...PERSON_OR_KEY, scope: 'api_keys:manage', recentSignIn: true }, handler: h.apiKeys.rotate },
     { method: 'GET', url: '/api/v1/api-keys/:id/usage', access: { ...PERSON_OR_KEY, scope: 'api_keys:manage' }, handler: h.apiKeys.usage },
     // audit log
     { method: 'GET', url: '/api/v1/audit-logs', access: { ...ANY, scope: 'audit:read' }, handler: h.audit.list },

@@ -23,7 +23,7 @@ const TokenPair = Type.Object({
   csrf_token: Type.Optional(Type.String()),
 });
 
-function accessPart(tokens: SessionTokens) {
+function accessPart(tokens: Omit<SessionTokens, 'refreshToken'>) {
   return {
     access_token: tokens.accessToken,
     token_type: 'Bearer' as const,
@@ -137,6 +137,22 @@ export function sessionHandlers(sessions: SessionService, users: UserService, br
       if (!user) throw new AimError('invalid_token', 'the account no longer exists');
       return { ...userView(user), mfa_enabled: await sessions.hasSecondFactor(user.id) };
     }),
+
+    reauthenticate: authed(
+      {
+        summary:
+          'Confirm your password in this session: the steps that ask for a recent sign-in (403 reauthentication_required) are open again for AIM_REAUTH_WINDOW, with the access token answered here and those refresh brings',
+        tags,
+        body: Type.Object({ password: Type.String({ minLength: 1, maxLength: 1024 }) }),
+        response: {
+          200: Type.Object({ access_token: Type.String(), token_type: Type.Literal('Bearer'), expires_in: Type.Integer(), user: UserView }),
+        },
+      },
+      async ({ principal, body, ip, userAgent }) => {
+        const { userId, familyId } = sessionOwner(principal);
+        return accessPart(await sessions.reauthenticate(userId, familyId, body.password, { ip, userAgent }));
+      },
+    ),
 
     changePassword: authed(
       {

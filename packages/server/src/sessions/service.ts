@@ -71,8 +71,11 @@ export interface SignInProof {
   password?: string | undefined;
 }
 
-/** The steps that ask for a recent sign-in, as `user.reauthentication_failed` names them. */
-export type ReauthenticatedStep = 'totp_setup' | 'totp_enable';
+/**
+ * Where a password was given again, as `user.reauthentication_failed` names them: POST /auth/reauthenticate, or the
+ * `password` field that TOTP setup and enable also take.
+ */
+export type ReauthenticatedStep = 'reauthenticate' | 'totp_setup' | 'totp_enable';
 
 /** A session family lives at most this long, however often it is refreshed; then the user signs in again. */
 const SESSION_MAX_AGE = 30 * DAY;
@@ -190,13 +193,45 @@ export class SessionService {
    */
   async requireRecentSignIn(user: User, proof: SignInProof, ip: string | null, step: ReauthenticatedStep): Promise<void> {
     if (proof.password !== undefined) return this.confirmPassword(user, proof.password, ip, step);
-    const age = proof.authTime === undefined ? Infinity : this.clock.now() / SECOND - proof.authTime;
+    this.requireRecentAuthTime(proof.authTime, 'send your password as "password", or confirm it at POST /api/v1/auth/reauthenticate');
+  }
+
+  /**
+   * 403 `reauthentication_required` unless the sign-in behind a token (`auth_time`, seconds) is within
+   * AIM_REAUTH_WINDOW. `how` tells the client the way to prove the password again.
+   */
+  requireRecentAuthTime(authTime: number | undefined, how = 'confirm your password at POST /api/v1/auth/reauthenticate'): void {
+    const age = authTime === undefined ? Infinity : this.clock.now() / SECOND - authTime;
     // A small negative age is clock skew between nodes; a sign-in from the future is no proof.
     if (age >= -5 && age <= this.policy.reauthWindowSeconds) return;
-    throw new AimError(
-      'reauthentication_required',
-      `this step needs a sign-in from the last ${Math.round(this.policy.reauthWindowSeconds / 60)} minutes: send your password as "password"`,
-    );
+    throw new AimError('reauthentication_required', `this step needs a sign-in from the last ${Math.round(this.policy.reauthWindowSeconds / 60)} minutes: ${how}`);
+  }
+
+  /**
+   * The password again, for a session whose sign-in is older than AIM_REAUTH_WINDOW: checked like a sign-in
+   * (throttled, audited, counted toward `failed_logins`), then kept as the session's `auth_time`, so this access
+   * token and those its refresh token brings next may take the steps that ask for a recent sign-in.
+   */
+  async reauthenticate(userId: UserId, familyId: FamilyId, password: string, meta: RequestMeta): Promise<Omit<SessionTokens, 'refreshToken'>> {
+    const user = await this.users.get(userId);
+    if (!user || user.disabledAt !== null) throw new AimError('invalid_token', 'the account no longer exists');
+    await this.confirmPassword(user, password, meta.ip, 'reauthenticate');
+    const now = this.clock.now();
+    const family = await this.hub.transaction(async (s) => {
+      if (!(await s.refreshTokens.markSignedIn(familyId, user.id, now))) return undefined;
+      await this.audit.withStore(s.audit).record({
+        organizationId: user.organizationId,
+        event: 'user.reauthenticated',
+        actor: { type: 'user', id: user.id },
+        subject: { type: 'session', id: familyId },
+        ip: meta.ip,
+        data: {},
+      });
+      return s.refreshTokens.findFamily(familyId);
+    });
+    // Signed out (or expired) meanwhile: the access token in hand is about to stop too.
+    if (!family) throw new AimError('invalid_token', 'this session has ended; sign in again');
+    return this.accessFor(user, family);
   }
 
   private async confirmPassword(user: User, password: string, ip: string | null, step: ReauthenticatedStep): Promise<void> {

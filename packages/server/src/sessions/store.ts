@@ -34,6 +34,11 @@ export interface RefreshTokenStore {
   findFamily(id: FamilyId): Promise<RefreshFamily | undefined>;
   /** Newest first; with `liveAt`, only families neither revoked nor expired at that time. */
   listFamilies(userId: UserId, kind: FamilyKind, options?: { liveAt?: number }): Promise<RefreshFamily[]>;
+  /**
+   * Records that the person proved their password again in this live session (`auth_time`, kept by later refreshes);
+   * answers whether the family was a live session of that user.
+   */
+  markSignedIn(id: FamilyId, userId: UserId, at: number): Promise<boolean>;
   /** Revokes one family; answers whether this call revoked it (false when it already was). */
   revokeFamily(id: FamilyId, reason: RevokeReason, now: number): Promise<boolean>;
   /** Revokes every live family of a user (optionally of one kind, optionally sparing one); answers their ids. */

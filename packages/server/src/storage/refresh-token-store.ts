@@ -120,6 +120,19 @@ export class KyselyRefreshTokenStore extends KyselyStore implements RefreshToken
     return rows.map(toFamily);
   }
 
+  async markSignedIn(id: FamilyId, userId: UserId, at: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('refresh_families')
+      .set({ auth_time: at })
+      .where('id', '=', id)
+      .where('user_id', '=', userId)
+      .where('kind', '=', 'session')
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', at)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
   async revokeFamily(id: FamilyId, reason: RevokeReason, now: number): Promise<boolean> {
     const result = await this.db
       .updateTable('refresh_families')

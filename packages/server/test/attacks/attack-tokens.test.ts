@@ -41,8 +41,13 @@ describe('attack catalogue: bearer tokens', () => {
   const signReal = (payload: Record<string, unknown>, protectedHeader: Record<string, unknown> = { alg: 'EdDSA', kid: signingKey.kid, typ: 'at+jwt' }) =>
     new SignJWT(payload).setProtectedHeader(protectedHeader as { alg: string }).sign(signingKey.privateKey);
 
-  it('the genuine token works (control)', async () => {
+  it('the genuine token works (control), whatever the case of the scheme (RFC 9110 §11.1), but not with its own case changed', async () => {
     assert.equal((await t.http.get('/api/v1/auth/me', { token: admin.accessToken })).status, 200);
+    for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
+      assert.equal((await t.http.get('/api/v1/auth/me', { headers: { authorization: `${scheme} ${admin.accessToken}` } })).status, 200, scheme);
+    }
+    const flipped = admin.accessToken.replace(/[a-z]/, (c) => c.toUpperCase());
+    assert.equal((await t.http.get('/api/v1/auth/me', { headers: { authorization: `Bearer ${flipped}` } })).status, 401);
   });
 
   it('alg "none" in every spelling, with and without a signature', async () => {

@@ -8,6 +8,8 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { runCli, type CliResult } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { startServerProcess, type ServerProcess } from '../support/process.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { ManualClock, MINUTE } from '../../src/core/clock.js';
 
 const EXIT = { ok: 0, auth: 4 };
 
@@ -114,5 +116,49 @@ describe('aim: the stored session, shared with other commands', () => {
     const json = await aim(['agents', 'list', '--json']);
     assert.equal(json.code, EXIT.auth);
     assert.equal((JSON.parse(json.stdout) as { error: string }).error, 'invalid_token');
+  });
+});
+
+describe('aim reauth: a stored session older than AIM_REAUTH_WINDOW confirms the password, then mints credentials again', () => {
+  // The server's clock moves the sign-in past the window; the CLI runs as its own process, over HTTP.
+  const clock = new ManualClock(Date.now());
+  let t: TestServer;
+  let home: string;
+  const aim = (args: string[], options: { stdin?: string } = {}) => runCli(args, { ...options, env: { AIM_HOME: home, AIM_API_KEY: '', AIM_URL: '', AIM_PASSWORD: '' } });
+  before(async () => {
+    t = await startTestServer({ clock });
+    home = mkdtempSync(join(tmpdir(), 'aim-home-'));
+  });
+  after(async () => {
+    await t?.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('exit 4 naming `aim reauth`; a wrong password is exit 4 and keeps the session; the right one opens the step for the next commands', async () => {
+    const admin = await t.createUser({ role: 'admin' });
+    assert.equal((await aim(['login', '--url', t.url, '--email', admin.email, '--password-stdin'], { stdin: admin.password })).code, EXIT.ok);
+    assert.equal((await aim(['sdk-tokens', 'create', 'fresh'])).code, EXIT.ok, 'a fresh sign-in needs nothing more');
+    clock.advance(11 * MINUTE);
+
+    const human = await aim(['sdk-tokens', 'create', 'laptop']);
+    assert.equal(human.code, EXIT.auth, human.stderr);
+    assert.match(human.stderr, /^aim: this step needs a sign-in from the last 10 minutes: run `aim reauth`, then this command again/);
+    const json = await aim(['api-keys', 'create', '--name', 'ci', '--json']);
+    assert.equal(json.code, EXIT.auth);
+    assert.equal((JSON.parse(json.stdout) as { error: string }).error, 'reauthentication_required');
+
+    const wrong = await aim(['reauth', '--password-stdin'], { stdin: 'not the password' });
+    assert.equal(wrong.code, EXIT.auth, wrong.stderr);
+    assert.match(wrong.stderr, /password is wrong/);
+    assert.equal((await aim(['agents', 'list'])).code, EXIT.ok, 'still signed in');
+    assert.equal((await aim(['reauth'])).code, 2, 'no password given: a usage error');
+
+    const right = await aim(['reauth', '--password-stdin', '--json'], { stdin: `${admin.password}\n` });
+    assert.equal(right.code, EXIT.ok, right.stderr);
+    assert.deepEqual(JSON.parse(right.stdout), { reauthenticated: true, email: admin.email });
+    const made = await aim(['sdk-tokens', 'create', 'laptop', '--json']);
+    assert.equal(made.code, EXIT.ok, made.stderr);
+    assert.match((JSON.parse(made.stdout) as { refresh_token: string }).refresh_token, /^rt_/);
+    assert.doesNotMatch(readFileSync(join(home, 'session.json'), 'utf8'), new RegExp(admin.password), 'the password is never kept');
   });
 });

@@ -80,6 +80,8 @@ describe('operations endpoints: AIM_METRICS_TOKEN', () => {
     const ok = await t.http.get('/metrics', { token: TOKEN });
     assert.equal(ok.status, 200);
     assert.match(ok.text, /aim_http_requests_total/);
+    // The scheme is case-insensitive (RFC 9110 §11.1), as scrapers and proxies may send it.
+    for (const scheme of ['bearer', 'BEARER']) assert.equal((await t.http.get('/metrics', { headers: { authorization: `${scheme} ${TOKEN}` } })).status, 200, scheme);
     const refusals: Array<Record<string, string>> = [
       {},
       { authorization: `Bearer ${TOKEN.slice(0, -1)}` },

@@ -1,4 +1,5 @@
 import { toApiError } from './errors.js';
+import { confirmIdentity } from './reauth.js';
 import { accessTokenValue, renew } from './session.js';
 
 type Query = Record<string, string | number | undefined | null>;
@@ -28,6 +29,10 @@ async function send(method: string, path: string, body?: unknown, query?: Query)
   let response = await attempt();
   // Only an expired or revoked token is worth a renewal; a wrong password or TOTP code (invalid_credentials) is not.
   if (response.status === 401 && (await toApiError(response.clone())).code === 'invalid_token' && (await renew())) response = await attempt();
+  // The sign-in is too old for this step: once the password is confirmed (a dialog), the same request goes again.
+  if (response.status === 403 && (await toApiError(response.clone())).code === 'reauthentication_required' && (await confirmIdentity())) {
+    response = await attempt();
+  }
   if (!response.ok) throw await toApiError(response);
   return response;
 }

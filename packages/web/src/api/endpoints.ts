@@ -32,11 +32,9 @@ export const auth = {
   me: () => request<User>('GET', '/api/v1/auth/me'),
   changePassword: (current_password: string, new_password: string) =>
     request<{ sessions_revoked: number }>('POST', '/api/v1/auth/password', { body: { current_password, new_password } }),
-  /** `password` only when the server asked for it (403 `reauthentication_required`: the sign-in is too old). */
-  totpSetup: (password?: string) =>
-    request<{ secret: string; otpauth_url: string }>('POST', '/api/v1/auth/mfa/totp/setup', { body: password !== undefined ? { password } : {} }),
-  totpEnable: (code: string, password?: string) =>
-    request<{ recovery_codes: string[] }>('POST', '/api/v1/auth/mfa/totp/enable', { body: { code, ...(password !== undefined && { password }) } }),
+  // Setup and enable need a recent sign-in: the client confirms the password in a dialog when the server asks.
+  totpSetup: () => request<{ secret: string; otpauth_url: string }>('POST', '/api/v1/auth/mfa/totp/setup', { body: {} }),
+  totpEnable: (code: string) => request<{ recovery_codes: string[] }>('POST', '/api/v1/auth/mfa/totp/enable', { body: { code } }),
   totpDisable: (code: string) => request<{ mfa_enabled: boolean }>('POST', '/api/v1/auth/mfa/totp/disable', { body: { code } }),
   regenerateRecoveryCodes: (code: string) => request<{ recovery_codes: string[] }>('POST', '/api/v1/auth/mfa/recovery-codes', { body: { code } }),
   sessions: () => request<{ sessions: SignedInSession[] }>('GET', '/api/v1/auth/sessions'),

@@ -12,6 +12,8 @@ export class ApiError extends Error {
 
 /** What to show a person for any failure: the API's `error_description` when there is one. */
 export function describeError(error: unknown): string {
+  // The person cancelled the password dialog; the server's words name an HTTP route, not what to do here.
+  if (error instanceof ApiError && error.code === 'reauthentication_required') return 'Not done: this step needs your password again. Try once more and confirm it.';
   if (error instanceof ApiError) return error.description;
   if (error instanceof TypeError) return 'The server could not be reached. Check your connection and try again.';
   if (error instanceof Error) return error.message;

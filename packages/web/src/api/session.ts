@@ -139,6 +139,21 @@ export function serverUnreachable(): boolean {
 }
 
 /**
+ * Confirms the password in this session (POST /api/v1/auth/reauthenticate): the access token it answers carries the
+ * new sign-in time, and so do the ones the cookie brings from now on. A wrong password throws the API's error.
+ */
+export async function reauthenticate(password: string): Promise<void> {
+  const response = await fetch('/api/v1/auth/reauthenticate', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...(accessToken && { Authorization: `Bearer ${accessToken}` }) },
+    body: JSON.stringify({ password }),
+    credentials: 'same-origin',
+  });
+  if (!response.ok) throw await toApiError(response);
+  adopt((await response.json()) as SessionAnswer);
+}
+
+/**
  * Ends the session on the server (refresh token and its access tokens) and clears both cookies. When the server
  * cannot be reached or refuses, this throws and the person stays signed in: the HttpOnly cookie, which only the
  * server can clear, would otherwise sign them back in on the next load while they believe they are out.

@@ -4,6 +4,7 @@ import { Suspense, useState } from 'react';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
 import type { Scope } from '@aim/protocol';
 import { useAuth } from '../auth/AuthProvider.js';
+import { ConfirmIdentityDialog } from './ConfirmIdentityDialog.js';
 import { ErrorNotice } from './ErrorNotice.js';
 
 interface NavItem {
@@ -106,6 +107,7 @@ export function Layout() {
         <Suspense fallback={<Skeleton h={240} aria-label="Loading" />}>
           <Outlet />
         </Suspense>
+        <ConfirmIdentityDialog />
       </AppShell.Main>
     </AppShell>
   );

@@ -3,7 +3,6 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import QRCode from 'qrcode';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { auth } from '../api/endpoints.js';
-import { ApiError } from '../api/errors.js';
 import { CopyFailed } from '../components/CopyFailed.js';
 import { ErrorNotice } from '../components/ErrorNotice.js';
 import { PageHeader } from '../components/PageHeader.js';
@@ -94,19 +93,6 @@ function RecoveryCodes({ codes, onDone }: { codes: string[]; onDone: () => void 
   );
 }
 
-/** The server wants the password again before 2FA is enrolled: the sign-in behind this session is too old. */
-function isReauthRequired(error: unknown): boolean {
-  return error instanceof ApiError && error.code === 'reauthentication_required';
-}
-
-function ReauthNotice() {
-  return (
-    <Alert color="blue" variant="light" title="Confirm it is you" role="status">
-      You signed in a while ago. Enter your password to turn on two-factor authentication.
-    </Alert>
-  );
-}
-
 function TwoFactor() {
   const queryClient = useQueryClient();
   const me = useQuery({ queryKey: ['me'], queryFn: () => auth.me() });
@@ -125,29 +111,16 @@ function TwoFactor() {
     };
   }, [setup]);
 
-  // Enrolling asks for a recent sign-in: past the server's window it answers reauthentication_required, and the
-  // password is asked for here and sent with setup and enable (kept in this form's state only until enrolment ends).
-  const [askPassword, setAskPassword] = useState(false);
-  const [password, setPassword] = useState('');
-  const proof = () => (askPassword ? password : undefined);
-  const onReauth = (error: unknown) => {
-    if (isReauthRequired(error)) setAskPassword(true);
-  };
-  const forgetPassword = () => {
-    setAskPassword(false);
-    setPassword('');
-  };
-  const start = useMutation({ mutationFn: () => auth.totpSetup(proof()), onSuccess: setSetup, onError: onReauth });
+  // Enrolling asks for a recent sign-in: past the server's window the confirmation dialog asks for the password.
+  const start = useMutation({ mutationFn: () => auth.totpSetup(), onSuccess: setSetup });
   const enable = useMutation({
-    mutationFn: () => auth.totpEnable(code.trim(), proof()),
-    onError: onReauth,
+    mutationFn: () => auth.totpEnable(code.trim()),
     onSuccess: (answer) => {
       setCodes(answer.recovery_codes);
       setSetup(null);
       // The setup answer holds the TOTP secret: no need for it once the authenticator has it.
       start.reset();
       setCode('');
-      forgetPassword();
       void queryClient.invalidateQueries({ queryKey: ['me'] });
     },
   });
@@ -187,8 +160,7 @@ function TwoFactor() {
         )}
       </Group>
       <Stack>
-        {/* The password request below says what reauthentication_required means; it is no failure to show. */}
-        <ErrorNotice error={[me.error, start.error, enable.error, disable.error, regenerate.error].find((e) => e && !isReauthRequired(e))} />
+        <ErrorNotice error={[me.error, start.error, enable.error, disable.error, regenerate.error].find(Boolean)} />
         {codes && (
           <RecoveryCodes
             codes={codes}
@@ -246,7 +218,7 @@ function TwoFactor() {
             </Stack>
           </form>
         )}
-        {!enabled && !setup && !askPassword && (
+        {!enabled && !setup && (
           <>
             <Text size="sm">Protect your account with a time-based code from an authenticator app (RFC 6238), asked for at every sign-in.</Text>
             <Group justify="flex-end">
@@ -255,34 +227,6 @@ function TwoFactor() {
               </Button>
             </Group>
           </>
-        )}
-        {!enabled && !setup && askPassword && (
-          <form
-            onSubmit={(e) => {
-              e.preventDefault();
-              start.mutate();
-            }}
-            aria-label="Confirm your password to set up two-factor authentication"
-          >
-            <Stack>
-              <ReauthNotice />
-              <PasswordInput label="Your password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
-              <Group justify="flex-end">
-                <Button
-                  variant="default"
-                  onClick={() => {
-                    forgetPassword();
-                    start.reset();
-                  }}
-                >
-                  Cancel
-                </Button>
-                <Button type="submit" loading={start.isPending}>
-                  Continue
-                </Button>
-              </Group>
-            </Stack>
-          </form>
         )}
         {!enabled && setup && (
           <form
@@ -306,12 +250,6 @@ function TwoFactor() {
                 </Stack>
               </Group>
               <TextInput label="Code from the app" autoComplete="one-time-code" inputMode="numeric" required value={code} onChange={(e) => setCode(e.currentTarget.value)} maw={220} />
-              {askPassword && (
-                <>
-                  <ReauthNotice />
-                  <PasswordInput label="Your password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.currentTarget.value)} maw={320} />
-                </>
-              )}
               <Group justify="flex-end">
                 <Button
                   variant="default"
@@ -321,7 +259,6 @@ function TwoFactor() {
                     // A refused code of this attempt is no news once it is abandoned.
                     enable.reset();
                     setCode('');
-                    forgetPassword();
                   }}
                 >
                   Cancel

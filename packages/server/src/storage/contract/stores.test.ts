@@ -124,6 +124,26 @@ for (const kind of STORE_KINDS) {
       assert.equal(family?.revokedReason, 'reuse_detected');
     });
 
+    it('refresh tokens: a confirmed password moves only its own live session\'s auth_time, and rotation keeps it', async () => {
+      const { familyId, tokenId, user } = await newFamily();
+      const stranger = await newUser();
+      const signedInAt = clock.now();
+      clock.advance(3_600_000);
+      assert.equal(await fresh.stores.refreshTokens.markSignedIn(familyId, stranger.id, clock.now()), false, 'another user\'s session');
+      assert.equal((await fresh.stores.refreshTokens.findFamily(familyId))?.authTime, signedInAt);
+      assert.equal(await fresh.stores.refreshTokens.markSignedIn(familyId, user.id, clock.now()), true);
+      assert.equal((await fresh.stores.refreshTokens.findFamily(familyId))?.authTime, clock.now());
+      const rotated = await rotate(tokenId);
+      assert.equal(rotated.kind === 'rotated' && rotated.family.authTime, clock.now(), 'the next token of the session carries it');
+
+      const sdk = await newFamily('sdk');
+      assert.equal(await fresh.stores.refreshTokens.markSignedIn(sdk.familyId, sdk.user.id, clock.now()), false, 'an SDK token holds no sign-in');
+      assert.equal((await fresh.stores.refreshTokens.findFamily(sdk.familyId))?.authTime, null);
+      const ended = await newFamily();
+      await fresh.stores.refreshTokens.revokeFamily(ended.familyId, 'logout', clock.now());
+      assert.equal(await fresh.stores.refreshTokens.markSignedIn(ended.familyId, ended.user.id, clock.now()), false, 'a revoked session');
+    });
+
     it('refresh tokens: within the grace, the replaced token may be presented again while its successor is unused', async () => {
       const grace = { graceMs: 10_000 };
       const { tokenId, familyId } = await newFamily();
