@@ -267,6 +267,36 @@ describe('pub/sub when Redis stalls while the subscriber resubscribes', () => {
   });
 });
 
+describe('pub/sub when Redis refuses SUBSCRIBE every time (an ACL user without channel rights)', () => {
+  it('the node never counts as listening, so caches keep nothing, and the refusal is logged at warn once, not per retry', async () => {
+    const user = `aim-test-nosub-${process.pid}-${Date.now()}`;
+    const admin = new RedisConnection({ url: REDIS_TEST_URL, prefix: '', logger: silent });
+    await admin.connect();
+    // Every command and key, no channel: SUBSCRIBE answers NOPERM.
+    await admin.client.call('ACL', 'SETUSER', user, 'on', '>nosub-password', '~*', 'resetchannels', '+@all');
+    const logs = new LogCapture();
+    const url = new URL(REDIS_TEST_URL);
+    url.username = user;
+    url.password = 'nosub-password';
+    const conn = new RedisConnection({ url: url.toString(), prefix: uniqueRedisPrefix('nosub'), logger: silent, maxReconnectDelayMs: 100 });
+    const pubsub = new RedisPubSub(conn, createLogger('debug', logs));
+    try {
+      assert.equal(await conn.connect(), true);
+      await pubsub.subscribe('invalidations', () => undefined);
+      const refusals = () => logs.lines.filter((l) => l.includes('redis SUBSCRIBE failed'));
+      await waitFor(() => refusals().length >= 3, 10_000);
+      assert.equal(pubsub.isListening(), false, 'connected, but deaf');
+      const levels = refusals().map((l) => (JSON.parse(l) as { level: number | string }).level);
+      assert.equal(levels.filter((l) => l === 40 || l === 'warn').length, 1, `one warning among ${levels.join(',')}`);
+    } finally {
+      pubsub.close();
+      await conn.close();
+      await admin.client.call('ACL', 'DELUSER', user);
+      await admin.close();
+    }
+  });
+});
+
 describe('revocations in Redis', () => {
   it('a starting node loads the revocations in force, whatever characters AIM_REDIS_PREFIX holds', async () => {
     // SCAN MATCH reads the prefix as a glob pattern: "[", "*", "?" and "\\" must match only themselves.

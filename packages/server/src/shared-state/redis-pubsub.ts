@@ -13,6 +13,10 @@ export class RedisPubSub {
   private readonly downListeners: Array<() => void> = [];
   /** Set by close(): a SUBSCRIBE failing then must not reconnect. */
   private closed = false;
+  /** Every channel is subscribed on the current connection (set once a 'ready' has subscribed them, cleared on 'close'). */
+  private subscribed = false;
+  /** A SUBSCRIBE failure was logged at warn since the last success: a refusal that repeats (an ACL) loops quietly. */
+  private warned = false;
 
   constructor(
     private readonly connection: RedisConnection,
@@ -29,6 +33,7 @@ export class RedisPubSub {
     // After a reconnection anything published meanwhile was missed: listeners resynchronise.
     this.subscriber.on('ready', () => void this.resubscribe());
     this.subscriber.on('close', () => {
+      this.subscribed = false;
       for (const listener of this.downListeners) listener();
     });
   }
@@ -58,6 +63,8 @@ export class RedisPubSub {
   private async resubscribe(): Promise<void> {
     const channels = [...this.handlers.keys()];
     if (channels.length > 0 && !(await this.subscribeOrReconnect(channels))) return;
+    this.subscribed = true;
+    this.warned = false;
     for (const listener of this.readyListeners) listener();
   }
 
@@ -73,7 +80,9 @@ export class RedisPubSub {
       return true;
     } catch (error) {
       if (!this.closed && this.subscriber.status === 'ready') {
-        this.logger.debug({ err: { message: (error as Error).message } }, 'redis SUBSCRIBE failed; reconnecting the subscriber');
+        // Once at warn: this node no longer hears other nodes' invalidations, and caches nothing until it does.
+        this.logger[this.warned ? 'debug' : 'warn']({ err: { message: (error as Error).message } }, 'redis SUBSCRIBE failed; reconnecting the subscriber');
+        this.warned = true;
         this.subscriber.disconnect(true);
       }
       return false;
@@ -89,9 +98,9 @@ export class RedisPubSub {
     this.downListeners.push(listener);
   }
 
-  /** Whether the subscriber connection is up, so published messages arrive. */
+  /** Whether the subscriber connection is up with every channel subscribed, so published messages arrive. */
   isListening(): boolean {
-    return this.subscriber.status === 'ready';
+    return this.subscriber.status === 'ready' && this.subscribed;
   }
 
   close(): void {

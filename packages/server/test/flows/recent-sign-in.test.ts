@@ -115,6 +115,11 @@ describe('recent sign-in for lasting credentials and account takeover steps', ()
     const failed = await t.server.stores.audit.list({ organizationId: s.organizationId, event: 'user.reauthentication_failed', limit: 10 });
     assert.equal(failed.length, 1);
     assert.deepEqual(failed[0]!.data, { reason: 'invalid_password', step: 'reauthenticate' });
+    const confirmed = await t.http.post(REAUTH, { password: s.password }, { token: s.accessToken });
+    assert.equal(confirmed.status, 200);
+    const logs = t.logs.text();
+    assert.ok(!logs.includes(s.password), 'the right password is in no log line');
+    assert.ok(!logs.includes(`${s.password}x`), 'nor the wrong one');
   });
 
   it('guessing the password here meets the login throttle: 429 with Retry-After before argon2 runs, even for the right password', async () => {
