@@ -55,6 +55,8 @@ describe('configuration', () => {
     ['AIM_METRICS_TOKEN', `${'x'.repeat(32)} with spaces`],
     ['AIM_REAUTH_WINDOW', '0'],
     ['AIM_REAUTH_WINDOW', 'ten minutes'],
+    ['AIM_ADMIN_PASSWORD', 'short'],
+    ['AIM_ADMIN_PASSWORD', 'password1234'],
   ];
   for (const [name, value] of bad) {
     it(`refuses ${name}=${value} with one line naming the variable`, () => {
@@ -67,6 +69,7 @@ describe('configuration', () => {
 
   it('never echoes a rejected value (it may be a secret)', () => {
     assert.throws(() => loadConfig({ AIM_MASTER_KEY: 'super-secret-but-wrong' }), (e: unknown) => !String(e).includes('super-secret'));
+    assert.throws(() => loadConfig({ AIM_ADMIN_EMAIL: 'a@b.co', AIM_ADMIN_PASSWORD: 'qwertyuiop123' }), (e: unknown) => /too easy to guess/.test(String(e)) && !String(e).includes('qwertyuiop'));
   });
 
   it('unset, the public URL follows the port; set, it is kept as given', () => {

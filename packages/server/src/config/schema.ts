@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { tooEasyToGuess } from '../users/password-strength.js';
 
 /**
  * Every setting AIM reads, in one place: its environment variable, default, and meaning.
@@ -83,8 +84,13 @@ export const SETTINGS = {
   adminPassword: setting({
     env: 'AIM_ADMIN_PASSWORD',
     default: undefined,
-    doc: 'Password of that first admin (at least 12 characters).',
-    schema: z.string().min(12).max(1024).optional(),
+    doc: 'Password of that first admin (at least 12 characters, and not a common or easily guessed one).',
+    schema: z
+      .string()
+      .min(12)
+      .max(1024)
+      .refine((password) => !tooEasyToGuess(password), 'too easy to guess (a common password or pattern): use a few unrelated words')
+      .optional(),
   }),
   masterKey: setting({
     env: 'AIM_MASTER_KEY',

@@ -57,6 +57,9 @@ export class PasswordResetService {
     if (!parsed || !reset) return this.refuse(keys, undefined, 'unknown', meta);
     const problem = checkLink(reset, parsed.secret, now);
     if (problem) return this.refuse(keys, reset, problem, meta);
+    // With a good link in hand, the password is also checked against the person's own email (the link stays unused).
+    const owner = await this.hub.users.findInOrganization(reset.organizationId, reset.userId);
+    if (owner) checkPasswordPolicy(newPassword, owner.email);
 
     // Hash before the transaction: argon2 takes tens of milliseconds and must not hold a write lock.
     const passwordHash = await this.hasher.hash(newPassword);

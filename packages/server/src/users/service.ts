@@ -5,6 +5,7 @@ import { constantTimeEqual } from '../core/hashing.js';
 import { AimError, notFound } from '../core/errors.js';
 import type { OrgId, UserId } from '../core/ids.js';
 import type { Random } from '../core/random.js';
+import { personalWords, tooEasyToGuess } from './password-strength.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, PasswordHasher } from './passwords.js';
 import type { StoreHub, Stores } from '../storage/stores.js';
 import type { UserChangeOutcome } from './store.js';
@@ -41,7 +42,7 @@ export class UserService {
   }
 
   async create(input: CreateUserInput, actor: Actor): Promise<User> {
-    checkPasswordPolicy(input.password);
+    checkPasswordPolicy(input.password, input.email);
     const email = normalizeEmail(input.email);
     // Hash before the transaction: argon2 takes tens of milliseconds and must not hold a write lock.
     const passwordHash = await this.hasher.hash(input.password);
@@ -207,7 +208,7 @@ export class UserService {
   ): Promise<{ user: User; alongside: T } | undefined> {
     const user = await this.hub.users.findById(id);
     if (!user || !(await this.hasher.verify(user.passwordHash, current))) return undefined;
-    checkPasswordPolicy(next);
+    checkPasswordPolicy(next, user.email);
     // Hashing stays outside the transaction: argon2 takes tens of milliseconds and must not hold a write lock.
     const passwordHash = await this.hasher.hash(next);
     const { passwordHash: _hidden, ...visible } = user;
@@ -247,12 +248,21 @@ function settled(outcome: UserChangeOutcome, verb: string): User {
   }
 }
 
-/** NIST SP 800-63B §5.1.1: length is what matters; no composition rules. */
-export function checkPasswordPolicy(password: string): void {
+/**
+ * NIST SP 800-63B: length is what matters, no composition rules, and no password that is common or guessable from
+ * a list or from the person's own email (`tooEasyToGuess`).
+ */
+export function checkPasswordPolicy(password: string, email?: string): void {
   if (password.length < PASSWORD_MIN_LENGTH) {
     throw new AimError('invalid_request', `password must be at least ${PASSWORD_MIN_LENGTH} characters`);
   }
   if (password.length > PASSWORD_MAX_LENGTH) {
     throw new AimError('invalid_request', `password must be at most ${PASSWORD_MAX_LENGTH} characters`);
   }
+  if (tooEasyToGuess(password, email ? personalWords(email) : [])) {
+    throw new AimError('invalid_request', PASSWORD_TOO_EASY);
+  }
 }
+
+export const PASSWORD_TOO_EASY =
+  'password is too easy to guess (a common password, a keyboard or number sequence, a repeat, or built from your email): a few unrelated words make a strong one';

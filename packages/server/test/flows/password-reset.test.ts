@@ -206,6 +206,10 @@ describe('password reset links', () => {
     refused(await post({ token: 12, new_password: NEW_PASSWORD }), 400, 'invalid_request', 'a number as token');
     refused(await post({ token: link.reset_token, new_password: ['x'] }), 400, 'invalid_request', 'an array as password');
     refused(await post({ token: link.reset_token, new_password: 'short' }), 400, 'invalid_request', 'a password under the policy');
+    refused(await post({ token: link.reset_token, new_password: 'Password123!' }), 400, 'invalid_request', 'a common password');
+    const ownEmail = await post({ token: link.reset_token, new_password: `${user.email.split('@')[0]}2026` });
+    refused(ownEmail, 400, 'invalid_request', 'the email with a year');
+    assert.match(String(ownEmail.body.error_description), /too easy to guess/);
     refused(await post({ token: 'x'.repeat(300), new_password: NEW_PASSWORD }), 400, 'invalid_request', 'an overlong token');
     refused(await post({ token: "pr_' OR 1=1 --", new_password: NEW_PASSWORD }), 400, 'invalid_grant', 'an injection-shaped token');
     const big = await t.http.request('/api/v1/public/password-reset', { method: 'POST', raw: JSON.stringify({ token: 'x'.repeat(1024 * 1024) }), headers: { 'content-type': 'application/json' } });

@@ -93,6 +93,12 @@ for (const store of STORE_KINDS) {
       const login = () => t.http.post<Pair>('/api/v1/public/login', { email: user.email, password: user.password });
       const here = (await login()).body;
       const elsewhere = (await login()).body;
+      // A common password is refused with the reason, and changes nothing: no session ends, the old password stays.
+      const weak = await t.http.post('/api/v1/auth/password', { current_password: user.password, new_password: 'Password123!' }, { token: here.access_token });
+      assert.equal(weak.status, 400, weak.text);
+      assert.equal(weak.body.error, 'invalid_request');
+      assert.match(String(weak.body.error_description), /too easy to guess/);
+      assert.equal((await t.http.get('/api/v1/auth/me', { token: elsewhere.access_token })).status, 200);
       const change = await t.http.post(
         '/api/v1/auth/password',
         { current_password: user.password, new_password: 'a brand new long password' },
