@@ -100,7 +100,7 @@ export function ResetPasswordPage() {
                 <PasswordInput
                   ref={passwordRef}
                   label="New password"
-                  description={`At least ${MIN_LENGTH} characters`}
+                  description={`At least ${MIN_LENGTH} characters, not a common one: a few unrelated words work well`}
                   autoComplete="new-password"
                   required
                   autoFocus

@@ -41,7 +41,7 @@ function PasswordForm() {
             </Alert>
           )}
           <PasswordInput label="Current password" autoComplete="current-password" required value={current} onChange={(e) => setCurrent(e.currentTarget.value)} />
-          <PasswordInput label="New password" description="At least 12 characters" autoComplete="new-password" required value={next} onChange={(e) => setNext(e.currentTarget.value)} />
+          <PasswordInput label="New password" description="At least 12 characters, not a common one: a few unrelated words work well" autoComplete="new-password" required value={next} onChange={(e) => setNext(e.currentTarget.value)} />
           <PasswordInput
             label="Repeat the new password"
             autoComplete="new-password"

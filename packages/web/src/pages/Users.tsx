@@ -134,7 +134,7 @@ function CreateUser({ onDone }: { onDone: () => void }) {
       <Stack>
         <ErrorNotice error={create.error} title="Could not add the user" />
         <TextInput label="Email" type="email" required value={email} onChange={(e) => setEmail(e.currentTarget.value)} data-autofocus />
-        <PasswordInput label="Initial password" description="At least 12 characters; share it safely" required autoComplete="new-password" value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
+        <PasswordInput label="Initial password" description="At least 12 characters, not a common one; share it safely" required autoComplete="new-password" value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
         <Select label="Role" data={roleOptions} value={role} onChange={setRole} allowDeselect={false} />
         <Group justify="flex-end">
           <Button type="submit" loading={create.isPending}>
