@@ -33,7 +33,7 @@ export function registerClientCommands(program: Command, out: Output): void {
 
   program
     .command('reauth')
-    .description('confirm your password in the stored session: steps that need a recent sign-in (SDK tokens, API keys, user admin, 2FA) work again for the server\'s window (10 minutes by default)')
+    .description('confirm your password in the stored session: steps that need a recent sign-in (registering agents, SDK tokens, API keys, user admin, 2FA) work again for the server\'s window (10 minutes by default)')
     .option('--password-stdin', 'read the password from standard input (else $AIM_PASSWORD)')
     .action(async (opts: { passwordStdin?: boolean }) => {
       const password = opts.passwordStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : process.env.AIM_PASSWORD;

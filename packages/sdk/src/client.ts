@@ -140,7 +140,7 @@ export class AIMClient {
   }
 
   /**
-   * Confirms the password in this session, for the steps that ask for a recent sign-in (creating SDK tokens and API
+   * Confirms the password in this session, for the steps that ask for a recent sign-in (registering agents, creating SDK tokens and API
    * keys, rotating keys, administering people, enrolling 2FA) once the sign-in is older than the server's
    * `AIM_REAUTH_WINDOW` (10 minutes by default): they throw `ReauthenticationRequiredError` until then. A password
    * client does this by itself with its own password; a session client (what `aim login` keeps) gives `password`.

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import * as OTPAuth from 'otpauth';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -116,6 +118,34 @@ describe('in Chromium, a step that needs a recent sign-in (AIM_REAUTH_WINDOW) as
     const secret = page.getByTestId('secret-value');
     await secret.waitFor();
     assert.match((await secret.innerText()).trim(), /^ak_(live|test)_/);
+    assert.deepEqual(errors, []);
+  });
+
+  it('registering an agent on an old sign-in: once confirmed, the same key pair is registered and its private key offered', async () => {
+    const admin = await t.createUser({ role: 'admin' });
+    const { page, errors } = await signedIn(admin);
+    clock.advance(11 * MINUTE);
+    const sent: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().endsWith('/api/v1/agents')) sent.push(r.postData() ?? '');
+    });
+    await page.goto(`${t.url}/agents/new`);
+    await page.getByRole('heading', { level: 1, name: 'Register an agent' }).waitFor();
+    await page.getByLabel('Name').fill('late-bot');
+    await page.getByRole('button', { name: 'Generate key and register' }).click();
+    const dialog = confirmDialog(page);
+    await dialog.getByRole('textbox', { name: 'Your password' }).fill(admin.password);
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Agent registered' }).waitFor();
+    assert.equal(sent.length, 2, 'refused once, then sent again');
+    assert.equal(sent[0], sent[1], 'the same public key both times');
+    const agentId = (await page.getByTestId('agent-id').innerText()).trim();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download private key' }).click()]);
+    const privatePem = await readFile((await download.path())!, 'utf8');
+    const stored = await t.http.post<{ access_token: string }>('/api/v1/public/login', { email: admin.email, password: admin.password });
+    const keys = await t.http.get<{ keys: Array<{ public_key: string }> }>(`/api/v1/agents/${agentId}/keys`, { token: stored.body.access_token });
+    const derived = createPublicKey(createPrivateKey(privatePem)).export({ format: 'der', type: 'spki' }).subarray(12).toString('base64');
+    assert.equal(keys.body.keys[0]?.public_key, derived, 'the downloaded private key is the registered one');
     assert.deepEqual(errors, []);
   });
 });

@@ -158,7 +158,7 @@ export const SETTINGS = {
   reauthWindow: setting({
     env: 'AIM_REAUTH_WINDOW',
     default: '600',
-    doc: 'Seconds after a password sign-in (or `POST /api/v1/auth/reauthenticate`) during which a session may take the steps that mint lasting credentials or take over accounts: SDK tokens, API keys and their rotation, setting an agent key, creating users, roles, re-enabling, password and 2FA resets, 2FA enrolment. Later they answer 403 `reauthentication_required` until the password is confirmed again.',
+    doc: 'Seconds after a password sign-in (or `POST /api/v1/auth/reauthenticate`) during which a session may take the steps that mint lasting credentials or take over accounts: SDK tokens, API keys and their rotation, registering agents, setting an agent key, creating users, roles, re-enabling, password and 2FA resets, 2FA enrolment. Later they answer 403 `reauthentication_required` until the password is confirmed again.',
     schema: int(30, 86_400),
   }),
   passwordResetTtl: setting({

@@ -100,9 +100,9 @@ export function routeTable(h: Handlers): Route[] {
     { method: 'POST', url: '/api/v1/users/:id/mfa/reset', access: ADMIN_GRANT, handler: h.users.resetMfa },
     { method: 'POST', url: '/api/v1/users/:id/password-reset', access: ADMIN_GRANT, handler: h.passwordResets.issue },
 
-    // agents and MCP servers
-    { method: 'POST', url: '/api/v1/sdk-api/agents/register', access: { auth: ['api_key', 'jwt'], scope: 'agents:write' }, handler: h.agents.sdkRegister },
-    { method: 'POST', url: '/api/v1/agents', access: { ...ANY, scope: 'agents:write' }, handler: h.agents.register },
+    // agents and MCP servers (registering one makes a key pair that outlives the session: a recent sign-in for people)
+    { method: 'POST', url: '/api/v1/sdk-api/agents/register', access: { auth: ['api_key', 'jwt'], scope: 'agents:write', recentSignIn: true }, handler: h.agents.sdkRegister },
+    { method: 'POST', url: '/api/v1/agents', access: { ...ANY, scope: 'agents:write', recentSignIn: true }, handler: h.agents.register },
     { method: 'GET', url: '/api/v1/agents', access: { ...ANY, scope: 'agents:read' }, handler: h.agents.list },
     { method: 'GET', url: '/api/v1/agents/:id', access: { ...ANY, scope: 'agents:read' }, handler: h.agents.get },
     { method: 'PATCH', url: '/api/v1/agents/:id', access: { ...ANY, scope: 'agents:write' }, handler: h.agents.update },

@@ -41,6 +41,8 @@ describe('recent sign-in for lasting credentials and account takeover steps', ()
       ['create an API key', 'POST', '/api/v1/api-keys', { name: 'persist', scopes: ['agents:read'] }],
       ['rotate an API key', 'POST', `/api/v1/api-keys/${things.keyId}/rotate`, {}],
       ['replace an agent key outright', 'POST', `/api/v1/agents/${things.agentId}/keys`, { public_key: publicKey }],
+      ['register an agent', 'POST', '/api/v1/agents', { name: `late-${clock.now()}`, capabilities: ['payments:*'] }],
+      ['register an agent through the SDK API', 'POST', '/api/v1/sdk-api/agents/register', { name: `late-sdk-${clock.now()}` }],
       ['create a user', 'POST', '/api/v1/users', { email: `new-${clock.now()}@example.com`, password: 'a long enough password 1', role: 'admin' }],
       ['change a role', 'PATCH', `/api/v1/users/${things.otherId}`, { role: 'admin' }],
       ['re-enable a user', 'POST', `/api/v1/users/${things.otherId}/enable`, {}],
