@@ -258,6 +258,10 @@ function headersOf(options: HelmetOptions): Array<[string, string]> {
   return [...headers];
 }
 
+/** In the OpenAPI document, on the operations whose access says `recentSignIn`. */
+export const RECENT_SIGN_IN_NOTE =
+  "With a person's bearer token, this needs a password sign-in within AIM_REAUTH_WINDOW; later it answers 403 reauthentication_required until the password is confirmed at POST /api/v1/auth/reauthenticate.";
+
 function registerRoute(app: FastifyInstance, route: Route, options: AppOptions): void {
   const { schema } = route.handler;
   const access = route.access;
@@ -275,6 +279,7 @@ function registerRoute(app: FastifyInstance, route: Route, options: AppOptions):
     url: route.url,
     schema: {
       summary: schema.summary,
+      ...(!isPublic && access.recentSignIn && { description: RECENT_SIGN_IN_NOTE }),
       tags: schema.tags,
       ...(schema.body && { body: schema.consumes?.includes(FORM) ? schema.body : closedSchema(schema.body) }),
       ...(schema.params && { params: schema.params }),

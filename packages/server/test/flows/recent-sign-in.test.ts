@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock, SECOND } from '../../src/core/clock.js';
+import { RECENT_SIGN_IN_NOTE } from '../../src/http/app.js';
 import { startTestServer, type SignedIn, type TestServer } from '../support/server.js';
 
 // The steps that turn a session into lasting access (SDK tokens, API keys, an agent's key) or into another account
@@ -91,6 +92,28 @@ describe('recent sign-in for lasting credentials and account takeover steps', ()
     assert.equal(audited.length, 1);
     assert.equal(audited[0]!.subject_id, claimsOf(admin.accessToken).sid);
     assert.doesNotMatch(JSON.stringify(audited[0]), new RegExp(admin.password));
+  });
+
+  it('the OpenAPI document says which operations need a recent sign-in, exactly those of the route table', async () => {
+    const doc = await t.http.get<{ paths: Record<string, Record<string, { description?: string }>> }>('/api/v1/openapi.json');
+    const noted = Object.entries(doc.body.paths)
+      .flatMap(([path, operations]) => Object.entries(operations).map(([method, op]) => [`${method.toUpperCase()} ${path}`, op.description] as const))
+      .filter(([, description]) => description === RECENT_SIGN_IN_NOTE)
+      .map(([operation]) => operation)
+      .sort();
+    assert.deepEqual(noted, [
+      'PATCH /api/v1/users/{id}',
+      'POST /api/v1/agents',
+      'POST /api/v1/agents/{id}/keys',
+      'POST /api/v1/api-keys',
+      'POST /api/v1/api-keys/{id}/rotate',
+      'POST /api/v1/sdk-api/agents/register',
+      'POST /api/v1/sdk-tokens',
+      'POST /api/v1/users',
+      'POST /api/v1/users/{id}/enable',
+      'POST /api/v1/users/{id}/mfa/reset',
+      'POST /api/v1/users/{id}/password-reset',
+    ]);
   });
 
   it('the confirmed time is the session\'s: the next refresh carries it, and it too grows old', async () => {
