@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import fsp from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import { hostname, tmpdir } from 'node:os';
@@ -160,6 +160,26 @@ describe('withFileLock', () => {
     await withFileLock(path, async () => void events.push('waiter in'), { staleMs: 300, waitMs: 5_000, pollMs: 10 });
     await holder;
     assert.deepEqual(events, ['holder in', 'holder out', 'waiter in']);
+  });
+
+  it('a holder whose lock was taken over (it stalled past staleMs) stops touching it, and leaves it in place', async () => {
+    const path = join(dir, 'taken.json');
+    const lock = `${path}.lock`;
+    const past = new Date(Date.now() - 120_000);
+    const result = await withFileLock(
+      path,
+      async () => {
+        // Another process took the lock over and then died without removing it.
+        writeFileSync(lock, JSON.stringify({ pid: 1, host: 'elsewhere.example', token: 'taker' }));
+        utimesSync(lock, past, past);
+        await new Promise((resolve) => setTimeout(resolve, 450));
+        return statSync(lock).mtimeMs;
+      },
+      { staleMs: 300 },
+    );
+    assert.ok(Math.abs(result - past.getTime()) < 1_000, "the taker's lock was not kept fresh by its former holder");
+    assert.equal(JSON.parse(readFileSync(lock, 'utf8')).token, 'taker', 'nor removed');
+    rmSync(lock);
   });
 
   it('a holder on another host that keeps touching its lock is alive: the waiter gives up after waitMs', async () => {

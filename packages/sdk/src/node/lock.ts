@@ -60,10 +60,15 @@ export async function withFileLock<T>(path: string, task: () => Promise<T>, opti
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   }
-  // Keep the lock fresh while the task runs (a registration may wait on rate limits), so nobody thinks it stale.
+  // Keep the lock fresh while the task runs (a registration may wait on rate limits), so nobody thinks it stale. Only
+  // while it is still ours: after a takeover (this process stalled past staleMs), touching it would keep the new
+  // holder's lock alive after that holder died.
   const heartbeat = setInterval(() => {
-    const now = new Date();
-    void utimes(lock, now, now).catch(() => undefined);
+    void (async () => {
+      if ((await readOwner(lock))?.token !== owner.token) return clearInterval(heartbeat);
+      const now = new Date();
+      await utimes(lock, now, now);
+    })().catch(() => undefined);
   }, Math.max(100, Math.floor(staleMs / 3)));
   heartbeat.unref();
   try {
