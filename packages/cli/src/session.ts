@@ -164,14 +164,15 @@ async function freshSession(file: CredentialFile<StoredSession>, baseUrl: string
       }
       if (Date.now() < stored.access_expires_at - RENEW_BEFORE_MS) return stored;
       return uninterrupted(async () => {
-        const { body } = await new Transport({ baseUrl, userAgent: USER_AGENT })
+        const transport = new Transport({ baseUrl, userAgent: USER_AGENT });
+        const { body } = await transport
           .send<WireSession>({ method: 'POST', path: '/api/v1/auth/refresh', json: { refresh_token: stored.refresh_token } })
           .catch((error: unknown) => {
             if (!(error instanceof InvalidTokenError || error instanceof RefreshTokenReusedError)) throw error;
             throw new SessionEnded(`the session was signed out (${error.message}): run \`aim login\``, error.code, true, { cause: error });
           });
         const next = { ...storedSession(stored.base_url, stored.email, body), signed_in_at: stored.signed_in_at };
-        await file.write(next);
+        await file.write(next).catch((error: unknown) => endUnsaved(file, transport, body.access_token, error));
         return next;
       }, (signal) => (interrupted = signal));
     });
@@ -179,6 +180,23 @@ async function freshSession(file: CredentialFile<StoredSession>, baseUrl: string
     // The lock is released: the ctrl-c held back now ends the process as it would have.
     if (interrupted) process.kill(process.pid, interrupted);
   }
+}
+
+/**
+ * The server rotated the refresh token but the new one could not be stored (a full disk, a file size limit). The file
+ * holds only the spent token, which the next command would present: reuse, the session revoked as stolen and an
+ * alert raised. Instead the session is ended now with its new access token, and the spent file removed if it can be.
+ */
+async function endUnsaved(file: CredentialFile<StoredSession>, transport: Transport, accessToken: string, error: unknown): Promise<never> {
+  await transport.send({ method: 'POST', path: '/api/v1/auth/logout', headers: { authorization: `Bearer ${accessToken}` } }).catch(() => undefined);
+  await file.remove().catch(() => undefined);
+  const reason = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error));
+  throw new SessionEnded(
+    `could not save the renewed session to ${file.path} (${reason}), so it was signed out rather than left with a spent token: free the space, then run \`aim login\``,
+    'session_not_saved',
+    true,
+    { cause: error },
+  );
 }
 
 /**

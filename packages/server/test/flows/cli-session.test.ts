@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { unlink, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,10 @@ describe('aim: the stored session, shared with other commands', () => {
   const file = () => join(home, 'session.json');
   const lock = () => `${file()}.lock`;
   const aim = (args: string[], options: { stdin?: string } = {}) => runCli(args, { ...options, env: { AIM_HOME: home, AIM_API_KEY: '', AIM_URL: '' } });
+  const adminToken = async () => {
+    const login = await fetch(`${server.url}/api/v1/public/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(admin) });
+    return ((await login.json()) as { access_token: string }).access_token;
+  };
   const expire = () => {
     const session = JSON.parse(readFileSync(file(), 'utf8')) as Record<string, unknown>;
     writeFileSync(file(), JSON.stringify({ ...session, access_expires_at: 0 }), { mode: 0o600 });
@@ -103,6 +107,24 @@ describe('aim: the stored session, shared with other commands', () => {
     });
     assert.equal(r.code, EXIT.auth, r.stderr + r.stdout);
     assert.equal((JSON.parse(r.stdout) as { error: string }).error, 'wrong_server');
+  });
+
+  it('a renewed session that cannot be saved (disk full) is signed out on the server, not left as a spent token that would look stolen', async () => {
+    const count = async (event: string) => {
+      const audit = await fetch(`${server.url}/api/v1/audit-logs?event=${event}&limit=200`, { headers: { authorization: `Bearer ${await adminToken()}` } });
+      return ((await audit.json()) as { entries: unknown[] }).entries.length;
+    };
+    const [logoutsBefore, reusesBefore] = [await count('session.logged_out'), await count('refresh_token.reuse_detected')];
+    expire();
+    const full = await runCli(['agents', 'list'], { env: { AIM_HOME: home, AIM_API_KEY: '', AIM_URL: '' }, maxFileKiB: 1 });
+    assert.equal(full.code, EXIT.auth, full.stderr + full.stdout);
+    assert.match(full.stderr, /^aim: could not save the renewed session to .*session\.json \(EFBIG\), so it was signed out rather than left with a spent token/);
+    assert.equal(existsSync(file()), false, 'the spent token is not kept');
+    assert.equal(await count('session.logged_out'), logoutsBefore + 1, 'ended as a logout');
+    assert.equal(await count('refresh_token.reuse_detected'), reusesBefore, 'no false theft alarm');
+    const after = await aim(['agents', 'list']);
+    assert.equal(after.code, EXIT.auth);
+    assert.match(after.stderr, /not signed in: run `aim login`/);
   });
 
   it('a refresh token revoked elsewhere (sessions revoke): exit 4 with the refusal and what to do, human and --json', async () => {

@@ -10,9 +10,14 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export function runCli(args: string[], options: { stdin?: string; env?: Record<string, string>; maxFileKiB?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BIN, ...args], { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const env = { ...process.env, ...options.env };
+    // `maxFileKiB`: no file it writes may grow past this (RLIMIT_FSIZE; Node then gets EFBIG, as on a full disk).
+    const child =
+      options.maxFileKiB === undefined
+        ? spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+        : spawn('bash', ['-c', `ulimit -f ${options.maxFileKiB} && exec "$0" "$@"`, process.execPath, CLI_BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
