@@ -105,4 +105,35 @@ describe('Settings → Sessions in Chromium: see where you are signed in, sign t
     }
     assert.deepEqual(desk.errors, []);
   });
+
+  it('a password change with "Also revoke my SDK tokens" says what it ended, and the token stops', async () => {
+    const person = await t.createUser({ role: 'member' });
+    const login = await t.http.post<{ access_token: string }>('/api/v1/public/login', { email: person.email, password: person.password });
+    const sdk = await t.http.post<{ refresh_token: string }>('/api/v1/sdk-tokens', { name: 'ci' }, { token: login.body.access_token });
+    assert.equal(sdk.status, 201, sdk.text);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await signInWithForm(page, t.url, person);
+    await page.goto(`${t.url}/settings`);
+    await page.getByRole('textbox', { name: 'Current password' }).fill(person.password);
+    await page.getByRole('textbox', { name: 'New password', exact: true }).fill('a brand new long passphrase');
+    await page.getByRole('textbox', { name: 'Repeat the new password' }).fill('a brand new long passphrase');
+    const revoke = page.getByRole('checkbox', { name: 'Also revoke my SDK tokens' });
+    assert.equal(await revoke.isChecked(), false, 'off unless asked: automation keeps working');
+    await revoke.check();
+    await page.getByRole('button', { name: 'Change password' }).click();
+    const done = page.getByRole('status').filter({ hasText: 'Password changed.' });
+    await done.waitFor();
+    assert.match(await done.innerText(), /1 other session\(s\) were signed out\.\s+1 SDK token\(s\) were revoked\./);
+    assert.equal(await revoke.isChecked(), false, 'the choice is not carried over to the next change');
+    const grant = await t.http.request('/oauth/token', {
+      method: 'POST',
+      raw: new URLSearchParams({ grant_type: 'refresh_token', client_id: 'aim-sdk', refresh_token: sdk.body.refresh_token }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    assert.equal(grant.status, 400, grant.text);
+    assert.deepEqual(errors, []);
+  });
 });

@@ -156,18 +156,20 @@ export function sessionHandlers(sessions: SessionService, users: UserService, br
 
     changePassword: authed(
       {
-        summary: 'Change your password; every other session of yours is signed out',
+        summary: 'Change your password; every other session of yours is signed out, and with revoke_sdk_tokens your SDK tokens are revoked too',
         tags,
         body: Type.Object({
           current_password: Type.String({ minLength: 1, maxLength: 1024 }),
           new_password: Type.String({ minLength: 1, maxLength: 1024 }),
+          revoke_sdk_tokens: Type.Optional(Type.Boolean({ description: 'also revoke every SDK token of yours (default false: automation keeps working)' })),
         }),
-        response: { 200: Type.Object({ sessions_revoked: Type.Integer() }) },
+        response: { 200: Type.Object({ sessions_revoked: Type.Integer(), sdk_tokens_revoked: Type.Integer() }) },
       },
       async ({ principal, body, ip, userAgent }) => {
         if (!principal.userId) throw new AimError('forbidden', 'only people have passwords');
-        const meta = { ip, userAgent, familyId: principal.familyId };
-        return { sessions_revoked: await sessions.changePassword(principal.userId as UserId, body.current_password, body.new_password, meta) };
+        const meta = { ip, userAgent, familyId: principal.familyId, revokeSdkTokens: body.revoke_sdk_tokens === true };
+        const revoked = await sessions.changePassword(principal.userId as UserId, body.current_password, body.new_password, meta);
+        return { sessions_revoked: revoked.sessions, sdk_tokens_revoked: revoked.sdkTokens };
       },
     ),
 

@@ -159,20 +159,27 @@ export class SessionService {
   }
 
   /**
-   * Changes the signed-in user's password and signs out their other sessions; answers how many. The current password
+   * Changes the signed-in user's password and signs out their other sessions, and with `revokeSdkTokens` their SDK
+   * tokens too (a password thought stolen may have minted some); answers how many of each. The current password
    * is a credential check like a sign-in: throttled with the same account and address keys (a stolen access token is
    * no unlimited oracle for it), audited as `user.password_change_failed`, and counted toward `failed_logins`.
    */
-  async changePassword(userId: UserId, current: string, next: string, meta: RequestMeta & { familyId?: FamilyId | undefined }): Promise<number> {
+  async changePassword(
+    userId: UserId,
+    current: string,
+    next: string,
+    meta: RequestMeta & { familyId?: FamilyId | undefined; revokeSdkTokens?: boolean },
+  ): Promise<{ sessions: number; sdkTokens: number }> {
     const user = await this.users.get(userId);
     if (!user || user.disabledAt !== null) throw new AimError('invalid_token', 'the account no longer exists');
     const keys = this.throttle ? await this.throttle.loginKeys(user.email, meta.ip ?? '') : [];
     await this.throttle?.check(keys, () => this.recordPasswordChangeFailure(user, 'throttled', meta.ip));
     // The other sessions end in the password's own transaction: a changed password always means they are gone.
     const except = meta.familyId;
-    const changed = await this.users.changePassword(user.id, current, next, meta.ip, (s, locked) =>
-      this.revokeAllForUserIn(s, locked, 'password_changed', { kind: 'session', ...(except && { except }) }, meta),
-    );
+    const changed = await this.users.changePassword(user.id, current, next, meta.ip, async (s, locked) => ({
+      sessions: await this.revokeAllForUserIn(s, locked, 'password_changed', { kind: 'session', ...(except && { except }) }, meta),
+      sdkTokens: meta.revokeSdkTokens ? await this.revokeAllForUserIn(s, locked, 'password_changed', { kind: 'sdk' }, meta) : [],
+    }));
     if (!changed) {
       await this.throttle?.failure(keys);
       await this.notifyFailure({ email: user.email, ip: meta.ip, reason: 'invalid_current_password', user });
@@ -180,8 +187,9 @@ export class SessionService {
       throw new AimError('invalid_credentials', 'current password is wrong');
     }
     await this.throttle?.success(keys);
-    await this.stopAccess(changed.alongside);
-    return changed.alongside.length;
+    const { sessions, sdkTokens } = changed.alongside;
+    await this.stopAccess([...sessions, ...sdkTokens]);
+    return { sessions: sessions.length, sdkTokens: sdkTokens.length };
   }
 
   /**

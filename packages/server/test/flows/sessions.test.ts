@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DAY, MINUTE, ManualClock } from '../../src/core/clock.js';
+import type { OrgId } from '../../src/core/ids.js';
 import { STORE_KINDS } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -111,6 +112,51 @@ for (const store of STORE_KINDS) {
       assert.equal((await t.http.post('/api/v1/auth/refresh', { refresh_token: elsewhere.refresh_token })).status, 401);
       const old = await t.http.post('/api/v1/public/login', { email: user.email, password: user.password });
       assert.equal(old.status, 401);
+    });
+
+    it('a password change keeps SDK tokens unless revoke_sdk_tokens is true; then they stop at once, with their access tokens', async () => {
+      const user = await t.createUser({ role: 'member' });
+      const session = (await t.http.post<Pair>('/api/v1/public/login', { email: user.email, password: user.password })).body;
+      const mint = async (name: string) => {
+        const made = await t.http.post<{ refresh_token: string }>('/api/v1/sdk-tokens', { name }, { token: session.access_token });
+        assert.equal(made.status, 201, made.text);
+        const form = new URLSearchParams({ grant_type: 'refresh_token', client_id: 'aim-sdk', refresh_token: made.body.refresh_token });
+        const grant = await t.http.request<{ access_token: string; refresh_token: string }>('/oauth/token', {
+          method: 'POST',
+          raw: form.toString(),
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        });
+        assert.equal(grant.status, 200, grant.text);
+        return grant.body;
+      };
+      const kept = await mint('ci');
+      const change = (current: string, next: string, extra: Record<string, unknown> = {}) =>
+        t.http.post('/api/v1/auth/password', { current_password: current, new_password: next, ...extra }, { token: session.access_token });
+
+      const plain = await change(user.password, 'a brand new long password');
+      assert.deepEqual(plain.body, { sessions_revoked: 0, sdk_tokens_revoked: 0 });
+      assert.equal((await t.http.get('/api/v1/auth/me', { token: kept.access_token })).status, 200, 'automation keeps working by default');
+
+      const bad = await change('a brand new long password', 'another long passphrase', { revoke_sdk_tokens: 'yes' });
+      assert.equal(bad.status, 400, 'a wrong type is refused before anything changes');
+      assert.equal(bad.body.error, 'invalid_request');
+
+      const second = await mint('laptop');
+      const everything = await change('a brand new long password', 'another long passphrase', { revoke_sdk_tokens: true });
+      assert.equal(everything.status, 200, everything.text);
+      assert.deepEqual(everything.body, { sessions_revoked: 0, sdk_tokens_revoked: 2 });
+      for (const token of [kept, second]) {
+        assert.equal((await t.http.get('/api/v1/auth/me', { token: token.access_token })).status, 401, 'its access token stops');
+        const again = await t.http.request('/oauth/token', {
+          method: 'POST',
+          raw: new URLSearchParams({ grant_type: 'refresh_token', client_id: 'aim-sdk', refresh_token: token.refresh_token }).toString(),
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        });
+        assert.equal(again.status, 400, 'and so does its refresh token');
+      }
+      assert.equal((await t.http.get('/api/v1/auth/me', { token: session.access_token })).status, 200, 'this session stays');
+      const audited = await t.server.stores.audit.list({ organizationId: user.organizationId as OrgId, event: 'sdk_token.revoked', limit: 10 });
+      assert.deepEqual(audited.map((e) => e.data), [{ reason: 'password_changed', count: 2 }]);
     });
 
     it('two password changes racing from the same current password: one wins, the other is refused and changes nothing', async () => {

@@ -30,8 +30,8 @@ const id = encodeURIComponent;
 
 export const auth = {
   me: () => request<User>('GET', '/api/v1/auth/me'),
-  changePassword: (current_password: string, new_password: string) =>
-    request<{ sessions_revoked: number }>('POST', '/api/v1/auth/password', { body: { current_password, new_password } }),
+  changePassword: (current_password: string, new_password: string, revoke_sdk_tokens: boolean) =>
+    request<{ sessions_revoked: number; sdk_tokens_revoked: number }>('POST', '/api/v1/auth/password', { body: { current_password, new_password, revoke_sdk_tokens } }),
   // Setup and enable need a recent sign-in: the client confirms the password in a dialog when the server asks.
   totpSetup: () => request<{ secret: string; otpauth_url: string }>('POST', '/api/v1/auth/mfa/totp/setup', { body: {} }),
   totpEnable: (code: string) => request<{ recovery_codes: string[] }>('POST', '/api/v1/auth/mfa/totp/enable', { body: { code } }),

@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Code, Group, Image, Paper, PasswordInput, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Badge, Button, Checkbox, Code, Group, Image, Paper, PasswordInput, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import QRCode from 'qrcode';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
@@ -14,12 +14,14 @@ function PasswordForm() {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [confirm, setConfirm] = useState('');
+  const [revokeSdkTokens, setRevokeSdkTokens] = useState(false);
   const change = useMutation({
-    mutationFn: () => auth.changePassword(current, next),
+    mutationFn: () => auth.changePassword(current, next, revokeSdkTokens),
     onSuccess: () => {
       setCurrent('');
       setNext('');
       setConfirm('');
+      setRevokeSdkTokens(false);
     },
   });
   const mismatch = confirm !== '' && confirm !== next;
@@ -37,7 +39,8 @@ function PasswordForm() {
           <ErrorNotice error={change.error} title="Password not changed" />
           {change.isSuccess && (
             <Alert color="green" variant="light" role="status">
-              Password changed. {change.data.sessions_revoked > 0 ? `${change.data.sessions_revoked} other session(s) were signed out.` : ''}
+              Password changed. {change.data.sessions_revoked > 0 ? `${change.data.sessions_revoked} other session(s) were signed out. ` : ''}
+              {change.data.sdk_tokens_revoked > 0 ? `${change.data.sdk_tokens_revoked} SDK token(s) were revoked.` : ''}
             </Alert>
           )}
           <PasswordInput label="Current password" autoComplete="current-password" required value={current} onChange={(e) => setCurrent(e.currentTarget.value)} />
@@ -49,6 +52,12 @@ function PasswordForm() {
             value={confirm}
             onChange={(e) => setConfirm(e.currentTarget.value)}
             error={mismatch ? 'The two passwords differ' : undefined}
+          />
+          <Checkbox
+            label="Also revoke my SDK tokens"
+            description="If you think your password was stolen: tokens made with it stop working. Scripts using them need new ones."
+            checked={revokeSdkTokens}
+            onChange={(e) => setRevokeSdkTokens(e.currentTarget.checked)}
           />
           <Group justify="flex-end">
             <Button type="submit" loading={change.isPending}>
