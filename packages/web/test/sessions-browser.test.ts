@@ -128,11 +128,7 @@ describe('Settings → Sessions in Chromium: see where you are signed in, sign t
     await done.waitFor();
     assert.match(await done.innerText(), /1 other session\(s\) were signed out\.\s+1 SDK token\(s\) were revoked\./);
     assert.equal(await revoke.isChecked(), false, 'the choice is not carried over to the next change');
-    const grant = await t.http.request('/oauth/token', {
-      method: 'POST',
-      raw: new URLSearchParams({ grant_type: 'refresh_token', client_id: 'aim-sdk', refresh_token: sdk.body.refresh_token }).toString(),
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    });
+    const grant = await t.http.postForm('/oauth/token', { grant_type: 'refresh_token', client_id: 'aim-sdk', refresh_token: sdk.body.refresh_token });
     assert.equal(grant.status, 400, grant.text);
     assert.deepEqual(errors, []);
   });

@@ -74,11 +74,7 @@ describe('attack: enrolling 2FA without a recent sign-in', () => {
   it('a stolen session refresh token at /oauth/token, or an SDK token at /auth/refresh, mints no token at all', async () => {
     const s = await t.signIn({ role: 'member' });
     const form = (refreshToken: string) =>
-      t.http.request('/oauth/token', {
-        method: 'POST',
-        raw: new URLSearchParams({ grant_type: 'refresh_token', client_id: 'aim-sdk', refresh_token: refreshToken }).toString(),
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      });
+      t.http.postForm('/oauth/token', { grant_type: 'refresh_token', client_id: 'aim-sdk', refresh_token: refreshToken });
     const viaOauth = await form(s.refreshToken);
     assert.equal(viaOauth.status, 400, viaOauth.text);
     assert.equal(viaOauth.body.error, 'invalid_grant');

@@ -288,11 +288,7 @@ for (const store of STORE_KINDS) {
         const s = await t.signIn({ role: 'member' });
         const created = await t.http.post<{ refresh_token: string }>('/api/v1/sdk-tokens', { name: 'enrol-attempt' }, { token: s.accessToken });
         assert.equal(created.status, 201, created.text);
-        const granted = await t.http.request<{ access_token: string }>('/oauth/token', {
-          method: 'POST',
-          raw: new URLSearchParams({ grant_type: 'refresh_token', client_id: 'aim-sdk', refresh_token: created.body.refresh_token }).toString(),
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        });
+        const granted = await t.http.postForm<{ access_token: string }>('/oauth/token', { grant_type: 'refresh_token', client_id: 'aim-sdk', refresh_token: created.body.refresh_token });
         assert.equal(granted.status, 200, granted.text);
         const sdkAccess = granted.body.access_token;
         assert.equal(claimsOf(sdkAccess).kind, 'sdk');

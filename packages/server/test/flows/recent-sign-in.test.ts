@@ -169,11 +169,7 @@ describe('recent sign-in for lasting credentials and account takeover steps', ()
     const byKey = await t.http.post('/api/v1/api-keys', { name: 'made by a key', scopes: ['agents:read'] }, { apiKey: key.body.key });
     assert.equal(byKey.status, 201, byKey.text);
 
-    const grant = await t.http.request<{ access_token: string }>('/oauth/token', {
-      method: 'POST',
-      raw: new URLSearchParams({ grant_type: 'refresh_token', client_id: 'aim-sdk', refresh_token: sdk.body.refresh_token }).toString(),
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    });
+    const grant = await t.http.postForm<{ access_token: string }>('/oauth/token', { grant_type: 'refresh_token', client_id: 'aim-sdk', refresh_token: sdk.body.refresh_token });
     assert.equal(grant.status, 200, grant.text);
     const viaSdk = await t.http.post(REAUTH, { password: admin.password }, { token: grant.body.access_token });
     assert.equal(viaSdk.status, 401, viaSdk.text);

@@ -120,11 +120,10 @@ for (const store of STORE_KINDS) {
       const mint = async (name: string) => {
         const made = await t.http.post<{ refresh_token: string }>('/api/v1/sdk-tokens', { name }, { token: session.access_token });
         assert.equal(made.status, 201, made.text);
-        const form = new URLSearchParams({ grant_type: 'refresh_token', client_id: 'aim-sdk', refresh_token: made.body.refresh_token });
-        const grant = await t.http.request<{ access_token: string; refresh_token: string }>('/oauth/token', {
-          method: 'POST',
-          raw: form.toString(),
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        const grant = await t.http.postForm<{ access_token: string; refresh_token: string }>('/oauth/token', {
+          grant_type: 'refresh_token',
+          client_id: 'aim-sdk',
+          refresh_token: made.body.refresh_token,
         });
         assert.equal(grant.status, 200, grant.text);
         return grant.body;
@@ -147,11 +146,7 @@ for (const store of STORE_KINDS) {
       assert.deepEqual(everything.body, { sessions_revoked: 0, sdk_tokens_revoked: 2 });
       for (const token of [kept, second]) {
         assert.equal((await t.http.get('/api/v1/auth/me', { token: token.access_token })).status, 401, 'its access token stops');
-        const again = await t.http.request('/oauth/token', {
-          method: 'POST',
-          raw: new URLSearchParams({ grant_type: 'refresh_token', client_id: 'aim-sdk', refresh_token: token.refresh_token }).toString(),
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        });
+        const again = await t.http.postForm('/oauth/token', { grant_type: 'refresh_token', client_id: 'aim-sdk', refresh_token: token.refresh_token });
         assert.equal(again.status, 400, 'and so does its refresh token');
       }
       assert.equal((await t.http.get('/api/v1/auth/me', { token: session.access_token })).status, 200, 'this session stays');
@@ -218,11 +213,7 @@ describe('a lost refresh response, with AIM_REFRESH_REUSE_GRACE_SECONDS=30 (inje
 
   const refresh = (token: string) => t.http.post<Pair>('/api/v1/auth/refresh', { refresh_token: token });
   const sdkGrant = (token: string) =>
-    t.http.request('/oauth/token', {
-      method: 'POST',
-      raw: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token, client_id: 'aim-sdk' }).toString(),
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    });
+    t.http.postForm('/oauth/token', { grant_type: 'refresh_token', refresh_token: token, client_id: 'aim-sdk' });
 
   it('the client presenting its token again within the grace gets a fresh pair; the answer it never got is dead', async () => {
     const s = await t.signIn();

@@ -55,4 +55,10 @@ export class HttpClient {
   post<T = Record<string, unknown>>(path: string, body?: unknown, options: Omit<RequestOptions, 'body'> = {}) {
     return this.request<T>(path, { ...options, method: 'POST', body });
   }
+
+  /** A form-encoded POST, as OAuth's endpoints take (`/oauth/token`, `/oauth/revoke`, `/oauth/introspect`). */
+  postForm<T = Record<string, unknown>>(path: string, fields: Record<string, string>, options: Omit<RequestOptions, 'body' | 'raw'> = {}) {
+    const headers = { 'content-type': 'application/x-www-form-urlencoded', ...options.headers };
+    return this.request<T>(path, { ...options, method: 'POST', raw: new URLSearchParams(fields).toString(), headers });
+  }
 }
