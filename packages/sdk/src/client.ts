@@ -140,8 +140,8 @@ export class AIMClient {
   }
 
   /**
-   * Confirms the password in this session, for the steps that ask for a recent sign-in (registering agents, creating SDK tokens and API
-   * keys, rotating keys, administering people, enrolling 2FA) once the sign-in is older than the server's
+   * Confirms the password in this session, for the steps that ask for a recent sign-in (registering agents, creating
+   * SDK tokens and API keys, rotating keys, administering people, enrolling 2FA) once the sign-in is older than the server's
    * `AIM_REAUTH_WINDOW` (10 minutes by default): they throw `ReauthenticationRequiredError` until then. A password
    * client does this by itself with its own password; a session client (what `aim login` keeps) gives `password`.
    * The new access token is used from here on (for a bearer-token client, take it from the answer). A wrong

@@ -61,8 +61,9 @@ export class AgentSuspendedError extends AimError {}
 /** 403 `mfa_enrollment_required`: an admin must enable 2FA before using admin routes. */
 export class MfaEnrollmentRequiredError extends AimError {}
 /**
- * 403 `reauthentication_required`: the sign-in behind this token is too old for the step (registering agents, creating SDK tokens or API
- * keys, administering people, enrolling 2FA): confirm the password with `aim.reauthenticate(password)` and try again
+ * 403 `reauthentication_required`: the sign-in behind this token is too old for the step (registering agents,
+ * creating SDK tokens or API keys, administering people, enrolling 2FA): confirm the password with
+ * `aim.reauthenticate(password)` and try again
  * (password clients do this themselves). Refreshing does not help: the sign-in time carries over.
  */
 export class ReauthenticationRequiredError extends AimError {}
